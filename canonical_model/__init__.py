@@ -1,0 +1,43 @@
+"""The canonical model: what customer, product and employee mean across all systems.
+
+Imports nothing else of officehub's.
+"""
+
+from canonical_model.entities import (
+    ENTITIES,
+    SCHEMA_VERSION,
+    BackgroundCheck,
+    CanonicalRecord,
+    Customer,
+    Employee,
+    Employment,
+    Garnishment,
+    LitigationHold,
+    Product,
+    SickLeave,
+    StockLevel,
+)
+from canonical_model.layout import Collection, EntityLayout, Group, LeafField, layout, unknown_leaf_sensitivity
+from canonical_model.schema import json_schema, json_schemas
+from canonical_model.sensitivity import (
+    SPECIAL_CATEGORIES,
+    Classified,
+    Criminal,
+    Financial,
+    Internal,
+    Legal,
+    Medical,
+    Personal,
+    Public,
+    Sensitivity,
+)
+from canonical_model.values import Address, ContactPoint, DateRange, Money, PersonName
+
+__all__ = [
+    "ENTITIES", "SCHEMA_VERSION", "SPECIAL_CATEGORIES",
+    "Address", "BackgroundCheck", "CanonicalRecord", "Classified", "Collection", "ContactPoint",
+    "Criminal", "Customer", "DateRange", "Employee", "Employment", "EntityLayout", "Financial",
+    "Garnishment", "Group", "Internal", "LeafField", "Legal", "LitigationHold", "Medical", "Money",
+    "PersonName", "Personal", "Product", "Public", "Sensitivity", "SickLeave", "StockLevel",
+    "json_schema", "json_schemas", "layout", "unknown_leaf_sensitivity",
+]

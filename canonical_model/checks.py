@@ -1,0 +1,240 @@
+"""The canonical model compiled to vectorised checks over Arrow columns.
+
+pydantic stays the source of truth: the checks are derived from each field's
+annotation (type, length, pattern, range, closed value set, required), run on
+whole columns, and only the rows they reject are handed to pydantic, which says
+exactly why. Validators that cannot be vectorised (checksums, e-mail syntax,
+cross-field rules of a nested value) run over the column's distinct values or
+present rows, never over every field of every record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import cache, reduce
+from typing import Any
+
+import annotated_types as at
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import AfterValidator, BeforeValidator, EmailStr, PlainValidator, TypeAdapter, ValidationError, WrapValidator
+
+from canonical_model.layout import Group, LeafField
+
+_BOOL_WORDS = {"1": True, "true": True, "t": True, "yes": True, "y": True,
+               "0": False, "false": False, "f": False, "no": False, "n": False}
+_INT_RE = r"^\s*[+-]?[0-9]+\s*$"
+_DECIMAL_RE = r"^\s*[+-]?[0-9]+(\.[0-9]+)?\s*$"
+
+
+@dataclass
+class CheckResult:
+    """Typed columns plus, per rejected row, the first reason found."""
+
+    columns: dict[str, pa.Array]
+    errors: dict[int, str] = field(default_factory=dict)
+
+    def reject(self, mask: pa.Array, reason: str) -> None:
+        """Record ``reason`` for every row where ``mask`` is true and no reason is known yet."""
+        for row in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
+            self.errors.setdefault(row, reason)
+
+
+@cache
+def _adapter(annotation: Any) -> TypeAdapter:
+    return TypeAdapter(annotation)
+
+
+def explain(leaf_or_model: Any, value: Any, default: str) -> str:
+    """pydantic's own words for why ``value`` is not valid, without the value itself."""
+    annotation = leaf_or_model.annotation if isinstance(leaf_or_model, LeafField) else leaf_or_model
+    try:
+        _adapter(annotation).validate_python(value)
+    except ValidationError as exc:
+        err = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        return f"{where}: {err['msg']}" if where else err["msg"]
+    return default
+
+
+def _needs_python(leaf: LeafField) -> bool:
+    python_validators = (AfterValidator, BeforeValidator, PlainValidator, WrapValidator)
+    return leaf.base_type is EmailStr or any(isinstance(c, python_validators) for c in leaf.constraints)
+
+
+def _parse_timestamps(values: pa.Array) -> pa.Array:
+    def parse(text: str | None) -> datetime | None:
+        if text is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return None
+        return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return pa.array([parse(v) for v in values.to_pylist()], pa.timestamp("us", tz="UTC"))
+
+
+def _masked_cast(values: pa.Array, ok: pa.Array, target: pa.DataType) -> pa.Array:
+    return pc.cast(pc.if_else(ok, values, pa.scalar(None, values.type)), target)
+
+
+def _to_decimal(values: pa.Array, target: pa.DecimalType) -> tuple[pa.Array, pa.Array]:
+    text = pc.utf8_trim_whitespace(values)
+    ok = pc.match_substring_regex(text, _DECIMAL_RE)
+    wide = _masked_cast(text, ok, pa.decimal128(38, 10))
+    fits = pc.and_(ok, pc.equal(pc.round(wide, target.scale), wide))
+    return _masked_cast(wide, fits, target), fits
+
+
+def coerce(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array | None]:
+    """``values`` in the ``target`` type, and a mask of rows that could not be converted."""
+    if values.type == target:
+        return values, None
+    if pa.types.is_null(values.type):
+        return pa.nulls(len(values), target), None
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        try:
+            return pc.cast(values, target), None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = pc.cast(values, pa.string())
+    if pa.types.is_string(target):
+        return values.cast(target), None
+    converted, ok = _coerce_text(values, target)
+    failed = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False)))
+    return converted, failed
+
+
+def _coerce_text(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    if pa.types.is_date(target):
+        parsed = pc.strptime(pc.utf8_trim_whitespace(values), format="%Y-%m-%d", unit="s", error_is_null=True)
+        return pc.cast(parsed, target), pc.is_valid(parsed)
+    if pa.types.is_timestamp(target):
+        parsed = _parse_timestamps(values)
+        return parsed, pc.is_valid(parsed)
+    if pa.types.is_integer(target):
+        ok = pc.match_substring_regex(values, _INT_RE)
+        return _masked_cast(pc.utf8_trim_whitespace(values), ok, target), ok
+    if pa.types.is_decimal(target):
+        return _to_decimal(values, target)
+    if pa.types.is_boolean(target):
+        words = pa.array(list(_BOOL_WORDS)), pa.array(list(_BOOL_WORDS.values()))
+        index = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=words[0])
+        return pc.take(words[1], index), pc.is_valid(index)
+    return pc.cast(values, target), pc.is_valid(values)
+
+
+def _bound(value: Any, arrow_type: pa.DataType) -> pa.Scalar:
+    if pa.types.is_decimal(arrow_type):
+        return pa.scalar(Decimal(str(value)), arrow_type)
+    return pa.scalar(value).cast(arrow_type)
+
+
+def _constraint_violations(leaf: LeafField, typed: pa.Array) -> list[pa.Array]:
+    masks = []
+    for c in leaf.constraints:
+        if isinstance(c, at.MinLen):
+            masks.append(pc.less(pc.utf8_length(typed), c.min_length))
+        elif isinstance(c, at.MaxLen):
+            masks.append(pc.greater(pc.utf8_length(typed), c.max_length))
+        elif isinstance(c, (at.Ge, at.Gt, at.Le, at.Lt)):
+            op, bound = {at.Ge: (pc.less, "ge"), at.Gt: (pc.less_equal, "gt"),
+                         at.Le: (pc.greater, "le"), at.Lt: (pc.greater_equal, "lt")}[type(c)]
+            masks.append(op(typed, _bound(getattr(c, bound), typed.type)))
+        elif getattr(c, "pattern", None):
+            masks.append(pc.invert(pc.match_substring_regex(typed, c.pattern)))
+    if leaf.allowed_values:
+        masks.append(pc.invert(pc.is_in(typed, value_set=pa.array(leaf.allowed_values))))
+    return masks
+
+
+def _python_violations(leaf: LeafField, typed: pa.Array) -> pa.Array:
+    """Run the field's own validators once per distinct value."""
+    distinct = pc.unique(typed.drop_null()).to_pylist()
+    bad = [v for v in distinct if explain(leaf, v, "") != ""]
+    return pc.is_in(typed, value_set=pa.array(bad, typed.type))
+
+
+@dataclass(frozen=True)
+class CompiledChecks:
+    """Checks for a fixed set of leaf fields, compiled once and applied per batch."""
+
+    leaves: tuple[LeafField, ...]
+    groups: tuple[Group, ...]
+    enforce_required: bool
+
+    def apply(self, columns: dict[str, pa.Array], num_rows: int) -> CheckResult:
+        """Typed columns for the fields present; reasons for the rows that fail."""
+        result = CheckResult({})
+        for leaf in self.leaves:
+            if leaf.column in columns:
+                self._check_leaf(leaf, columns[leaf.column], result)
+            elif self.enforce_required and leaf.required:
+                result.reject(pa.array([True] * num_rows), f"{leaf.path}: Field required")
+        self._check_required_within(result)
+        for group in self.groups:
+            self._check_group(group, result)
+        return result
+
+    def _check_leaf(self, leaf: LeafField, raw: pa.Array, result: CheckResult) -> None:
+        typed, failed = coerce(raw, leaf.arrow_type)
+        result.columns[leaf.column] = typed
+        if failed is not None:
+            self._explain_rows(leaf, raw, failed, result)
+        if leaf.required and self.enforce_required:
+            result.reject(pc.is_null(typed), f"{leaf.path}: Field required")
+        masks = _constraint_violations(leaf, typed)
+        if _needs_python(leaf):
+            masks.append(_python_violations(leaf, typed))
+        present = pc.is_valid(typed)
+        for mask in masks:
+            self._explain_rows(leaf, typed, pc.and_(present, mask), result)
+
+    @staticmethod
+    def _explain_rows(leaf: LeafField, values: pa.Array, mask: pa.Array, result: CheckResult) -> None:
+        for row in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
+            if row not in result.errors:
+                result.errors[row] = f"{leaf.path}: {explain(leaf, values[row].as_py(), 'not a valid value')}"
+
+    def _check_required_within(self, result: CheckResult) -> None:
+        for leaf in self.leaves:
+            if leaf.required_within is None or leaf.column not in result.columns:
+                continue
+            prefix = leaf.required_within.replace(".", "__") + "__"
+            siblings = [a for name, a in result.columns.items() if name.startswith(prefix)]
+            present = reduce(pc.or_, [pc.is_valid(a) for a in siblings])
+            result.reject(pc.and_(present, pc.is_null(result.columns[leaf.column])),
+                          f"{leaf.path}: Field required when {leaf.required_within} is given")
+
+    def _check_group(self, group: Group, result: CheckResult) -> None:
+        names = [(f.path, f.column) for f in group.fields]
+        offset = len(group.path) + 1 if group.path else 0
+        if not all(column in result.columns for _, column in names):
+            return
+        rows = pa.table({c: result.columns[c] for _, c in names}).to_pylist()
+        for index, row in enumerate(rows):
+            if index in result.errors or all(v is None for v in row.values()):
+                continue
+            nested = _nest({path[offset:]: row[column] for path, column in names})
+            reason = explain(group.model, nested, "")
+            if reason:
+                result.errors[index] = f"{group.path}: {reason}" if group.path else reason
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{'period.start': x}`` → ``{'period': {'start': x}}``."""
+    nested: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, last = path.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return nested
+
+
+def compile_checks(leaves: Sequence[LeafField], groups: Sequence[Group], *, enforce_required: bool) -> CompiledChecks:
+    """Checks for ``leaves`` (and the cross-field rules of ``groups``), compiled once."""
+    return CompiledChecks(tuple(leaves), tuple(groups), enforce_required)

@@ -1,0 +1,97 @@
+"""Shared value types: the small building blocks every entity reuses.
+
+Value types carry no sensitivity of their own: the field that holds one decides
+(an address is personal on a customer, public on a warehouse).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+# phonenumbers knows every ISO 3166-1 alpha-2 region that has a numbering plan,
+# which is the set of country codes a back-office record can meaningfully carry.
+_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+def _known_country(code: str) -> str:
+    if code not in _COUNTRIES:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _gs1_check_digit_ok(code: str) -> str:
+    digits = [int(c) for c in code]
+    weights = [3 if i % 2 == 0 else 1 for i in range(len(digits) - 1)]
+    total = sum(d * w for d, w in zip(reversed(digits[:-1]), weights))
+    if (10 - total % 10) % 10 != digits[-1]:
+        raise ValueError("GTIN check digit does not match")
+    return code
+
+
+def _iban_check_ok(code: str) -> str:
+    rearranged = code[4:] + code[:4]
+    if int("".join(str(int(c, 36)) for c in rearranged)) % 97 != 1:
+        raise ValueError("IBAN check digits do not match")
+    return code
+
+
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+E164Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Gtin = Annotated[str, Field(pattern=r"^[0-9]{8}$|^[0-9]{12,14}$"), AfterValidator(_gs1_check_digit_ok)]
+Iban = Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"), AfterValidator(_iban_check_ok)]
+Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=2)]
+
+
+class ValueModel(BaseModel):
+    """Base of value types: immutable and strict about unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PersonName(ValueModel):
+    """A person's name as back-office systems store it."""
+
+    first: Annotated[str | None, Field(max_length=100)] = None
+    last: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Address(ValueModel):
+    """A postal address."""
+
+    street: Annotated[str | None, Field(max_length=200)] = None
+    city: Annotated[str | None, Field(max_length=100)] = None
+    postal_code: Annotated[str | None, Field(max_length=20)] = None
+    country: CountryCode | None = None
+
+
+class ContactPoint(ValueModel):
+    """How to reach someone: e-mail and phone (E.164)."""
+
+    email: EmailStr | None = None
+    phone: E164Phone | None = None
+
+
+class Money(ValueModel):
+    """An amount in a currency (ISO 4217)."""
+
+    amount: Amount
+    currency: CurrencyCode
+
+
+class DateRange(ValueModel):
+    """A closed or open-ended period of days."""
+
+    start: date
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> DateRange:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("period ends before it starts")
+        return self

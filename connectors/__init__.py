@@ -1,0 +1,24 @@
+"""Connectors: how the hub talks to each kind of vendor system.
+
+Every connector, built-in or third-party, is found through the
+``officehub.connectors`` entry-point group.
+"""
+
+from connectors.base import (
+    Connector,
+    ConnectorConfig,
+    Cursor,
+    ReadBatch,
+    ReadOptions,
+    RejectedRow,
+    StreamField,
+    StreamInfo,
+    WriteMode,
+)
+from connectors.registry import available, connector_class
+from connectors.secrets import SecretRef
+
+__all__ = [
+    "Connector", "ConnectorConfig", "Cursor", "ReadBatch", "ReadOptions", "RejectedRow", "SecretRef",
+    "StreamField", "StreamInfo", "WriteMode", "available", "connector_class",
+]

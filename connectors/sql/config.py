@@ -1,0 +1,31 @@
+"""Settings of the SQL connector."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from connectors.base import ConnectorConfig
+from connectors.secrets import SecretRef
+
+
+class SqlConfig(ConnectorConfig):
+    """Any database SQLAlchemy can reach, by URL; the password only by reference."""
+
+    type: str = "sql"
+    url: str
+    password: SecretRef | None = None
+    schema_name: str | None = None
+    connect_timeout_s: int = 30
+
+    @field_validator("url")
+    @classmethod
+    def _url_without_password(cls, url: str) -> str:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError("not a database URL (expected e.g. postgresql+psycopg://user@host/db)") from None
+        if parsed.password is not None:
+            raise ValueError("the URL contains a password; give it as 'password: {env: NAME}' instead")
+        return url

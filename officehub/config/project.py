@@ -1,0 +1,183 @@
+"""Loading a project: read, merge includes, validate everything, report every problem at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from canonical_model.errors import FatalError
+from connectors import Connector, connector_class
+from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
+from officehub.config.yaml_source import Positions, YamlError, load_yaml
+from officehub.mapping import InboundMapping, MappingSpec, OutboundMapping
+
+CONFIG_FILE = "officehub.yaml"
+_MERGED_SECTIONS = ("systems", "mappings", "pipelines")
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in the configuration, with where it is."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+class ConfigError(FatalError):
+    """The configuration has problems; ``issues`` lists every one of them."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__(f"{len(issues)} configuration problem(s); first: {issues[0]}")
+
+
+class _Collector:
+    def __init__(self, positions: Positions, default_file: str) -> None:
+        self.positions = positions
+        self.default_file = default_file
+        self.issues: list[ConfigIssue] = []
+
+    def add(self, path: tuple, message: str) -> None:
+        file, line = self.positions.locate(path) or (self.default_file, 0)
+        self.issues.append(ConfigIssue(file, line, message))
+
+    def add_validation(self, prefix: tuple, exc: ValidationError) -> None:
+        for err in exc.errors(include_input=False, include_url=False):
+            loc = prefix + tuple(err["loc"])
+            where = ".".join(str(p) for p in loc)
+            self.add(loc, f"{where}: {err['msg']}")
+
+
+def _merge_include(merged: dict[str, Any], extra: Any, file: str, collector: _Collector) -> None:
+    if not isinstance(extra, dict):
+        collector.issues.append(ConfigIssue(file, 1, "an included file must be a mapping of sections"))
+        return
+    for section, items in extra.items():
+        if section in _MERGED_SECTIONS and isinstance(items, dict):
+            target = merged.setdefault(section, {})
+            for name, value in items.items():
+                if name in target:
+                    collector.add((section, name), f"{section}.{name} is defined twice (again in {file})")
+                target[name] = value
+        elif section == "policies" and isinstance(items, list):
+            merged.setdefault("policies", []).extend(items)
+        else:
+            collector.issues.append(ConfigIssue(file, 1, f"section '{section}' cannot be set in an included file"))
+
+
+class Project:
+    """A validated project: its config, folder and the means to open its systems."""
+
+    def __init__(self, config: ProjectConfig, base_dir: Path, positions: Positions) -> None:
+        self.config = config
+        self.base_dir = base_dir
+        self.positions = positions
+
+    @property
+    def name(self) -> str:
+        """The hub's name."""
+        return self.config.hub.name
+
+    def connector(self, system: str) -> Connector:
+        """A connector for ``system``, configured and ready to use."""
+        cfg = self.config.systems[system]
+        cls = connector_class(cfg.type)
+        return cls(system, cls.Config.model_validate(cfg.connector_settings()), self.base_dir)
+
+    def pipelines_in_order(self) -> list[str]:
+        """Every pipeline: ingests first, then publishes, each in the order written."""
+        items = list(self.config.pipelines.items())
+        return [n for n, p in items if p.kind == "ingest"] + [n for n, p in items if p.kind == "publish"]
+
+
+def _read(base_dir: Path, collector: _Collector, positions: Positions) -> dict[str, Any]:
+    main = base_dir / CONFIG_FILE
+    if not main.is_file():
+        raise ConfigError([ConfigIssue(str(main), 0, "no officehub.yaml here (run 'officehub init' to create one)")])
+    merged = load_yaml(main, positions, CONFIG_FILE) or {}
+    if not isinstance(merged, dict):
+        raise ConfigError([ConfigIssue(CONFIG_FILE, 1, "officehub.yaml must be a mapping of sections")])
+    for pattern in merged.get("include") or []:
+        files = sorted(base_dir.glob(str(pattern)))
+        if not files:
+            collector.add(("include",), f"include '{pattern}' matches no file")
+        for path in files:
+            rel = str(path.relative_to(base_dir))
+            _merge_include(merged, load_yaml(path, positions, rel), rel, collector)
+    return merged
+
+
+def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Path) -> None:
+    for name, system in config.systems.items():
+        try:
+            cls = connector_class(system.type)
+            cls.Config.model_validate(system.connector_settings())
+        except FatalError as exc:
+            collector.add(("systems", name, "type"), exc.message)
+        except ValidationError as exc:
+            collector.add_validation(("systems", name), exc)
+        except LookupError as exc:
+            collector.add(("systems", name), str(exc))
+    used_by = {p.mapping: p.kind for p in config.pipelines.values()}
+    for name, mapping in config.mappings.items():
+        if mapping.system not in config.systems:
+            collector.add(("mappings", name, "system"), f"mappings.{name}: unknown system '{mapping.system}'")
+        try:
+            (OutboundMapping if used_by.get(name) == "publish" else InboundMapping)(mapping, name)
+        except ValueError as exc:
+            collector.add(("mappings", name), f"mappings.{name}: {exc}")
+    for name, pipeline in config.pipelines.items():
+        if pipeline.mapping not in config.mappings:
+            collector.add(("pipelines", name, "mapping"), f"pipelines.{name}: unknown mapping '{pipeline.mapping}'")
+    for index, pattern in enumerate(config.policies):
+        if not list(base_dir.glob(pattern)):
+            collector.add(("policies", index), f"policy file '{pattern}' not found")
+
+
+_SECTION_MODELS = {"systems": SystemConfig, "mappings": MappingSpec, "pipelines": PipelineConfig}
+
+
+def _validate(raw: dict[str, Any], collector: _Collector) -> ProjectConfig:
+    """Validate item by item, so one bad system does not hide the problems of the others."""
+    sections: dict[str, dict[str, Any]] = {}
+    for section, model in _SECTION_MODELS.items():
+        items = raw.get(section) or {}
+        if not isinstance(items, dict):
+            collector.add((section,), f"{section}: expected a mapping of names to settings")
+            items = {}
+        sections[section] = {}
+        for name, value in items.items():
+            try:
+                sections[section][name] = model.model_validate(value)
+            except ValidationError as exc:
+                collector.add_validation((section, name), exc)
+    rest = {k: v for k, v in raw.items() if k not in _SECTION_MODELS}
+    try:
+        return ProjectConfig.model_validate({**rest, **sections})
+    except ValidationError as exc:
+        collector.add_validation((), exc)
+        return ProjectConfig(**sections)
+
+
+def load_project(path: Path | str = ".") -> Project:
+    """Load and validate the project in ``path`` (a folder or its officehub.yaml)."""
+    path = Path(path)
+    base_dir = (path.parent if path.is_file() else path).resolve()
+    positions = Positions()
+    collector = _Collector(positions, CONFIG_FILE)
+    try:
+        raw = _read(base_dir, collector, positions)
+    except YamlError as exc:
+        raise ConfigError([ConfigIssue(exc.file, exc.line, exc.problem)]) from None
+    config = _validate(raw, collector)
+    _check_references(config, collector, base_dir)
+    if collector.issues:
+        raise ConfigError(collector.issues)
+    return Project(config, base_dir, positions)

@@ -1,0 +1,1 @@
+"""Demo estate of legacy back-office apps with seeded, realistic data."""

@@ -1,0 +1,613 @@
+"""Demo estate: three incompatible legacy back-office apps with seeded data.
+
+``seed_estate`` writes into ``data_dir``:
+
+* ``crm.db`` - SQLite CRM with one table ``CUST``: terse uppercase columns,
+  everything TEXT, free-form phone numbers, ``DD.MM.YYYY`` birth dates,
+  decimal-comma credit limits, sloppy name casing/whitespace, ~10% German
+  customers next to the Ukrainian ones.
+* ``hr.db`` - SQLite HR system with snake_case tables ``employees``,
+  ``sick_leave``, ``background_checks``, ``litigation_holds`` and
+  ``garnishments``; deliberately full of special-category and otherwise
+  sensitive data (health, criminal records, IBANs, court orders) so the
+  data-sharing policies have something real to protect.
+* ``inventory/export/ITEMS_20261101.TXT`` and ``STOCK_20261101.TXT`` -
+  fixed-width, cp1251, CRLF exports of an old warehouse system with
+  Ukrainian product names.
+
+Each stream carries a few deliberately broken rows (one defect per row) so
+validation and quarantine paths can be demonstrated; ``SeedSummary.dirty``
+says how many per stream.  Output is deterministic: Faker instances are
+seeded with ``seed_instance``, all other randomness comes from private
+``random.Random`` instances, and every timestamp derives from ``BASE_DATE``
+rather than the clock, so two runs produce byte-identical files.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from faker import Faker
+
+__all__ = ["BASE_DATE", "SeedSummary", "seed_estate"]
+
+BASE_DATE = date(2026, 11, 1)
+_BASE_DT = datetime.combine(BASE_DATE, datetime.min.time())
+_DIRTY_SHARE = 0.02
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Rows written per app (dirty rows included) and dirty rows per stream."""
+
+    customers: int
+    employees: int
+    products: int
+    dirty: dict[str, int]
+
+
+def seed_estate(
+    data_dir: Path,
+    *,
+    customers: int = 500,
+    employees: int = 120,
+    products: int = 200,
+    seed: int = 20261128,
+) -> SeedSummary:
+    """(Re)create the demo estate in ``data_dir`` and describe what was written."""
+    data_dir = Path(data_dir)
+    _reset(data_dir)
+    dirty: dict[str, int] = {}
+    dirty.update(_seed_crm(data_dir / "crm.db", customers, seed))
+    dirty.update(_seed_hr(data_dir / "hr.db", employees, seed))
+    dirty.update(_seed_inventory(data_dir / "inventory" / "export", products, seed))
+    dirty = {stream: n for stream, n in dirty.items() if n}
+    return SeedSummary(customers, employees, products, dirty)
+
+
+# --------------------------------------------------------------------------
+# shared helpers
+
+
+def _reset(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Sidecars of an interrupted earlier run would be replayed onto the new db.
+    for name in ("crm.db", "hr.db"):
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(data_dir / "inventory", ignore_errors=True)
+
+
+def _rng(seed: int, app: str) -> random.Random:
+    # One stream per app, so changing how one app is generated does not
+    # reshuffle the data of the other two.  String seeds hash via SHA-512,
+    # which is stable across processes (unlike hash()).
+    return random.Random(f"{seed}/{app}")
+
+
+def _faker(locale: str, seed: int, app: str) -> Faker:
+    fake = Faker(locale)
+    # Same reasoning as _rng; a shared seed would also give HR employees the
+    # exact street addresses of the first CRM customers.
+    fake.seed_instance(f"{seed}/{app}/{locale}")
+    return fake
+
+
+def _dirty_plan(rng: random.Random, n: int, minimum: int, kinds: Sequence[str]) -> dict[int, str]:
+    """Map row index -> defect kind for a deterministic ~2% sample of rows."""
+    count = min(n, max(minimum, round(n * _DIRTY_SHARE)))
+    rows = sorted(rng.sample(range(n), count))
+    return {row: kinds[i % len(kinds)] for i, row in enumerate(rows)}
+
+
+def _pick(rng: random.Random, items: Sequence, share: float, minimum: int = 0) -> list:
+    count = min(len(items), max(minimum, round(len(items) * share)))
+    return sorted(rng.sample(list(items), count))
+
+
+def _day_between(rng: random.Random, start: date, end: date) -> date:
+    return start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
+
+
+def _moment_between(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    span = int((end - start).total_seconds())
+    return start + timedelta(seconds=rng.randint(0, max(0, span - 1)))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _comma(value: float, decimals: int = 2) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e",
+        "є": "ie", "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i",
+        "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+        "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch",
+        "ш": "sh", "щ": "shch", "ь": "", "ю": "iu", "я": "ia",
+        "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss",
+    }
+)  # fmt: skip
+
+
+def _ascii_slug(text: str) -> str:
+    latin = text.lower().translate(_TRANSLIT)
+    return "".join(ch for ch in latin if ch.isascii() and ch.isalnum())
+
+
+def _write_db(path: Path, ddl: str, tables: Iterable[tuple[str, list[tuple]]]) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(ddl)
+        for table, rows in tables:
+            if rows:
+                marks = ",".join("?" * len(rows[0]))
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        conn.commit()
+
+
+# --------------------------------------------------------------------------
+# CRM
+
+_CRM_DDL = """
+CREATE TABLE CUST (
+    CUSTNO INTEGER PRIMARY KEY, FNAME TEXT, LNAME TEXT, EMAIL TEXT,
+    PHONE TEXT, BIRTH TEXT, STREET TEXT, CITY TEXT, ZIP TEXT, CTRY TEXT,
+    SEGMENT TEXT, CREDIT_LIMIT TEXT, NOTES TEXT, LASTCHG TEXT
+);
+"""
+_CRM_DEFECTS = ("email_no_at", "birth_feb_31", "phone_na", "lname_empty", "ctry_xx")
+_UA_CODES = (
+    "044", "032", "048", "057", "056",  # landlines: Kyiv, Lviv, Odesa, Kharkiv, Dnipro
+    "050", "063", "066", "067", "068", "073", "093", "095", "097",
+)  # fmt: skip
+_UA_PHONE_FORMATS: tuple[Callable[[str, str], str], ...] = (
+    lambda c, d: f"({c}) {d[:3]}-{d[3:5]}-{d[5:]}",
+    lambda c, d: f"{c} {d[:3]} {d[3:]}",
+    lambda c, d: f"+380 {c[1:]} {d[:3]} {d[3:]}",
+    lambda c, d: f"{c}{d}",
+)
+_DE_AREAS = ("30", "40", "89", "69", "221", "211", "711")
+# Reserved (RFC 2606) domains only: demo mail must never reach a real inbox.
+_MAIL_DOMAINS = {
+    "UA": ("ukr.example", "mail.example.com", "example.net"),
+    "DE": ("gmx.example", "web.example", "example.org"),
+}
+_SEGMENTS = (("A", 15, 50_000, 250_000), ("B", 35, 10_000, 50_000), ("C", 50, 1_000, 10_000))
+_NOTES = (
+    "prefers calls after {h}:00; asked about invoice {y}-{n:03d}",
+    "VIP since {y}; send paper invoices to the billing address",
+    "complained about late delivery of order {n}; offered 5% discount",
+    "do not call on weekends; quotes by email only, cc accounting",
+    "payment terms 30 days agreed in {y}; review again in Q{q}",
+    "передзвонити після {h}:00, питання щодо рахунку {y}-{n:03d}",
+    "постійний клієнт з {y} року; знижка 3% на фарби та лаки",
+    "moved warehouse in {y}; deliveries to the new address from Q{q}",
+)
+# Nightly batch jobs stamp whole groups of rows with one identical LASTCHG.
+_CRM_BATCH_STAMPS = ("2026-02-14 02:00:00", "2026-06-30 23:59:59", "2026-09-01 03:15:00")
+
+
+def _seed_crm(path: Path, n: int, seed: int) -> dict[str, int]:
+    rng = _rng(seed, "crm")
+    fakers = {"UA": _faker("uk_UA", seed, "crm"), "DE": _faker("de_DE", seed, "crm")}
+    plan = _dirty_plan(rng, n, 5, _CRM_DEFECTS)
+    rows = [_customer(rng, fakers, 100001 + i, plan.get(i)) for i in range(n)]
+    _write_db(path, _CRM_DDL, [("CUST", rows)])
+    return {"crm.CUST": len(plan)}
+
+
+def _customer(rng: random.Random, fakers: dict[str, Faker], custno: int, defect: str | None) -> tuple:
+    country = "DE" if rng.random() < 0.10 else "UA"
+    fake = fakers[country]
+    first, last = fake.first_name(), fake.last_name()
+    segment, limit = _segment(rng)
+    row = {
+        "CUSTNO": custno, "FNAME": _sloppy(rng, first), "LNAME": _sloppy(rng, last),
+        "EMAIL": _customer_email(rng, first, last, country), "PHONE": _customer_phone(rng, country),
+        "BIRTH": _day_between(rng, date(1950, 1, 1), date(2005, 12, 31)).strftime("%d.%m.%Y"),
+        "STREET": fake.street_address(), "CITY": fake.city(), "ZIP": fake.postcode(),
+        "CTRY": country.lower() if rng.random() < 0.03 else country,
+        "SEGMENT": segment, "CREDIT_LIMIT": limit, "NOTES": _note(rng), "LASTCHG": _lastchg(rng),
+    }  # fmt: skip
+    if defect:
+        _spoil_customer(row, defect)
+    return tuple(row.values())
+
+
+def _spoil_customer(row: dict, defect: str) -> None:
+    if defect == "email_no_at":
+        row["EMAIL"] = row["EMAIL"].replace("@", "(at)")
+    elif defect == "birth_feb_31":
+        row["BIRTH"] = "31.02.1987"
+    elif defect == "phone_na":
+        row["PHONE"] = "n/a"
+    elif defect == "lname_empty":
+        row["LNAME"] = ""
+    elif defect == "ctry_xx":
+        row["CTRY"] = "XX"
+
+
+def _sloppy(rng: random.Random, name: str) -> str:
+    # Legacy entry screens never trimmed and some clerks typed in caps lock.
+    roll = rng.random()
+    if roll < 0.03:
+        return f" {name}"
+    if roll < 0.06:
+        return f"{name}  "
+    if roll < 0.09:
+        return name.upper()
+    return name
+
+
+def _customer_email(rng: random.Random, first: str, last: str, country: str) -> str:
+    local = f"{_ascii_slug(first)}.{_ascii_slug(last)}"
+    if rng.random() < 0.4:
+        local += str(rng.randint(1, 99))
+    return f"{local}@{rng.choice(_MAIL_DOMAINS[country])}"
+
+
+def _customer_phone(rng: random.Random, country: str) -> str:
+    if country == "DE":
+        return f"+49 {rng.choice(_DE_AREAS)} {_digits(rng, rng.randint(6, 8))}"
+    fmt = rng.choice(_UA_PHONE_FORMATS)
+    return fmt(rng.choice(_UA_CODES), _digits(rng, 7))
+
+
+def _segment(rng: random.Random) -> tuple[str, str]:
+    code, _, low, high = rng.choices(_SEGMENTS, weights=[s[1] for s in _SEGMENTS])[0]
+    return code, _comma(rng.randrange(low, high + 1, 500))
+
+
+def _note(rng: random.Random) -> str:
+    template = rng.choice(_NOTES)
+    return template.format(
+        h=rng.randint(9, 18), y=rng.randint(2019, 2026), n=rng.randint(1, 999), q=rng.randint(1, 4)
+    )
+
+
+def _lastchg(rng: random.Random) -> str:
+    if rng.random() < 0.10:
+        return rng.choice(_CRM_BATCH_STAMPS)
+    return _stamp(_moment_between(rng, datetime(2026, 1, 1), _BASE_DT))
+
+
+# --------------------------------------------------------------------------
+# HR
+
+_HR_DDL = """
+CREATE TABLE employees (
+    emp_id TEXT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT,
+    phone TEXT, birth_date TEXT, hire_date TEXT, department TEXT,
+    job_title TEXT, salary_amount REAL, salary_currency TEXT, iban TEXT,
+    street TEXT, city TEXT, postal_code TEXT, country TEXT,
+    occ_health_restriction TEXT NULL, updated_at TEXT
+);
+CREATE TABLE sick_leave (
+    id INTEGER PRIMARY KEY, emp_id TEXT, start_date TEXT, end_date TEXT,
+    diagnosis_code TEXT, certified INTEGER
+);
+CREATE TABLE background_checks (
+    emp_id TEXT PRIMARY KEY, outcome TEXT, checked_on TEXT
+);
+CREATE TABLE litigation_holds (
+    emp_id TEXT PRIMARY KEY, matter_ref TEXT, since TEXT, active INTEGER
+);
+CREATE TABLE garnishments (
+    id INTEGER PRIMARY KEY, emp_id TEXT, court_order_ref TEXT, amount REAL,
+    currency TEXT, since TEXT
+);
+"""
+_HR_DEFECTS = ("hire_date_invalid", "last_name_empty", "email_invalid")
+# department -> (weight, [(job title, monthly salary range UAH)])
+_DEPARTMENTS = {
+    "Warehouse": (30, [("Warehouse Operator", 18_000, 26_000), ("Forklift Driver", 22_000, 30_000),
+                       ("Shift Supervisor", 30_000, 42_000)]),
+    "Sales": (20, [("Sales Manager", 28_000, 55_000), ("Key Account Manager", 45_000, 80_000)]),
+    "Finance": (10, [("Accountant", 25_000, 38_000), ("Senior Accountant", 38_000, 55_000),
+                     ("Finance Controller", 60_000, 90_000)]),
+    "Logistics": (15, [("Dispatcher", 20_000, 30_000), ("Driver", 22_000, 32_000)]),
+    "Customer Service": (12, [("Support Agent", 17_000, 25_000), ("Team Lead", 30_000, 40_000)]),
+    "IT": (8, [("System Administrator", 40_000, 70_000), ("Developer", 60_000, 120_000)]),
+    "Human Resources": (5, [("HR Generalist", 26_000, 40_000), ("Payroll Specialist", 30_000, 45_000)]),
+}  # fmt: skip
+_MOBILE_CODES = ("50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99")
+_BANK_CODES = ("305299", "322001", "300465", "380805", "351005", "300528")
+_RESTRICTIONS = (
+    "no lifting over 10 kg", "no night shifts", "no work at height",
+    "no forklift operation", "seated work only", "screen work max 4 h/day",
+)  # fmt: skip
+_ICD10 = ("J06.9", "J11.1", "J20.9", "M54.5", "A09", "K52.9", "S93.4", "I10", "R51", "B34.9", "U07.1")
+# The HR app only got an audit column in 2020; older rows were backfilled.
+_LAST_EDITS = date(2020, 1, 1)
+
+
+def _seed_hr(path: Path, n: int, seed: int) -> dict[str, int]:
+    rng = _rng(seed, "hr")
+    fake = _faker("uk_UA", seed, "hr")
+    plan = _dirty_plan(rng, n, 3, _HR_DEFECTS)
+    staff = [_employee(rng, fake, f"E{i + 1:05d}", plan.get(i)) for i in range(n)]
+    clean = [emp for i, emp in enumerate(staff) if i not in plan]
+    sick = _sick_leave(rng, clean)
+    tables = [
+        ("employees", [tuple(emp.values()) for emp in staff]),
+        ("sick_leave", sick),
+        ("background_checks", _background_checks(rng, clean)),
+        ("litigation_holds", _litigation_holds(rng, clean)),
+        ("garnishments", _garnishments(rng, clean)),
+    ]
+    _write_db(path, _HR_DDL, tables)
+    return {"hr.employees": len(plan), "hr.sick_leave": 1}
+
+
+def _employee(rng: random.Random, fake: Faker, emp_id: str, defect: str | None) -> dict:
+    female = rng.random() < 0.45
+    first = fake.first_name_female() if female else fake.first_name_male()
+    last = fake.last_name_female() if female else fake.last_name_male()
+    birth = _day_between(rng, date(1962, 1, 1), date(2005, 6, 30))
+    # Jan 1st of the year after the 18th birthday: avoids Feb 29 arithmetic.
+    earliest_hire = max(date(birth.year + 19, 1, 1), date(2008, 1, 1))
+    hire = _day_between(rng, earliest_hire, BASE_DATE - timedelta(days=14))
+    department, title, salary = _job(rng)
+    emp = {
+        "emp_id": emp_id, "first_name": first, "last_name": last,
+        "email": f"{_ascii_slug(first)[:1]}.{_ascii_slug(last)}.{emp_id[1:]}@officehub-demo.example",
+        "phone": _employee_phone(rng), "birth_date": birth.isoformat(), "hire_date": hire.isoformat(),
+        "department": department, "job_title": title, "salary_amount": salary, "salary_currency": "UAH",
+        "iban": _iban(rng), "street": fake.street_address(), "city": fake.city(),
+        "postal_code": fake.postcode(), "country": "UA",
+        "occ_health_restriction": rng.choice(_RESTRICTIONS) if rng.random() < 0.10 else None,
+        "updated_at": _stamp(_moment_between(rng, _midnight(max(hire, _LAST_EDITS)), _BASE_DT)),
+    }  # fmt: skip
+    if defect:
+        _spoil_employee(emp, defect)
+    return emp
+
+
+def _spoil_employee(emp: dict, defect: str) -> None:
+    if defect == "hire_date_invalid":
+        emp["hire_date"] = "2020-13-45"
+    elif defect == "last_name_empty":
+        emp["last_name"] = ""
+    elif defect == "email_invalid":
+        emp["email"] = "nobody-at-example"
+
+
+def _job(rng: random.Random) -> tuple[str, str, float]:
+    names = list(_DEPARTMENTS)
+    department = rng.choices(names, weights=[_DEPARTMENTS[d][0] for d in names])[0]
+    title, low, high = rng.choice(_DEPARTMENTS[department][1])
+    return department, title, float(rng.randrange(low, high + 1, 250))
+
+
+def _employee_phone(rng: random.Random) -> str:
+    number = f"+380{rng.choice(_MOBILE_CODES)}{_digits(rng, 7)}"
+    # "Mostly clean": HR imported a handful of numbers with spaces left in.
+    if rng.random() < 0.03:
+        return f"{number[:4]} {number[4:6]} {number[6:9]} {number[9:]}"
+    return number
+
+
+def _iban(rng: random.Random) -> str:
+    bban = rng.choice(_BANK_CODES) + "00000" + "2620" + _digits(rng, 10)
+    return f"UA{_iban_check_digits('UA', bban)}{bban}"
+
+
+def _iban_check_digits(country: str, bban: str) -> str:
+    """ISO 13616 check digits: 98 - (BBAN + country + '00' as digits) mod 97."""
+    rearranged = bban + country + "00"
+    numeric = "".join(str(int(ch, 36)) for ch in rearranged)
+    return f"{98 - int(numeric) % 97:02d}"
+
+
+def _sick_leave(rng: random.Random, clean: list[dict]) -> list[tuple]:
+    rows = []
+    for emp in _pick_emps(rng, clean, 0.40):
+        for _ in range(rng.randint(1, 3)):
+            rows.append(_sick_row(rng, emp["emp_id"], date.fromisoformat(emp["hire_date"])))
+    # Ids follow entry order, which in the legacy app is chronological.
+    rows.sort(key=lambda r: (r[1], r[0]))
+    # An orphan left behind after its employee was purged from the master.
+    rows.insert(rng.randint(0, len(rows)), _sick_row(rng, "E99999", date(2024, 1, 1)))
+    return [(i + 1, *row) for i, row in enumerate(rows)]
+
+
+def _sick_row(rng: random.Random, emp_id: str, hire: date) -> tuple:
+    start = _day_between(rng, max(hire, date(2024, 1, 1)), BASE_DATE - timedelta(days=15))
+    end = start + timedelta(days=rng.randint(0, 13))
+    certified = 1 if rng.random() < 0.85 else 0
+    return (emp_id, start.isoformat(), end.isoformat(), rng.choice(_ICD10), certified)
+
+
+def _pick_emps(rng: random.Random, clean: list[dict], share: float, minimum: int = 0) -> list[dict]:
+    by_id = {emp["emp_id"]: emp for emp in clean}
+    return [by_id[emp_id] for emp_id in _pick(rng, list(by_id), share, minimum)]
+
+
+def _background_checks(rng: random.Random, clean: list[dict]) -> list[tuple]:
+    checked = _pick_emps(rng, clean, 0.70)
+    outcomes = _outcomes(rng, len(checked))
+    rows = []
+    for emp, outcome in zip(checked, outcomes):
+        # Checks run during onboarding; pending ones were requested recently.
+        hire = date.fromisoformat(emp["hire_date"])
+        if outcome == "pending":
+            on = _day_between(rng, BASE_DATE - timedelta(days=30), BASE_DATE - timedelta(days=1))
+        else:
+            on = hire - timedelta(days=rng.randint(3, 30))
+        rows.append((emp["emp_id"], outcome, on.isoformat()))
+    return rows
+
+
+def _outcomes(rng: random.Random, n: int) -> list[str]:
+    found = min(n, max(1, round(n * 0.05))) if n else 0
+    pending = min(n - found, round(n * 0.08))
+    outcomes = ["record_found"] * found + ["pending"] * pending + ["clear"] * (n - found - pending)
+    rng.shuffle(outcomes)
+    return outcomes
+
+
+def _litigation_holds(rng: random.Random, clean: list[dict]) -> list[tuple]:
+    held = _pick_emps(rng, clean, 0.05, minimum=2)
+    numbers = rng.sample(range(1, 300), len(held))
+    rows = []
+    for emp, number in zip(held, numbers):
+        since = _day_between(rng, date(2023, 1, 1), BASE_DATE - timedelta(days=7))
+        active = 1 if rng.random() < 0.8 else 0
+        rows.append((emp["emp_id"], f"LIT-{since.year}-{number:03d}", since.isoformat(), active))
+    return rows
+
+
+def _garnishments(rng: random.Random, clean: list[dict]) -> list[tuple]:
+    rows = []
+    for i, emp in enumerate(_pick_emps(rng, clean, 0.04, minimum=2)):
+        since = _day_between(rng, date(2022, 1, 1), BASE_DATE - timedelta(days=7))
+        # Ukrainian court case number: court / case / year, civil-case suffix.
+        ref = f"{rng.randint(200, 990)}/{rng.randint(1000, 39999)}/{since.year % 100:02d}-ц"
+        amount = round(rng.uniform(1_500, 12_000), 2)
+        rows.append((i + 1, emp["emp_id"], ref, amount, "UAH", since.isoformat()))
+    return rows
+
+
+# --------------------------------------------------------------------------
+# Inventory
+
+_ENCODING = "cp1251"
+_EOL = b"\r\n"
+_ITEM_WIDTH = 94
+_STOCK_WIDTH = 24
+_ITEM_DEFECTS = ("name_undecodable", "price_na", "gtin_check_digit")
+_GTIN_PREFIX = "04827031"  # GS1 Ukraine (482) company prefix, GTIN-14 indicator 0
+# (base name, category, unit of measure, weight kg, list price UAH)
+_CATALOGUE = (
+    ("Фарба акрилова біла 2,5 л", "PNT ", "PCS", 3.6, 620.0),
+    ("Фарба фасадна 10 л", "PNT ", "PCS", 14.2, 1890.0),
+    ("Ґрунтовка глибокого проникнення 5 л", "PNT ", "PCS", 5.3, 345.0),
+    ("Емаль ПФ-115 біла 2,8 кг", "PNT ", "PCS", 3.0, 410.0),
+    ("Лак паркетний 0,75 л", "PNT ", "PCS", 0.9, 385.0),
+    ("Рукавички робочі", "SAFE", "BOX", 1.2, 540.0),
+    ("Рукавички нітрилові", "SAFE", "BOX", 0.8, 310.0),
+    ("Окуляри захисні", "SAFE", "PCS", 0.06, 120.0),
+    ("Каска будівельна", "SAFE", "PCS", 0.4, 265.0),
+    ("Респіратор FFP2", "SAFE", "BOX", 0.3, 480.0),
+    ("Жилет сигнальний", "SAFE", "PCS", 0.15, 95.0),
+    ("Папір офісний А4 500 арк.", "OFFC", "BOX", 12.5, 1250.5),
+    ("Ручка кулькова синя", "OFFC", "BOX", 0.5, 180.0),
+    ("Скоби для степлера №24/6", "OFFC", "BOX", 0.2, 42.0),
+    ("Папка-реєстратор 75 мм", "OFFC", "PCS", 0.45, 89.0),
+    ("Викрутка хрестова PH2", "TOOL", "PCS", 0.12, 135.0),
+    ("Молоток слюсарний 500 г", "TOOL", "PCS", 0.65, 290.0),
+    ("Рулетка вимірювальна 5 м", "TOOL", "PCS", 0.25, 210.0),
+    ("Дриль-шуруповерт акумуляторний 18 В", "TOOL", "PCS", 1.6, 3450.0),
+    ("Ключ розвідний 250 мм", "TOOL", "PCS", 0.4, 360.0),
+    ("Цвяхи будівельні 100 мм", "TOOL", "KG ", 1.0, 78.0),
+    ("Засіб для миття підлоги 5 л", "CLNG", "PCS", 5.2, 230.0),
+    ("Мішки для сміття 120 л", "CLNG", "BOX", 2.1, 315.0),
+    ("Серветки паперові", "CLNG", "BOX", 1.8, 160.0),
+)
+_VARIANTS = {
+    "PNT ": ("Sniezka", "Kolorit", "Dulux", "Caparol", "Ceresit"),
+    "SAFE": ("розмір 9", "розмір 10", "розмір L", "жовтий", "помаранчевий"),
+    "OFFC": ("Axent", "Buromax", "Optima", "Economix", "Double A"),
+    "TOOL": ("Intertool", "Stanley", "Topex", "Vorskla", "Bosch"),
+    "CLNG": ("Помічниця", "Фрекен Бок", "Domestos", "Tork", "PRO service"),
+}
+_WAREHOUSES = ("KYIV01", "KYIV02", "LVIV01", "LVIV02", "ODES01", "KHAR01", "DNIP01")
+
+
+def _seed_inventory(export_dir: Path, n: int, seed: int) -> dict[str, int]:
+    rng = _rng(seed, "inventory")
+    export_dir.mkdir(parents=True)
+    plan = _dirty_plan(rng, n, 3, _ITEM_DEFECTS)
+    skus = _skus(rng, n)
+    items = [_item_line(rng, i, skus[i], plan.get(i)) for i in range(n)]
+    stamp = BASE_DATE.strftime("%Y%m%d")
+    _write_lines(export_dir / f"ITEMS_{stamp}.TXT", items)
+    clean_skus = [sku for i, sku in enumerate(skus) if i not in plan]
+    stock, stock_dirty = _stock_lines(rng, clean_skus)
+    _write_lines(export_dir / f"STOCK_{stamp}.TXT", stock)
+    return {"inventory.items": len(plan), "inventory.stock": stock_dirty}
+
+
+def _write_lines(path: Path, lines: list[bytes]) -> None:
+    path.write_bytes(b"".join(line + _EOL for line in lines))
+
+
+def _skus(rng: random.Random, n: int) -> list[str]:
+    # Gaps where products were discontinued, as in any long-lived catalogue.
+    skus, number = [], 100
+    for _ in range(n):
+        number += rng.randint(1, 7)
+        skus.append(f"SKU-{number:06d}")
+    return skus
+
+
+def _gtin(index: int) -> str:
+    body = f"{_GTIN_PREFIX}{index + 1:05d}"
+    return body + _gs1_check_digit(body)
+
+
+def _gs1_check_digit(body: str) -> str:
+    """GS1 mod-10: weights 3,1,3,... from the rightmost body digit."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return str(-total % 10)
+
+
+def _item_line(rng: random.Random, index: int, sku: str, defect: str | None) -> bytes:
+    base, category, uom, weight, price = rng.choice(_CATALOGUE)
+    name = f"{base} {rng.choice(_VARIANTS[category])}"
+    fields = {
+        "sku": sku.ljust(10), "gtin": _gtin(index), "name": name[:40].ljust(40), "category": category,
+        "price": _comma(price * rng.uniform(0.85, 1.25)).rjust(12), "currency": "UAH", "uom": uom,
+        "weight": _comma(weight * rng.uniform(0.95, 1.05), 3).rjust(8),
+    }  # fmt: skip
+    if defect == "price_na":
+        fields["price"] = "N/A".rjust(12)
+    elif defect == "gtin_check_digit":
+        fields["gtin"] = fields["gtin"][:13] + str((int(fields["gtin"][13]) + 1) % 10)
+    line = "".join(fields.values()).encode(_ENCODING)
+    if defect == "name_undecodable":
+        # 0x98 is the one byte cp1251 leaves undefined: a strict decoder fails.
+        line = line[:26] + b"\x98" + line[27:]
+    return line
+
+
+def _stock_lines(rng: random.Random, skus: list[str]) -> tuple[list[bytes], int]:
+    lines = []
+    for sku in skus:
+        for warehouse in sorted(rng.sample(_WAREHOUSES, rng.randint(1, 3))):
+            lines.append(_stock_line(sku, warehouse, str(rng.randint(0, 2500)).rjust(8)))
+    if not skus:
+        return lines, 0
+    lines.insert(rng.randint(0, len(lines)), _orphan_free_bad_qty(rng, skus, lines))
+    return lines, 1
+
+
+def _stock_line(sku: str, warehouse: str, qty: str) -> bytes:
+    return f"{sku.ljust(10)}{warehouse}{qty}".encode(_ENCODING)
+
+
+def _orphan_free_bad_qty(rng: random.Random, skus: list[str], lines: list[bytes]) -> bytes:
+    # Real SKU, unused warehouse: the quantity is the only thing wrong.
+    sku = rng.choice(skus)
+    used = {line[10:16].decode(_ENCODING) for line in lines if line.startswith(sku.encode())}
+    warehouse = next(w for w in _WAREHOUSES if w not in used)
+    return _stock_line(sku, warehouse, "   -abc ")

@@ -1,0 +1,98 @@
+"""Running pipelines: bookkeeping around each run, so every run is on record with its figures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from canonical_model.errors import OfficehubError
+from officehub.config import Project
+from officehub.engine.ingest import Ingest
+from officehub.engine.publish import Publish
+from officehub.store import bookkeeping as bk
+from officehub.store.hub import HubStore
+
+#: Builds a per-pipeline progress callback: (pipeline, estimated rows) → callback(metrics so far).
+ProgressFactory = Callable[[str, int | None], Callable[[bk.RunMetrics], None]]
+
+
+@dataclass
+class RunResult:
+    """The outcome of one pipeline run."""
+
+    pipeline: str
+    kind: str
+    run_id: int
+    status: str
+    seconds: float
+    metrics: bk.RunMetrics = field(default_factory=bk.RunMetrics)
+    error: str | None = None
+    exit_code: int = 0
+
+
+def open_store(project: Project) -> HubStore:
+    """The project's hub store, migrated to the newest schema."""
+    return HubStore.open(project.config.hub.store, project.base_dir)
+
+
+def build_step(project: Project, store: HubStore, name: str) -> Ingest | Publish:
+    """The compiled ingest or publish step for pipeline ``name``."""
+    pipeline = project.config.pipelines[name]
+    return (Ingest if pipeline.kind == "ingest" else Publish)(project, store, name, pipeline)
+
+
+def _no_progress(_: str, __: int | None) -> Callable[[bk.RunMetrics], None]:
+    return lambda _metrics: None
+
+
+def run_pipeline(project: Project, store: HubStore, name: str, progress: ProgressFactory = _no_progress) -> RunResult:
+    """Run one pipeline to the end; a failure is recorded on the run and returned, not raised.
+
+    Errors that are not officehub's own (bugs) are recorded and then re-raised.
+    """
+    step = build_step(project, store, name)
+    with store.begin() as conn:
+        run_id = bk.start_run(conn, name, step.kind)
+    started = time.perf_counter()
+    result = RunResult(name, step.kind, run_id, "succeeded", 0.0)
+    try:
+        result.metrics = step.run(run_id, progress(name, _estimate(step)))
+    except OfficehubError as exc:
+        result.status, result.error, result.exit_code = "failed", exc.describe(), exc.exit_code
+    except BaseException as exc:
+        result.status, result.error = "failed", f"internal error ({type(exc).__name__})"
+        _finish(store, result)
+        raise
+    result.seconds = time.perf_counter() - started
+    _finish(store, result)
+    return result
+
+
+def _estimate(step: Ingest | Publish) -> int | None:
+    try:
+        return step.estimate()
+    except OfficehubError:
+        return None  # the run itself will report the problem
+
+
+def _finish(store: HubStore, result: RunResult) -> None:
+    with store.begin() as conn:
+        if result.status == "failed":
+            # Figures of committed batches are already stored; keep them.
+            bk.finish_run(conn, result.run_id, "failed", result.error)
+        else:
+            bk.record_progress(conn, result.run_id, result.metrics)
+            bk.finish_run(conn, result.run_id, "succeeded")
+
+
+def sync(project: Project, names: Iterable[str], progress: ProgressFactory = _no_progress,
+         store: HubStore | None = None) -> list[RunResult]:
+    """Run pipelines in order; a failed pipeline does not stop the ones after it."""
+    own_store = store is None
+    store = store or open_store(project)
+    try:
+        return [run_pipeline(project, store, name, progress) for name in names]
+    finally:
+        if own_store:
+            store.close()

@@ -1,0 +1,208 @@
+"""Mappings compiled once into column programs, then applied to every batch.
+
+Inbound: vendor batch → canonical columns, validated by the canonical model's
+compiled checks; rows that fail any step are reported with a reason and never
+dropped. Outbound: canonical columns that went through a policy plan → vendor
+columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from canonical_model import LeafField, layout
+from canonical_model.checks import CompiledChecks, compile_checks
+from canonical_model.errors import FatalError
+from policies import PolicedBatch
+from officehub.mapping.spec import HUB_COLUMNS, FieldSpec, MappingSpec
+from officehub.mapping.transforms import Concat, Split, Transform, build_transform
+
+
+@dataclass
+class MappedBatch:
+    """Canonical columns of the rows that mapped and validated, and reasons for the rest."""
+
+    columns: dict[str, pa.Array]
+    vendor_ids: list[str]
+    parent_ids: list[str] | None
+    rows: list[int]
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Field:
+    leaf: LeafField
+    spec: FieldSpec
+    transforms: tuple[Transform, ...]
+
+
+def _leaves(spec: MappingSpec) -> tuple[tuple[LeafField, ...], tuple]:
+    lay = layout(spec.entity)
+    if spec.collection:
+        coll = lay.collection(spec.collection)
+        return coll.fields, coll.groups
+    return lay.fields, lay.groups
+
+
+def compile_fields(spec: MappingSpec) -> list[_Field]:
+    """Each mapped field with its canonical leaf and built transforms; ValueError listing every problem."""
+    problems: list[str] = []
+    try:
+        leaves = {leaf.path: leaf for leaf in _leaves(spec)[0]}
+    except KeyError:
+        raise ValueError(f"unknown target '{spec.target}'") from None
+    compiled = []
+    for path, fspec in spec.fields.items():
+        if path in HUB_COLUMNS:
+            continue
+        if path not in leaves:
+            problems.append(f"'{path}' is not a field of {spec.target}")
+            continue
+        try:
+            compiled.append(_Field(leaves[path], fspec, tuple(build_transform(t) for t in fspec.transforms)))
+        except ValueError as exc:
+            problems.append(f"field '{path}': {exc}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return compiled
+
+
+def _vendor_ids(batch: pa.RecordBatch, columns: list[str]) -> pa.Array:
+    parts = [pc.cast(batch.column(c), pa.string()) for c in columns]
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "/")
+
+
+class InboundMapping:
+    """A mapping compiled for reading: vendor batch → validated canonical columns."""
+
+    def __init__(self, spec: MappingSpec, name: str) -> None:
+        self.spec = spec
+        self.name = name
+        self.fields = compile_fields(spec)
+        leaves, groups = _leaves(spec)
+        mapped = {f.leaf.path for f in self.fields}
+        self._missing_required = [leaf.path for leaf in leaves if leaf.required and leaf.path not in mapped]
+        creates = not spec.extends
+        if creates and self._missing_required:
+            raise ValueError(f"creates {spec.target} records but does not map required "
+                             f"field(s) {', '.join(self._missing_required)}")
+        self.checks: CompiledChecks = compile_checks(
+            [leaf for leaf in leaves if leaf.path in mapped], groups, enforce_required=creates,
+        )
+
+    @property
+    def vendor_columns(self) -> set[str]:
+        """Every vendor column this mapping reads."""
+        cols = set(self.spec.key) | {s for f in self.fields for s in f.spec.sources}
+        return cols | ({self.spec.parent_key} if self.spec.parent_key else set())
+
+    def apply(self, batch: pa.RecordBatch) -> MappedBatch:
+        """Map and validate one batch."""
+        if batch.num_rows == 0:
+            return MappedBatch({}, [], [] if self.spec.parent_key else None, [])
+        missing = sorted(c for c in self.vendor_columns if c not in batch.schema.names)
+        if missing:
+            raise FatalError(f"mapping '{self.name}' reads column(s) the stream does not have: {', '.join(missing)}",
+                             system=self.spec.system, stream=self.spec.stream)
+        errors: dict[int, str] = {}
+        ids = _vendor_ids(batch, self.spec.key)
+        _note(errors, pc.is_null(ids), f"key {'/'.join(self.spec.key)} is missing")
+        parents = None
+        if self.spec.parent_key:
+            parents = pc.cast(batch.column(self.spec.parent_key), pa.string())
+            _note(errors, pc.is_null(parents), f"parent key {self.spec.parent_key} is missing")
+        columns = {f.leaf.column: self._map_field(f, batch, errors) for f in self.fields}
+        checked = self.checks.apply(columns, batch.num_rows)
+        for row, reason in checked.errors.items():
+            errors.setdefault(row, reason)
+        good = [i for i in range(batch.num_rows) if i not in errors]
+        take = pa.array(good, pa.int64())
+        return MappedBatch(
+            {name: pc.take(col, take) for name, col in checked.columns.items()},
+            pc.take(ids, take).to_pylist(),
+            pc.take(parents, take).to_pylist() if parents is not None else None,
+            good, errors,
+        )
+
+    @staticmethod
+    def _map_field(f: _Field, batch: pa.RecordBatch, errors: dict[int, str]) -> pa.Array:
+        sources = f.spec.sources
+        transforms = f.transforms
+        if isinstance(transforms[0] if transforms else None, Concat):
+            parts = [pc.cast(batch.column(s), pa.string()) for s in sources]
+            values = pc.binary_join_element_wise(*parts, transforms[0].params.separator,
+                                                 null_handling="skip") if len(parts) > 1 else parts[0]
+            transforms = transforms[1:]
+        else:
+            values = batch.column(sources[0])
+        where = f"{'+'.join(sources)} → {f.leaf.path}"
+        for transform in transforms:
+            values, failed = transform.inbound(values)
+            if failed is not None:
+                _note(errors, failed, f"{where}: {transform.describe_failure()}")
+        return values
+
+
+def _note(errors: dict[int, str], mask: pa.Array, reason: str) -> None:
+    for row in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
+        errors.setdefault(row, reason)
+
+
+class OutboundMapping:
+    """A mapping compiled for publishing: policed canonical columns → vendor columns."""
+
+    def __init__(self, spec: MappingSpec, name: str) -> None:
+        if spec.collection:
+            raise ValueError("publishing a repeating group on its own is not supported yet; publish the entity")
+        self.spec = spec
+        self.name = name
+        self.fields = compile_fields(spec)
+        self._hub = {path: fspec for path, fspec in spec.fields.items() if path in HUB_COLUMNS}
+
+    @property
+    def canonical_columns(self) -> list[str]:
+        """The golden-record columns this mapping publishes (hub columns included)."""
+        return [*self._hub, *(f.leaf.column for f in self.fields)]
+
+    def apply(self, policed: PolicedBatch) -> pa.RecordBatch:
+        """Vendor columns for the canonical columns a policy plan let through."""
+        if not isinstance(policed, PolicedBatch):
+            raise TypeError("outbound mappings take only batches that went through a policy plan")
+        columns = policed.columns
+        out: dict[str, Any] = {}
+        for path, fspec in self._hub.items():
+            out[fspec.sources[0]] = columns[path]
+        splits: dict[str, list[tuple[int, str, pa.Array]]] = {}
+        for f in self.fields:
+            if f.leaf.column not in columns:
+                continue  # withheld by the policy: the vendor column is not written at all
+            values = columns[f.leaf.column]
+            for transform in reversed(f.transforms):
+                if isinstance(transform, Split):
+                    splits.setdefault(f.spec.sources[0], []).append(
+                        (transform.params.part, transform.params.separator, values))
+                    break
+                if isinstance(transform, Concat):
+                    out.update(_unconcat(values, f.spec.sources, transform.params.separator))
+                    break
+                values = transform.outbound(values)
+            else:
+                out[f.spec.sources[0]] = values
+        for column, parts in splits.items():
+            ordered = [p[2] for p in sorted(parts, key=lambda p: p[0])]
+            out[column] = pc.binary_join_element_wise(*[pc.cast(p, pa.string()) for p in ordered], parts[0][1],
+                                                      null_handling="skip") if len(ordered) > 1 else ordered[0]
+        return pa.RecordBatch.from_pydict(out)
+
+
+def _unconcat(values: pa.Array, sources: list[str], separator: str) -> dict[str, pa.Array]:
+    pieces = pc.split_pattern(pc.cast(values, pa.string()), separator, max_splits=len(sources) - 1)
+    result = {}
+    for index, source in enumerate(sources):
+        has = pc.fill_null(pc.greater(pc.list_value_length(pieces), index), False)
+        result[source] = pc.list_element(pc.if_else(has, pieces, pa.scalar(None, pieces.type)), index)
+    return result

@@ -1,0 +1,78 @@
+"""Mappings as users write them in YAML: vendor stream fields ↔ canonical fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Hub columns an outbound mapping may publish besides the canonical fields.
+HUB_COLUMNS = ("canonical_id", "version", "updated_at")
+
+
+class FieldSpec(BaseModel):
+    """Where one canonical field comes from (vendor column or columns) and how it is converted."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str | list[str] = Field(alias="from")
+    transforms: list[str | dict[str, Any]] = []
+
+    @property
+    def sources(self) -> list[str]:
+        """The vendor columns, as a list."""
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+    @model_validator(mode="after")
+    def _several_sources_need_concat(self) -> FieldSpec:
+        if len(self.sources) > 1 and not (self.transforms and _transform_name(self.transforms[0]) == "concat"):
+            raise ValueError("a field taken from several vendor columns must start with a 'concat' transform")
+        return self
+
+
+def _transform_name(spec: str | dict[str, Any]) -> str:
+    return spec if isinstance(spec, str) else next(iter(spec), "")
+
+
+class MappingSpec(BaseModel):
+    """One vendor stream mapped to one canonical entity (or one of its repeating groups)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str
+    stream: str
+    target: str = Field(description="entity ('customer') or entity.collection ('employee.sick_leave')")
+    key: list[str] = Field(min_length=1, description="vendor columns that identify a record in this stream")
+    cursor: str | None = Field(None, description="vendor column that grows on every change (incremental reads)")
+    parent_key: str | None = Field(None, description="for a collection: the vendor column holding the parent's id")
+    extends: bool = Field(False, description="only enrich records this system already supplied; never create")
+    fields: dict[str, FieldSpec]
+    description: str | None = None
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"from": v} if isinstance(v, (str, list)) else v for k, v in value.items()}
+        return value
+
+    @property
+    def entity(self) -> str:
+        """The canonical entity this mapping feeds or publishes."""
+        return self.target.split(".", 1)[0]
+
+    @property
+    def collection(self) -> str | None:
+        """The repeating group targeted, if any."""
+        return self.target.split(".", 1)[1] if "." in self.target else None
+
+    @model_validator(mode="after")
+    def _collection_needs_parent(self) -> MappingSpec:
+        if self.collection and not self.parent_key:
+            raise ValueError("a mapping to a repeating group needs 'parent_key'")
+        return self

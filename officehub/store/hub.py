@@ -1,0 +1,77 @@
+"""The hub store: where golden records, cross-references and run bookkeeping live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from canonical_model.errors import FatalError, RetriableError
+from officehub.store import migrate
+from officehub.store.schema import hub_metadata
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets readers (reporting tools, `officehub runs`) work during a sync, and a
+    # killed process leaves nothing half-written; the busy timeout rides out short locks.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def resolve_url(url: str, base_dir: Path) -> sa.URL:
+    """The store URL with a relative SQLite path taken from the project folder."""
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        raise FatalError("hub store: not a database URL") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        path = path if path.is_absolute() else base_dir / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        parsed = parsed.set(database=str(path))
+    return parsed
+
+
+class HubStore:
+    """A connection pool to the hub store plus its table objects."""
+
+    def __init__(self, url: str, base_dir: Path) -> None:
+        resolved = resolve_url(url, base_dir)
+        try:
+            self.engine = sa.create_engine(resolved)
+        except (ArgumentError, ImportError) as exc:
+            raise FatalError(f"hub store: cannot use URL ({type(exc).__name__})") from None
+        if resolved.get_backend_name() == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.tables = hub_metadata().tables
+
+    @classmethod
+    def open(cls, url: str, base_dir: Path, *, upgrade: bool = True) -> HubStore:
+        """Open the store, migrating its schema to the newest version first."""
+        store = cls(url, base_dir)
+        if upgrade:
+            store.upgrade()
+        return store
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Run pending migrations; returns (from, to) revisions."""
+        try:
+            return migrate.upgrade(self.engine)
+        except DBAPIError as exc:
+            raise RetriableError(f"hub store unavailable ({type(exc.orig).__name__})") from None
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

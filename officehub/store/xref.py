@@ -1,0 +1,50 @@
+"""Cross-references: (system, entity, vendor id) ↔ canonical id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from officehub.store.schema import hub_metadata
+
+_XREF = hub_metadata().tables["xref"]
+#: Namespace of canonical ids derived from a record's first source, so that a
+#: re-run after a crash assigns the very same ids as an uninterrupted run.
+NAMESPACE = uuid.UUID("5b0c6d1e-9f7a-4c52-8a43-0ff1ce0b0b01")
+_CHUNK = 500
+
+
+def first_canonical_id(system: str, entity: str, vendor_id: str) -> str:
+    """The canonical id a record gets when ``system`` is the first to supply it."""
+    return str(uuid.uuid5(NAMESPACE, f"{system}\x1f{entity}\x1f{vendor_id}"))
+
+
+def lookup(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, str]:
+    """Known canonical ids of ``vendor_ids`` in ``system``."""
+    found: dict[str, str] = {}
+    unique = list(dict.fromkeys(vendor_ids))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start:start + _CHUNK]
+        stmt = sa.select(_XREF.c.vendor_id, _XREF.c.canonical_id).where(
+            _XREF.c.system == system, _XREF.c.entity == entity, _XREF.c.vendor_id.in_(chunk))
+        found.update({row.vendor_id: row.canonical_id for row in conn.execute(stmt)})
+    return found
+
+
+def link_new(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, str]:
+    """Create cross-references (and canonical ids) for vendor ids seen for the first time."""
+    created = {vid: first_canonical_id(system, entity, vid) for vid in dict.fromkeys(vendor_ids)}
+    if created:
+        conn.execute(sa.insert(_XREF), [
+            {"system": system, "entity": entity, "vendor_id": vid, "canonical_id": cid}
+            for vid, cid in created.items()
+        ])
+    return created
+
+
+def xrefs_of(conn: sa.Connection, canonical_id: str) -> list[dict[str, str]]:
+    """Every system's id for one canonical record."""
+    stmt = sa.select(_XREF.c.system, _XREF.c.entity, _XREF.c.vendor_id).where(_XREF.c.canonical_id == canonical_id)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
