@@ -56,6 +56,8 @@ class _Collector:
 
 
 def _merge_include(merged: dict[str, Any], extra: Any, file: str, collector: _Collector) -> None:
+    if extra is None:  # a file with only comments
+        return
     if not isinstance(extra, dict):
         collector.issues.append(ConfigIssue(file, 1, "an included file must be a mapping of sections"))
         return

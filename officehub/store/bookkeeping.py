@@ -96,13 +96,28 @@ class Quarantined:
 
 
 def quarantine(conn: sa.Connection, run_id: int, pipeline: str, system: str, stream: str,
-               items: list[Quarantined]) -> None:
-    """Keep bad records with their reason and source position."""
-    if items:
-        conn.execute(sa.insert(_T["quarantine"]), [
+               items: list[Quarantined]) -> int:
+    """Keep bad records with their reason and source position; returns how many are new.
+
+    A record already waiting in the quarantine (same position, reason and raw
+    values, e.g. a bad row met again in the next full snapshot) is not added twice.
+    """
+    if not items:
+        return 0
+    table = _T["quarantine"]
+    waiting = {
+        (r.position, r.reason, json.dumps(r.raw, sort_keys=True))
+        for r in conn.execute(sa.select(table.c.position, table.c.reason, table.c.raw).where(
+            table.c.pipeline == pipeline, table.c.status == "open",
+            table.c.position.in_(list({q.position for q in items}))))
+    }
+    new = [q for q in items if (q.position, q.reason, json.dumps(q.raw, sort_keys=True)) not in waiting]
+    if new:
+        conn.execute(sa.insert(table), [
             {"run_id": run_id, "pipeline": pipeline, "system": system, "stream": stream,
-             "position": q.position, "reason": q.reason, "raw": q.raw, "status": "open"} for q in items
+             "position": q.position, "reason": q.reason, "raw": q.raw, "status": "open"} for q in new
         ])
+    return len(new)
 
 
 def list_quarantine(conn: sa.Connection, pipeline: str | None = None, status: str | None = "open",

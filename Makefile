@@ -1,0 +1,34 @@
+# officehub — `make demo` and `make test` work on a fresh machine with Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the project's dependencies change.
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## demo: seed the demo estate, run every pipeline, print the summary
+demo: $(VENV)/.installed-demo
+	$(BIN)/officehub demo examples/demo
+
+## test: the whole test suite (needs the PostgreSQL and MariaDB servers the README names)
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## check: validate the demo estate's configuration
+check: $(VENV)/.installed-demo
+	$(BIN)/officehub -p examples/demo check
+
+clean:
+	rm -rf $(VENV) examples/demo/data examples/demo/out examples/demo/.officehub .pytest_cache

@@ -1,0 +1,1 @@
+"""The officehub command line (typer + rich)."""

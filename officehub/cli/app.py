@@ -1,0 +1,69 @@
+"""The ``officehub`` command line.
+
+Exit codes: 0 success; 1 a pipeline run failed; 2 configuration or usage error
+(fix before retrying); 70 internal error (a bug: rerun with --debug and report
+it); 75 temporary failure (a system was unreachable or locked: retry later).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from canonical_model.errors import OfficehubError
+from officehub.cli import commands_data, commands_project
+from officehub.cli.output import errors
+from officehub.config import ConfigError
+
+EXIT_INTERNAL = 70
+
+app = typer.Typer(
+    name="officehub",
+    help="Integration hub for back-office systems: sync records between vendor systems through one "
+         "canonical model, with field-level data-sharing policies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress logs.")] = False) -> None:
+    _state["debug"] = debug
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+commands_project.register(app)
+commands_data.register(app)
+
+
+def _report(exc: BaseException) -> int:
+    if isinstance(exc, ConfigError):
+        for issue in exc.issues:
+            errors.print(f"[red]error[/] {issue}", highlight=False, soft_wrap=True)
+        errors.print(f"{len(exc.issues)} problem(s) in the configuration.", highlight=False)
+        return exc.exit_code
+    if isinstance(exc, OfficehubError):
+        errors.print(f"[red]error[/] {exc.describe()}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    # Not one of ours: the message may quote data, so only the type is shown.
+    errors.print(f"[red]internal error[/] ({type(exc).__name__}); rerun with --debug for the traceback",
+                 highlight=False)
+    return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``officehub`` console script."""
+    try:
+        app(args=argv, prog_name="officehub")  # exits by itself on success and on usage errors
+    except Exception as exc:  # noqa: BLE001 - the one place every error becomes an exit code
+        if _state["debug"]:
+            traceback.print_exc()
+        sys.exit(_report(exc))

@@ -1,0 +1,134 @@
+"""Commands that move or inspect data: sync, runs, quarantine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from canonical_model.errors import FatalError
+from officehub.cli.options import JsonOption, ProjectOption
+from officehub.cli.output import console, emit_json, errors, progress_bars, result_dict, summary_table, table
+from officehub.config import Project, load_project
+from officehub.engine import open_store, sync as run_sync
+from officehub.engine.replay import replay as run_replay
+from officehub.store import bookkeeping as bk
+
+quarantine_app = typer.Typer(help="Records that did not make it, with why and where from.", no_args_is_help=True)
+
+
+def run_and_report(project: Project, names: list[str], as_json: bool) -> int:
+    """Run pipelines with progress bars, print the summary; returns the exit code."""
+    with progress_bars(enabled=not as_json and errors.is_terminal) as factory:
+        results = run_sync(project, names, factory)
+    if as_json:
+        emit_json([result_dict(r) for r in results])
+    else:
+        console.print(summary_table(results))
+        for r in results:
+            if r.error:
+                errors.print(f"[red]error[/] pipeline {r.pipeline}: {r.error}", highlight=False, soft_wrap=True)
+    failed = [r for r in results if r.status != "succeeded"]
+    return max((r.exit_code for r in failed), default=0) if failed else 0
+
+
+def sync(pipelines: Annotated[Optional[list[str]], typer.Argument(help="Pipelines to run.")] = None,
+         all_: Annotated[bool, typer.Option("--all", help="Run every pipeline: ingests, then publishes.")] = False,
+         project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+    """Run pipelines now, from their last checkpoint."""
+    loaded = load_project(project)
+    if all_ == bool(pipelines):
+        raise FatalError("name the pipelines to run, or give --all")
+    names = loaded.pipelines_in_order() if all_ else list(pipelines or [])
+    unknown = [n for n in names if n not in loaded.config.pipelines]
+    if unknown:
+        raise FatalError(f"unknown pipeline(s): {', '.join(unknown)} (configured: {', '.join(loaded.config.pipelines)})")
+    raise typer.Exit(run_and_report(loaded, names, as_json))
+
+
+def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
+         limit: Annotated[int, typer.Option(min=1)] = 20,
+         project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+    """History of pipeline runs with their figures, newest first."""
+    loaded = load_project(project)
+    store = open_store(loaded)
+    with store.begin() as conn:
+        history = bk.list_runs(conn, pipeline, limit)
+    store.close()
+    if as_json:
+        emit_json(history)
+        return
+    columns = ["id", "pipeline", "kind", "status", "started", "read", "written", "unchanged", "quarantined",
+               "redacted", "error"]
+    rows = [(r["id"], r["pipeline"], r["kind"], r["status"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+             r["records_read"], r["records_written"], r["records_unchanged"], r["records_quarantined"],
+             r["fields_redacted"], r["error"]) for r in history]
+    console.print(table("runs", columns, rows, numeric=columns[5:10]))
+
+
+def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
+                    include_resolved: Annotated[bool, typer.Option("--all", help="Include replayed records.")] = False,
+                    limit: Annotated[int, typer.Option(min=1)] = 100,
+                    project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+    """Records waiting in quarantine: reason and source position (no values)."""
+    loaded = load_project(project)
+    store = open_store(loaded)
+    with store.begin() as conn:
+        items = bk.list_quarantine(conn, pipeline, None if include_resolved else "open", limit)
+    store.close()
+    if as_json:
+        emit_json(items)
+        return
+    rows = [(q["id"], q["pipeline"], f"{q['system']}/{q['stream']}", q["position"], q["reason"], q["status"])
+            for q in items]
+    console.print(table("quarantine", ["id", "pipeline", "source", "position", "reason", "status"], rows))
+
+
+def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
+                    reveal: Annotated[bool, typer.Option(help="Show the raw values (may be sensitive).")] = False,
+                    project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+    """One quarantined record: reason, position and its fields (values only with --reveal)."""
+    loaded = load_project(project)
+    store = open_store(loaded)
+    with store.begin() as conn:
+        found = bk.get_quarantined(conn, item)
+    store.close()
+    if found is None:
+        raise FatalError(f"no quarantined record {item}")
+    if not reveal:
+        found["raw"] = {k: ("<hidden>" if v is not None else None) for k, v in found["raw"].items()}
+    if as_json:
+        emit_json(found)
+        return
+    for key in ("id", "pipeline", "system", "stream", "position", "reason", "status", "run_id", "created_at"):
+        console.print(f"[bold]{key:>10}[/] {found[key]}", highlight=False)
+    console.print(table("raw record" + ("" if reveal else " (values hidden; --reveal shows them)"),
+                        ["field", "value"], found["raw"].items()))
+
+
+def quarantine_replay(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
+                      ids: Annotated[Optional[list[int]], typer.Option("--id", help="Only these records.")] = None,
+                      project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+    """Run quarantined records through their (fixed) mapping again; those that pass are stored."""
+    loaded = load_project(project)
+    store = open_store(loaded)
+    with store.begin() as conn:
+        waiting = [bk.get_quarantined(conn, q["id"]) for q in bk.list_quarantine(conn, pipeline, "open", 1_000_000)]
+    items = [q for q in waiting if q and (not ids or q["id"] in ids)]
+    results = run_replay(loaded, store, items)
+    store.close()
+    if as_json:
+        emit_json([result_dict(r) for r in results])
+        return
+    console.print(summary_table(results))
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main app."""
+    app.command()(sync)
+    app.command()(runs)
+    quarantine_app.command("list")(quarantine_list)
+    quarantine_app.command("show")(quarantine_show)
+    quarantine_app.command("replay")(quarantine_replay)
+    app.add_typer(quarantine_app, name="quarantine")

@@ -1,0 +1,145 @@
+"""Commands about the project itself: init, check, model, discover, store, demo."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from canonical_model import ENTITIES, json_schema, json_schemas, layout
+from canonical_model.errors import FatalError
+from officehub.cli.options import JsonOption, ProjectOption
+from officehub.cli.output import console, emit_json, table
+from officehub.config import CONFIG_FILE, load_project
+from officehub.store.hub import HubStore
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+model_app = typer.Typer(help="The canonical model: entities, fields and their sensitivity classes.",
+                        no_args_is_help=True)
+store_app = typer.Typer(help="The hub store: schema migrations.", no_args_is_help=True)
+
+
+def init(directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")] = Path("."),
+         force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False) -> None:
+    """Create a new project folder with commented example configuration."""
+    if (directory / CONFIG_FILE).exists() and not force:
+        raise FatalError(f"{directory / CONFIG_FILE} already exists (use --force to overwrite)")
+    for source in sorted(TEMPLATES.rglob("*.yaml")):
+        target = directory / source.relative_to(TEMPLATES)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    console.print(f"Created a project in {directory}. Next: describe your systems in "
+                  f"{directory / 'systems'}, then run [bold]officehub check[/].", highlight=False)
+
+
+def check(project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+    """Validate the configuration; list every problem with its file and line."""
+    loaded = load_project(project)
+    cfg = loaded.config
+    counts = {"systems": len(cfg.systems), "mappings": len(cfg.mappings), "pipelines": len(cfg.pipelines)}
+    if as_json:
+        emit_json({"ok": True, **counts})
+        return
+    console.print(f"[green]ok[/] {loaded.base_dir / CONFIG_FILE}: {counts['systems']} systems, "
+                  f"{counts['mappings']} mappings, {counts['pipelines']} pipelines", highlight=False)
+
+
+def schema(entity: Annotated[Optional[str], typer.Argument(help="customer, product or employee")] = None) -> None:
+    """Print the JSON Schema of one entity (or all), with each field's sensitivity class."""
+    if entity is not None and entity not in ENTITIES:
+        raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
+    emit_json(json_schema(entity) if entity else json_schemas())
+
+
+def fields(entity: Annotated[str, typer.Argument(help="customer, product or employee")],
+           as_json: JsonOption = False) -> None:
+    """List an entity's fields as mappings address them, with type, class and whether required."""
+    if entity not in ENTITIES:
+        raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
+    lay = layout(entity)
+    rows = [(f.path, str(f.arrow_type), f.sensitivity.value if f.sensitivity else "UNCLASSIFIED",
+             "yes" if f.required else (f"with {f.required_within}" if f.required_within else "")) for f in lay.fields]
+    for coll in lay.collections:
+        rows += [(f"{coll.name}[].{f.path}", str(f.arrow_type), f.sensitivity.value if f.sensitivity else "UNCLASSIFIED",
+                  "yes" if f.required else "") for f in coll.fields]
+    if as_json:
+        emit_json([dict(zip(("path", "type", "sensitivity", "required"), r)) for r in rows])
+        return
+    console.print(table(f"{entity} (schema version {lay.model.schema_version})",
+                        ["field", "type", "sensitivity", "required"], rows))
+
+
+def discover(system: Annotated[str, typer.Argument(help="Name of a system in the configuration.")],
+             project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+    """List the streams a system offers, with their fields, keys and cursor candidates."""
+    loaded = load_project(project)
+    if system not in loaded.config.systems:
+        raise FatalError(f"no system '{system}' (configured: {', '.join(loaded.config.systems) or 'none'})")
+    with loaded.connector(system) as connector:
+        connector.check()
+        streams = connector.discover()
+    if as_json:
+        emit_json([asdict(s) for s in streams])
+        return
+    rows = [(s.name, s.kind, len(s.fields), ", ".join(s.primary_key), ", ".join(s.cursor_candidates),
+             ", ".join(f.name for f in s.fields)) for s in streams]
+    console.print(table(f"streams of {system}", ["stream", "kind", "fields", "key", "cursor candidates", "field names"],
+                        rows, numeric=["fields"]))
+
+
+def upgrade(project: ProjectOption = Path(".")) -> None:
+    """Create or migrate the hub store's schema to this version of officehub."""
+    loaded = load_project(project)
+    store = HubStore(loaded.config.hub.store, loaded.base_dir)
+    try:
+        before, after = store.upgrade()
+    finally:
+        store.close()
+    console.print(f"hub store at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+def demo(directory: Annotated[Path, typer.Argument(help="The demo estate's folder.")] = Path("examples/demo"),
+         customers: Annotated[int, typer.Option(min=1)] = 500,
+         employees: Annotated[int, typer.Option(min=1)] = 120,
+         products: Annotated[int, typer.Option(min=1)] = 200,
+         as_json: JsonOption = False) -> None:
+    """Seed the demo estate's three legacy apps, run every pipeline and print the summary."""
+    from officehub.cli.commands_data import run_and_report
+
+    try:
+        from officehub.demo.seed import seed_estate
+    except ImportError:
+        raise FatalError("the demo needs Faker: pip install 'officehub[demo]'") from None
+    if not (directory / CONFIG_FILE).is_file():
+        raise FatalError(f"no demo estate in {directory} (expected {directory / CONFIG_FILE})")
+    for state in (".officehub", "out"):  # every demo starts from an empty hub and empty destinations
+        shutil.rmtree(directory / state, ignore_errors=True)
+    summary = seed_estate(directory / "data", customers=customers, employees=employees, products=products)
+    if not as_json:
+        console.print(f"Seeded {summary.customers} CRM customers, {summary.employees} HR employees and "
+                      f"{summary.products} inventory items ({sum(summary.dirty.values())} rows deliberately dirty).")
+    loaded = load_project(directory)
+    code = run_and_report(loaded, loaded.pipelines_in_order(), as_json)
+    if not as_json:
+        console.print(f"Destinations: {directory / 'out'} · quarantine: officehub -p {directory} quarantine list")
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main app."""
+    app.command()(init)
+    app.command()(check)
+    app.command()(discover)
+    app.command()(demo)
+    model_app.command()(schema)
+    model_app.command()(fields)
+    store_app.command()(upgrade)
+    app.add_typer(model_app, name="model")
+    app.add_typer(store_app, name="store")
+
+
+__all__ = ["register"]
