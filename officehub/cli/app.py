@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from canonical_model.errors import OfficehubError
 from officehub.cli import commands_data, commands_project
+from officehub.cli.options import PROJECT_HELP, global_project
 from officehub.cli.output import errors
 from officehub.config import ConfigError
 
@@ -33,9 +35,12 @@ _state = {"debug": False}
 
 
 @app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+def _main(project: Annotated[Path, typer.Option("--project", "-p", envvar="OFFICEHUB_PROJECT",
+                                                help=PROJECT_HELP)] = Path("."),
+          debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
           verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress logs.")] = False) -> None:
     _state["debug"] = debug
+    global_project["path"] = project
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 

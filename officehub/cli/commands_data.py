@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from canonical_model.errors import FatalError
-from officehub.cli.options import JsonOption, ProjectOption
+from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, errors, progress_bars, result_dict, summary_table, table
 from officehub.config import Project, load_project
 from officehub.engine import open_store, sync as run_sync
@@ -35,9 +35,9 @@ def run_and_report(project: Project, names: list[str], as_json: bool) -> int:
 
 def sync(pipelines: Annotated[Optional[list[str]], typer.Argument(help="Pipelines to run.")] = None,
          all_: Annotated[bool, typer.Option("--all", help="Run every pipeline: ingests, then publishes.")] = False,
-         project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+         project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run pipelines now, from their last checkpoint."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     if all_ == bool(pipelines):
         raise FatalError("name the pipelines to run, or give --all")
     names = loaded.pipelines_in_order() if all_ else list(pipelines or [])
@@ -49,9 +49,9 @@ def sync(pipelines: Annotated[Optional[list[str]], typer.Argument(help="Pipeline
 
 def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
          limit: Annotated[int, typer.Option(min=1)] = 20,
-         project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+         project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """History of pipeline runs with their figures, newest first."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     store = open_store(loaded)
     with store.begin() as conn:
         history = bk.list_runs(conn, pipeline, limit)
@@ -70,9 +70,9 @@ def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipelin
 def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
                     include_resolved: Annotated[bool, typer.Option("--all", help="Include replayed records.")] = False,
                     limit: Annotated[int, typer.Option(min=1)] = 100,
-                    project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+                    project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Records waiting in quarantine: reason and source position (no values)."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     store = open_store(loaded)
     with store.begin() as conn:
         items = bk.list_quarantine(conn, pipeline, None if include_resolved else "open", limit)
@@ -87,9 +87,9 @@ def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only t
 
 def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
                     reveal: Annotated[bool, typer.Option(help="Show the raw values (may be sensitive).")] = False,
-                    project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+                    project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """One quarantined record: reason, position and its fields (values only with --reveal)."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     store = open_store(loaded)
     with store.begin() as conn:
         found = bk.get_quarantined(conn, item)
@@ -109,9 +109,9 @@ def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
 
 def quarantine_replay(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
                       ids: Annotated[Optional[list[int]], typer.Option("--id", help="Only these records.")] = None,
-                      project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+                      project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run quarantined records through their (fixed) mapping again; those that pass are stored."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     store = open_store(loaded)
     with store.begin() as conn:
         waiting = [bk.get_quarantined(conn, q["id"]) for q in bk.list_quarantine(conn, pipeline, "open", 1_000_000)]

@@ -11,7 +11,7 @@ import typer
 
 from canonical_model import ENTITIES, json_schema, json_schemas, layout
 from canonical_model.errors import FatalError
-from officehub.cli.options import JsonOption, ProjectOption
+from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, table
 from officehub.config import CONFIG_FILE, load_project
 from officehub.store.hub import HubStore
@@ -36,9 +36,9 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create the pr
                   f"{directory / 'systems'}, then run [bold]officehub check[/].", highlight=False)
 
 
-def check(project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+def check(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Validate the configuration; list every problem with its file and line."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     cfg = loaded.config
     counts = {"systems": len(cfg.systems), "mappings": len(cfg.mappings), "pipelines": len(cfg.pipelines)}
     if as_json:
@@ -74,9 +74,9 @@ def fields(entity: Annotated[str, typer.Argument(help="customer, product or empl
 
 
 def discover(system: Annotated[str, typer.Argument(help="Name of a system in the configuration.")],
-             project: ProjectOption = Path("."), as_json: JsonOption = False) -> None:
+             project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """List the streams a system offers, with their fields, keys and cursor candidates."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     if system not in loaded.config.systems:
         raise FatalError(f"no system '{system}' (configured: {', '.join(loaded.config.systems) or 'none'})")
     with loaded.connector(system) as connector:
@@ -91,9 +91,9 @@ def discover(system: Annotated[str, typer.Argument(help="Name of a system in the
                         rows, numeric=["fields"]))
 
 
-def upgrade(project: ProjectOption = Path(".")) -> None:
+def upgrade(project: ProjectOption = None) -> None:
     """Create or migrate the hub store's schema to this version of officehub."""
-    loaded = load_project(project)
+    loaded = load_project(project_dir(project))
     store = HubStore(loaded.config.hub.store, loaded.base_dir)
     try:
         before, after = store.upgrade()

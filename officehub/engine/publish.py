@@ -58,21 +58,23 @@ class Publish:
                 first, last = seqs[0].as_py(), seqs[-1].as_py()
                 # Only what the destination's mapping asks for goes through the plan.
                 policed = self.plan.apply(changes.select(self.mapping.canonical_columns))
-                written = destination.write(
-                    self.spec.stream, self.mapping.apply(policed), self.pipeline.write_mode,
-                    key=tuple(self.spec.key), batch_id=f"{first:012d}-{last:012d}",
-                )
+                vendor = self.mapping.apply(policed)
+                # The audit entry is committed before anything leaves, so no batch reaches
+                # a destination unrecorded, even if the process dies right after sending.
+                self._audit(run_id, first, last, policed.withheld, changes.num_rows)
+                written = destination.write(self.spec.stream, vendor, self.pipeline.write_mode,
+                                            key=tuple(self.spec.key), batch_id=f"{first:012d}-{last:012d}")
                 total.add(bk.RunMetrics(records_read=changes.num_rows, records_written=written,
                                         fields_redacted=policed.values_withheld))
-                self._commit(run_id, last, policed.withheld, changes.num_rows, total)
+                with self.store.begin() as conn:
+                    bk.set_checkpoint(conn, self.name, {"seq": last}, run_id)
+                    bk.record_progress(conn, run_id, total)
                 after = last
                 progress(total)
 
-    def _commit(self, run_id: int, last: int, withheld: dict[str, int], records: int, total: bk.RunMetrics) -> None:
+    def _audit(self, run_id: int, first: int, last: int, withheld: dict[str, int], records: int) -> None:
         with self.store.begin() as conn:
             bk.append_audit(conn, actor=f"pipeline:{self.name}", action="publish",
                             subject=f"{self.spec.entity} → {self.spec.system}/{self.spec.stream}", run_id=run_id,
-                            detail={"records": records, "through_change": last, "plan": self.plan.fingerprint,
+                            detail={"records": records, "changes": [first, last], "plan": self.plan.fingerprint,
                                     "withheld": withheld})
-            bk.set_checkpoint(conn, self.name, {"seq": last}, run_id)
-            bk.record_progress(conn, run_id, total)

@@ -1,0 +1,82 @@
+"""Shared fixtures: demo projects in temporary folders, real PostgreSQL and MariaDB databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "demo"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+MARIADB_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/test"
+
+
+def service_unavailable(name: str, exc: Exception) -> None:
+    """Fail loudly in CI (where the server must run); skip with the reason elsewhere."""
+    message = f"{name} is not reachable on loopback ({type(exc).__name__})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def copy_demo_config(target: Path) -> Path:
+    """The demo estate's configuration (not its data) in ``target``."""
+    for source in DEMO.rglob("*.yaml"):
+        dest = target / source.relative_to(DEMO)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+    return target
+
+
+@pytest.fixture
+def demo_project(tmp_path: Path):
+    """A factory: a seeded copy of the demo estate in a temporary folder."""
+    from officehub.demo.seed import seed_estate
+
+    def make(name: str = "demo", **sizes: int) -> Path:
+        folder = copy_demo_config(tmp_path / name)
+        seed_estate(folder / "data", **sizes)
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"officehub_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        service_unavailable("PostgreSQL", exc)
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A fresh, empty MariaDB database, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"officehub_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(MARIADB_ADMIN)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    except sa.exc.OperationalError as exc:
+        service_unavailable("MariaDB", exc)
+    yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()

@@ -1,0 +1,154 @@
+"""The demo estate end to end: what lands where, what is quarantined, what never leaves."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import folder_files, sync_all, table_rows
+
+SPECIAL_COLUMNS = ("HEALTH_RESTRICTIONS", "BG_CHECK", "LEGAL_HOLD", "health_restrictions", "background_check")
+
+
+def _special_values(hr_db: Path) -> set[str]:
+    """Every distinctive medical, criminal and legal value the HR system holds."""
+    con = sqlite3.connect(hr_db)
+    queries = [
+        "SELECT occ_health_restriction FROM employees WHERE occ_health_restriction IS NOT NULL",
+        "SELECT diagnosis_code FROM sick_leave", "SELECT matter_ref FROM litigation_holds",
+        "SELECT court_order_ref FROM garnishments", "SELECT DISTINCT outcome FROM background_checks",
+    ]
+    values = {str(row[0]) for q in queries for row in con.execute(q)}
+    con.close()
+    return values
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    from officehub.demo.seed import seed_estate
+    from tests.conftest import copy_demo_config
+
+    folder = copy_demo_config(tmp_path_factory.mktemp("estate"))
+    summary = seed_estate(folder / "data")
+    return folder, {"summary": summary, "results": sync_all(folder)}
+
+
+def test_every_pipeline_succeeds(estate):
+    _, state = estate
+    assert {r.status for r in state["results"].values()} == {"succeeded"}
+
+
+def test_every_dirty_row_is_quarantined_and_nothing_is_lost(estate):
+    folder, state = estate
+    results, dirty = state["results"], state["summary"].dirty
+    assert results["crm_customers_in"].metrics.records_quarantined == dirty["crm.CUST"]
+    assert results["hr_employees_in"].metrics.records_quarantined == dirty["hr.employees"]
+    assert results["hr_sick_leave_in"].metrics.records_quarantined == dirty["hr.sick_leave"]
+    assert results["inventory_items_in"].metrics.records_quarantined == dirty["inventory.items"]
+    assert results["inventory_stock_in"].metrics.records_quarantined == dirty["inventory.stock"]
+    for result in results.values():
+        m = result.metrics
+        if result.kind == "ingest":
+            assert m.records_read == m.records_written + m.records_unchanged + m.records_quarantined
+    con = sqlite3.connect(folder / ".officehub" / "hub.db")
+    stored = con.execute("SELECT count(*) FROM quarantine WHERE status = 'open'").fetchone()[0]
+    positions = {r[0] for r in con.execute("SELECT position FROM quarantine")}
+    con.close()
+    assert stored == sum(dirty.values())
+    assert any(p.startswith("ITEMS_20261101.TXT:") for p in positions)
+
+
+def test_golden_records_and_child_tables_hold_the_clean_rows(estate):
+    folder, state = estate
+    summary = state["summary"]
+    con = sqlite3.connect(folder / ".officehub" / "hub.db")
+    count = lambda table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
+    assert count("customer") == summary.customers - summary.dirty["crm.CUST"]
+    assert count("employee") == summary.employees - summary.dirty["hr.employees"]
+    assert count("product") == summary.products - summary.dirty["inventory.items"]
+    assert count("employee__sick_leave") == 88 - summary.dirty["hr.sick_leave"]
+    assert count("product__stock_levels") > summary.products
+    phone, birth = con.execute(
+        "SELECT contact__phone, birth_date FROM customer WHERE contact__phone IS NOT NULL LIMIT 1").fetchone()
+    assert phone.startswith("+") and birth[4] == "-"
+    versions = con.execute("SELECT DISTINCT version FROM employee ORDER BY 1").fetchall()
+    assert (1,) in versions and len(versions) > 1  # extended by background checks, sick leave...
+    xrefs = con.execute("SELECT count(DISTINCT system) FROM xref").fetchone()[0]
+    con.close()
+    assert xrefs == 3
+
+
+def test_no_special_category_value_reaches_the_payroll_drop(estate):
+    folder, _ = estate
+    secrets = _special_values(folder / "data" / "hr.db")
+    assert len(secrets) > 20
+    files = folder_files(folder / "out" / "payroll")
+    assert files, "the payroll drop folder is empty"
+    for name, payload in files.items():
+        text = payload.decode("utf-8")
+        header, *rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+        assert not set(header) & set(SPECIAL_COLUMNS), name
+        assert {"PERSNR", "FULL_NAME", "IBAN", "SALARY", "ENTRY_DATE"} <= set(header)
+        leaked = {cell for row in rows for cell in row} & secrets
+        assert not leaked, f"{name} contains {len(leaked)} special-category values"
+
+
+def test_no_special_category_value_reaches_the_reporting_database(estate):
+    folder, _ = estate
+    secrets = _special_values(folder / "data" / "hr.db")
+    tables = table_rows(f"sqlite:///{folder / 'out' / 'reporting.db'}")
+    assert set(tables) == {"customers", "employees", "products"}
+    con = sqlite3.connect(folder / "out" / "reporting.db")
+    columns = {r[1] for r in con.execute("PRAGMA table_info(employees)")}
+    con.close()
+    assert not columns & set(SPECIAL_COLUMNS)
+    every_value = {v for rows in tables.values() for row in rows for v in row}
+    assert not every_value & secrets
+
+
+def test_redactions_are_counted_and_audited(estate):
+    folder, state = estate
+    payroll = state["results"]["payroll_employees_out"].metrics
+    con = sqlite3.connect(folder / "data" / "hr.db")
+    expected = sum(con.execute(q).fetchone()[0] for q in (
+        "SELECT count(*) FROM employees WHERE occ_health_restriction IS NOT NULL",
+        "SELECT count(*) FROM background_checks", "SELECT count(*) FROM litigation_holds"))
+    con.close()
+    assert payroll.fields_redacted == expected
+    hub = sqlite3.connect(folder / ".officehub" / "hub.db")
+    entries = hub.execute("SELECT subject, detail, prev_hash, hash FROM audit ORDER BY id").fetchall()
+    hub.close()
+    assert any("payroll/employees" in e[0] and "occupational_health_restrictions" in e[1] for e in entries)
+    assert all(entries[i][2] == entries[i - 1][3] for i in range(1, len(entries)))
+
+
+def test_rerunning_a_finished_estate_writes_nothing_new(estate):
+    folder, _ = estate
+    before_files = folder_files(folder / "out" / "payroll")
+    before_db = table_rows(f"sqlite:///{folder / 'out' / 'reporting.db'}")
+    again = sync_all(folder)
+    assert {name: r.metrics.records_written for name, r in again.items()} == dict.fromkeys(again, 0)
+    assert folder_files(folder / "out" / "payroll") == before_files
+    assert table_rows(f"sqlite:///{folder / 'out' / 'reporting.db'}") == before_db
+
+
+def test_a_changed_source_record_flows_through_to_the_destinations(estate):
+    folder, _ = estate
+    crm = sqlite3.connect(folder / "data" / "crm.db")
+    custno = crm.execute("SELECT CUSTNO FROM CUST WHERE CTRY = 'UA' ORDER BY CUSTNO LIMIT 1").fetchone()[0]
+    crm.execute("UPDATE CUST SET CITY = 'Chernihiv-Test', LASTCHG = '2026-11-27 10:00:00' WHERE CUSTNO = ?",
+                (custno,))
+    crm.commit()
+    crm.close()
+    results = sync_all(folder)
+    assert results["crm_customers_in"].metrics.records_written == 1
+    assert results["reporting_customers_out"].metrics.records_written == 1
+    rep = sqlite3.connect(folder / "out" / "reporting.db")
+    city, version = rep.execute("SELECT city, hub_version FROM customers WHERE customer_number = ?",
+                                (str(custno),)).fetchone()
+    rep.close()
+    assert (city, version) == ("Chernihiv-Test", 2)
