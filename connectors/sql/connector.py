@@ -169,9 +169,12 @@ class SqlConnector(Connector):
             return self._table(stream)
         table = sa.Table(
             stream, sa.MetaData(schema=self.config.schema_name),
-            *(sa.Column(f.name, sql_type(f.type), primary_key=f.name in key) for f in schema),
+            *(sa.Column(f.name, sql_type(f.type, key=f.name in key), primary_key=f.name in key) for f in schema),
         )
-        table.create(self.engine, checkfirst=True)
+        try:
+            table.create(self.engine, checkfirst=True)
+        except DBAPIError as exc:
+            raise _translate(exc, self.name, stream) from None
         self._tables[stream] = table
         return table
 

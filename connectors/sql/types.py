@@ -6,8 +6,11 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 
-def sql_type(arrow_type: pa.DataType) -> sa.types.TypeEngine:
-    """The SQLAlchemy type to create a column that holds ``arrow_type`` values."""
+def sql_type(arrow_type: pa.DataType, *, key: bool = False) -> sa.types.TypeEngine:
+    """The SQLAlchemy type to create a column that holds ``arrow_type`` values.
+
+    Key columns get a bounded string type: MySQL/MariaDB cannot index unbounded text.
+    """
     if pa.types.is_boolean(arrow_type):
         return sa.Boolean()
     if pa.types.is_integer(arrow_type):
@@ -20,7 +23,7 @@ def sql_type(arrow_type: pa.DataType) -> sa.types.TypeEngine:
         return sa.Date()
     if pa.types.is_timestamp(arrow_type):
         return sa.DateTime(timezone=arrow_type.tz is not None)
-    return sa.Text()
+    return sa.String(255) if key else sa.Text()
 
 
 def arrow_type_name(column_type: sa.types.TypeEngine) -> str:

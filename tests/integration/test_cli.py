@@ -1,0 +1,143 @@
+"""The officehub command line as users meet it: exit codes, one-line errors, JSON, tables."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from officehub.demo.seed import seed_estate
+    from tests.conftest import copy_demo_config
+
+    folder = copy_demo_config(tmp_path_factory.mktemp("cli"))
+    seed_estate(folder / "data")
+    done = run_cli("-p", str(folder), "sync", "--all", "--json")
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def test_sync_json_reports_figures_per_pipeline(synced: Path):
+    again = run_cli("sync", "crm_customers_in", "reporting_customers_out", "--json", "-p", str(synced))
+    assert again.returncode == 0
+    results = json.loads(again.stdout)
+    assert [r["pipeline"] for r in results] == ["crm_customers_in", "reporting_customers_out"]
+    assert all(r["status"] == "succeeded" and r["records_written"] == 0 for r in results)
+
+
+def test_runs_shows_history_with_metrics(synced: Path):
+    shown = run_cli("-p", str(synced), "runs", "--pipeline", "payroll_employees_out", "--json")
+    history = json.loads(shown.stdout)
+    assert history[-1]["status"] == "succeeded"
+    assert history[-1]["records_written"] == 117 and history[-1]["fields_redacted"] > 0
+    table = run_cli("-p", str(synced), "runs")
+    assert "payroll_employees_out" in table.stdout and "redacted" in table.stdout
+
+
+def test_quarantine_list_and_show_hide_values_unless_revealed(synced: Path):
+    listed = json.loads(run_cli("-p", str(synced), "quarantine", "list", "--json").stdout)
+    assert len(listed) == 19
+    bad_phone = next(q for q in listed if "contact.phone" in q["reason"])
+    assert bad_phone["position"].startswith("row ")
+    hidden = run_cli("-p", str(synced), "quarantine", "show", str(bad_phone["id"]))
+    assert "n/a" not in hidden.stdout and "<hidden>" in hidden.stdout
+    revealed = json.loads(run_cli("-p", str(synced), "quarantine", "show", str(bad_phone["id"]), "--reveal",
+                                  "--json").stdout)
+    assert revealed["raw"]["PHONE"] == "n/a"
+
+
+def test_quarantine_replay_stores_records_once_the_mapping_is_fixed(synced: Path):
+    mapping = synced / "mappings" / "crm.yaml"
+    original = mapping.read_text()
+    # The fix an IT person would make: treat 'n/a' as "no phone number".
+    mapping.write_text(original.replace("transforms: [{phone: {region: UA}}]",
+                                        "transforms: [{null_if: [n/a]}, {phone: {region: UA}}]"))
+    try:
+        replayed = json.loads(run_cli("-p", str(synced), "quarantine", "replay", "--pipeline", "crm_customers_in",
+                                      "--json").stdout)
+    finally:
+        mapping.write_text(original)
+    assert replayed[0]["records_read"] == 10 and replayed[0]["records_written"] == 2
+    left = json.loads(run_cli("-p", str(synced), "quarantine", "list", "--pipeline", "crm_customers_in",
+                              "--json").stdout)
+    assert len(left) == 8 and not any("contact.phone" in q["reason"] for q in left)
+    hub = sqlite3.connect(synced / ".officehub" / "hub.db")
+    assert hub.execute("SELECT count(*) FROM customer").fetchone()[0] == 492
+    hub.close()
+
+
+def test_check_lists_every_problem_with_file_and_line(tmp_path: Path):
+    from tests.conftest import copy_demo_config
+
+    folder = copy_demo_config(tmp_path / "broken")
+    crm = folder / "mappings" / "crm.yaml"
+    crm.write_text(crm.read_text().replace("system: crm", "system: crmm").replace('"%d.%m.%Y"', "{fmt: 1}"))
+    pipelines = folder / "pipelines.yaml"
+    pipelines.write_text(pipelines.read_text().replace("mapping: hr_employees,", "mapping: hr_staff,"))
+    checked = run_cli("-p", str(folder), "check")
+    assert checked.returncode == 2
+    lines = checked.stderr.splitlines()
+    assert any(l.startswith("error mappings/crm.yaml:3:") and "unknown system 'crmm'" in l for l in lines)
+    assert any(l.startswith("error mappings/crm.yaml:") and "birth_date" in l for l in lines)
+    assert any(l.startswith("error pipelines.yaml:") and "unknown mapping 'hr_staff'" in l for l in lines)
+    assert "Traceback" not in checked.stderr
+
+
+def test_init_scaffolds_a_project_that_checks_clean(tmp_path: Path):
+    assert run_cli("init", str(tmp_path / "hub")).returncode == 0
+    checked = run_cli("-p", str(tmp_path / "hub"), "check", "--json")
+    assert checked.returncode == 0 and json.loads(checked.stdout)["ok"] is True
+    again = run_cli("init", str(tmp_path / "hub"))
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_bad_input_gets_one_line_without_traceback_unless_debug(tmp_path: Path):
+    from tests.conftest import copy_demo_config
+
+    folder = copy_demo_config(tmp_path / "unreachable")
+    systems = folder / "systems" / "crm.yaml"
+    systems.write_text(systems.read_text().replace("sqlite:///data/crm.db",
+                                                   "postgresql+psycopg://crm@127.0.0.1:1/crm"))
+    failed = run_cli("-p", str(folder), "sync", "crm_customers_in")
+    assert failed.returncode == 75
+    errors = [l for l in failed.stderr.splitlines() if l.startswith("error")]
+    assert errors == [errors[0]] and "system 'crm'" in errors[0] and "database unavailable" in errors[0]
+    assert "Traceback" not in failed.stderr
+    missing = run_cli("-p", str(tmp_path / "nowhere"), "check")
+    assert missing.returncode == 2 and "no officehub.yaml" in missing.stderr
+    debug = run_cli("--debug", "-p", str(tmp_path / "nowhere"), "check")
+    assert "Traceback" in debug.stderr
+
+
+def test_unknown_pipeline_and_missing_arguments_are_usage_errors(synced: Path):
+    unknown = run_cli("-p", str(synced), "sync", "nope")
+    assert unknown.returncode == 2 and "unknown pipeline(s): nope" in unknown.stderr
+    neither = run_cli("-p", str(synced), "sync")
+    assert neither.returncode == 2 and "--all" in neither.stderr
+
+
+def test_model_schema_and_fields_show_sensitivity_classes():
+    schema = json.loads(run_cli("model", "schema", "employee").stdout)
+    assert schema["properties"]["sick_leave"]["x-sensitivity"] == "medical"
+    assert schema["properties"]["background_check"]["x-sensitivity"] == "criminal"
+    assert schema["properties"]["garnishments"]["x-sensitivity"] == "legal"
+    assert schema["x-schema-version"] == 1
+    fields = json.loads(run_cli("model", "fields", "employee", "--json").stdout)
+    by_path = {f["path"]: f for f in fields}
+    assert by_path["sick_leave[].diagnosis_code"]["sensitivity"] == "medical"
+    assert by_path["name.last"]["required"] == "yes"
+
+
+def test_discover_lists_vendor_streams(synced: Path):
+    streams = json.loads(run_cli("-p", str(synced), "discover", "hr", "--json").stdout)
+    names = {s["name"]: s for s in streams}
+    assert {"employees", "sick_leave", "background_checks", "litigation_holds", "garnishments"} <= set(names)
+    assert names["employees"]["primary_key"] == ["emp_id"]
+    files = json.loads(run_cli("-p", str(synced), "discover", "inventory", "--json").stdout)
+    assert [f["name"] for f in files[0]["fields"]][:2] == ["SKU", "GTIN"]

@@ -1,0 +1,53 @@
+"""The demo estate with the hub store and the reporting destination on real database servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.helpers import sync_all, table_rows
+
+
+def _point(folder: Path, store_url: str, reporting_url: str) -> None:
+    config = folder / "officehub.yaml"
+    config.write_text(config.read_text().replace("sqlite:///.officehub/hub.db", store_url))
+    systems = folder / "systems" / "destinations.yaml"
+    systems.write_text(systems.read_text().replace("sqlite:///out/reporting.db", reporting_url))
+
+
+@pytest.mark.parametrize("server", ["postgres", "mariadb"])
+def test_demo_estate_on_a_database_server(server: str, request: pytest.FixtureRequest, demo_project):
+    url = request.getfixturevalue(f"{server}_url")
+    folder = demo_project(server)
+    _point(folder, url, url)
+
+    first = sync_all(folder)
+    second = sync_all(folder)
+
+    assert {r.status for r in first.values()} == {"succeeded"}, {n: r.error for n, r in first.items()}
+    assert all(r.metrics.records_written == 0 for r in second.values())
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        golden = conn.execute(sa.text("SELECT count(*) FROM customer")).scalar_one()
+        reported = conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one()
+        revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("employees")}
+    engine.dispose()
+    assert golden == reported == first["crm_customers_in"].metrics.records_written
+    assert revision == "0001"
+    assert "health_restrictions" not in columns and "background_check" not in columns
+
+
+def test_postgres_and_sqlite_hub_stores_hold_the_same_golden_records(demo_project, postgres_url: str):
+    lite = demo_project("lite")
+    pg = demo_project("pg")
+    _point(pg, postgres_url, "sqlite:///out/reporting.db")
+    sync_all(lite)
+    sync_all(pg)
+    ignore = ("updated_at", "created_at", "id", "run_id")
+    for table in ("customer", "employee", "product", "employee__sick_leave", "product__stock_levels", "xref"):
+        lite_rows = table_rows(f"sqlite:///{lite / '.officehub' / 'hub.db'}", ignore)[table]
+        pg_rows = table_rows(postgres_url, ignore)[table]
+        assert lite_rows == pg_rows, table
