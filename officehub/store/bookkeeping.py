@@ -39,7 +39,13 @@ class RunMetrics:
 
 # -- runs ---------------------------------------------------------------------------------
 def start_run(conn: sa.Connection, pipeline: str, kind: str) -> int:
-    """Record that a run started; returns its id."""
+    """Record that a run started; returns its id.
+
+    A run of the same pipeline still marked running was killed: it is marked interrupted.
+    """
+    table = _T["run"]
+    conn.execute(sa.update(table).where(table.c.pipeline == pipeline, table.c.status == "running")
+                 .values(status="interrupted", finished_at=now()))
     result = conn.execute(sa.insert(_T["run"]).values(
         pipeline=pipeline, kind=kind, status="running", started_at=now(),
         records_read=0, records_written=0, records_unchanged=0, records_quarantined=0, fields_redacted=0,

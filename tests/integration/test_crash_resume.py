@@ -88,3 +88,18 @@ def test_killed_sync_resumes_to_the_same_result(reference: Path, demo_project, p
     assert table_rows(f"sqlite:///{crashed / 'out' / 'reporting.db'}") == \
         table_rows(f"sqlite:///{reference / 'out' / 'reporting.db'}")
     assert folder_files(crashed / "out" / "payroll") == folder_files(reference / "out" / "payroll")
+
+
+def test_the_killed_run_is_marked_interrupted_by_the_next_one(demo_project):
+    from officehub.config import load_project
+    from officehub.engine import open_store
+    from officehub.store import bookkeeping as bk
+
+    folder = demo_project("interrupted", customers=CUSTOMERS)
+    _kill_during(folder, "crm_customers_in", 1_000)
+    sync_all(folder)
+    store = open_store(load_project(folder))
+    with store.begin() as conn:
+        statuses = [r["status"] for r in bk.list_runs(conn, "crm_customers_in")]
+    store.close()
+    assert statuses == ["succeeded", "interrupted"]

@@ -1,0 +1,243 @@
+"""Vectorised checks derived from the canonical model: reasons name the field, never the value."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pyarrow as pa
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from canonical_model import layout
+from canonical_model.checks import CheckResult, compile_checks
+
+EPOCH = date(1970, 1, 1)
+
+
+def _check(entity: str, columns: dict[str, list], *, collection: str | None = None,
+           enforce_required: bool = True) -> CheckResult:
+    lay = layout(entity)
+    leaves, groups = (lay.collection(collection).fields, lay.collection(collection).groups) if collection \
+        else (lay.fields, lay.groups)
+    arrays = {k: pa.array(v, pa.string()) for k, v in columns.items()}
+    rows = len(next(iter(arrays.values())))
+    return compile_checks(leaves, groups, enforce_required=enforce_required).apply(arrays, rows)
+
+
+def _customer(**columns: list) -> CheckResult:
+    n = len(next(iter(columns.values())))
+    return _check("customer", {"name__last": ["Petrenko"] * n, **columns})
+
+
+def _assert_rejected(result: CheckResult, row: int, path: str, bad_value: str) -> None:
+    assert row in result.errors, f"row {row} was accepted"
+    reason = result.errors[row]
+    assert reason.startswith(f"{path}:"), reason
+    assert bad_value not in reason
+
+
+def test_valid_rows_have_no_errors_and_layout_types() -> None:
+    result = _check("employee", {
+        "employee_number": ["E1"], "name__first": ["Ivan"], "name__last": ["Petrenko"],
+        "birth_date": ["1987-02-01"], "contact__email": ["ivan@example.com"], "contact__phone": ["+380441234567"],
+        "home_address__country": ["UA"], "employment__hire_date": ["2020-01-02"],
+        "salary__amount": ["1234.5"], "salary__currency": ["UAH"], "bank_account_iban": ["GB82WEST12345698765432"],
+        "litigation_hold__matter_ref": ["M-1"], "litigation_hold__since": ["2023-05-01"],
+        "litigation_hold__active": ["yes"],
+    })
+    assert result.errors == {}
+    lay = layout("employee")
+    for column, typed in result.columns.items():
+        assert typed.type == next(f.arrow_type for f in lay.fields if f.column == column), column
+    assert result.columns["birth_date"].to_pylist() == [date(1987, 2, 1)]
+    assert str(result.columns["salary__amount"][0].as_py()) == "1234.50"
+    assert result.columns["litigation_hold__active"].to_pylist() == [True]
+
+
+def test_required_column_absent_rejects_every_row() -> None:
+    result = _check("customer", {"customer_number": ["C1", "C2"]})
+    assert result.errors == {0: "name.last: Field required", 1: "name.last: Field required"}
+
+
+def test_required_value_null_rejects_that_row_only() -> None:
+    result = _check("customer", {"name__last": ["Petrenko", None]})
+    assert result.errors == {1: "name.last: Field required"}
+
+
+def test_required_not_enforced_for_enriching_mappings() -> None:
+    assert _check("customer", {"customer_number": ["C1"]}, enforce_required=False).errors == {}
+
+
+@pytest.mark.parametrize(("value", "path"), [("", "employee_number"), ("E" * 41, "employee_number")])
+def test_min_and_max_length(value: str, path: str) -> None:
+    result = _check("employee", {"employee_number": ["E1", value], "name__last": ["A", "B"]})
+    assert list(result.errors) == [1]
+    assert "character" in result.errors[1]
+    _assert_rejected(result, 1, path, value or "\0")
+
+
+def test_pattern() -> None:
+    result = _customer(credit_limit__amount=["1", "1"], credit_limit__currency=["UAH", "hryvnia"])
+    assert list(result.errors) == [1]
+    _assert_rejected(result, 1, "credit_limit.currency", "hryvnia")
+    assert "pattern" in result.errors[1]
+
+
+def test_literal_value_set() -> None:
+    result = _customer(segment=["standard", "platinum", None])
+    assert list(result.errors) == [1]
+    _assert_rejected(result, 1, "segment", "platinum")
+    assert "key_account" in result.errors[1]
+
+
+def test_ge_on_decimal() -> None:
+    result = _check("product", {"sku": ["S1", "S2"], "name": ["n", "n"], "weight_kg": ["0", "-1.5"]})
+    assert list(result.errors) == [1]
+    _assert_rejected(result, 1, "weight_kg", "-1.5")
+    assert "greater than or equal to 0" in result.errors[1]
+
+
+def test_ge_and_type_on_int() -> None:
+    result = _check("product", {"warehouse": ["W1", "W2", "W3"], "quantity": ["5", "-3", "lots"]},
+                    collection="stock_levels")
+    assert set(result.errors) == {1, 2}
+    _assert_rejected(result, 1, "quantity", "-3")
+    _assert_rejected(result, 2, "quantity", "lots")
+    assert result.columns["quantity"].type == pa.int64()
+    assert result.columns["quantity"].to_pylist() == [5, -3, None]
+
+
+@pytest.mark.parametrize(("entity", "columns", "path", "bad"), [
+    ("product", {"sku": ["S"], "name": ["n"], "weight_kg": ["1.2345"]}, "weight_kg", "1.2345"),
+    ("customer", {"name__last": ["P"], "credit_limit__amount": ["10.999"], "credit_limit__currency": ["UAH"]},
+     "credit_limit.amount", "10.999"),
+])
+def test_decimal_places_overflow(entity: str, columns: dict, path: str, bad: str) -> None:
+    result = _check(entity, columns)
+    _assert_rejected(result, 0, path, bad)
+    assert "decimal places" in result.errors[0]
+
+
+@pytest.mark.xfail(reason="checks.coerce casts to decimal128(18, 2) without checking precision: ArrowInvalid "
+                          "'Decimal value does not fit in precision 18' instead of a row rejection", strict=True)
+def test_amount_with_too_many_digits_is_a_row_error_not_a_crash() -> None:
+    result = _customer(credit_limit__amount=["1", "12345678901234567.8"], credit_limit__currency=["UAH", "UAH"])
+    assert list(result.errors) == [1]
+    _assert_rejected(result, 1, "credit_limit.amount", "12345678901234567.8")
+
+
+@pytest.mark.parametrize("bad", ["31.02.1987", "1987/02/01", "yesterday", "1987-13-01"])
+def test_unparseable_dates(bad: str) -> None:
+    result = _customer(birth_date=["1987-02-01", bad])
+    assert list(result.errors) == [1]
+    _assert_rejected(result, 1, "birth_date", bad)
+
+
+@pytest.mark.xfail(reason="checks._coerce_text parses dates with pc.strptime, which rolls impossible days "
+                          "over (2021-02-29 → 2021-03-01) instead of rejecting them", strict=True)
+@pytest.mark.parametrize("bad", ["2021-02-29", "2024-04-31"])
+def test_impossible_calendar_day_is_rejected(bad: str) -> None:
+    result = _customer(birth_date=[bad])
+    _assert_rejected(result, 0, "birth_date", bad)
+
+
+@pytest.mark.xfail(reason="year 0000 passes coerce; the date32 value is outside Python's range, so the "
+                          "group check's to_pylist raises OverflowError instead of rejecting the row", strict=True)
+def test_year_zero_is_rejected_not_a_crash() -> None:
+    result = _check("employee", {"period__start": ["0000-01-01"], "period__end": [None]}, collection="sick_leave")
+    _assert_rejected(result, 0, "period.start", "0000-01-01")
+
+
+def test_required_when_container_present() -> None:
+    result = _customer(credit_limit__amount=["100", "100", None], credit_limit__currency=["UAH", None, None])
+    assert result.errors == {1: "credit_limit.currency: Field required when credit_limit is given"}
+
+
+def test_required_within_also_applies_without_enforce_required() -> None:
+    result = _check("employee", {"background_check__outcome": [None, "clear"],
+                                 "background_check__checked_on": ["2020-01-01", None]}, enforce_required=False)
+    assert result.errors == {
+        0: "background_check.outcome: Field required when background_check is given",
+        1: "background_check.checked_on: Field required when background_check is given",
+    }
+
+
+def test_group_validator_period_end_before_start() -> None:
+    result = _check("employee", {"period__start": ["2024-03-10", "2024-03-10", None],
+                                 "period__end": ["2024-03-12", "2024-03-01", None]}, collection="sick_leave")
+    assert result.errors == {1: "period: Value error, period ends before it starts", 2: "period.start: Field required"}
+    assert "2024-03" not in result.errors[1]
+
+
+@pytest.mark.parametrize(("entity", "column", "path", "bad"), [
+    ("customer", "contact__email", "contact.email", "ivan.petrenko@@example.com"),
+    ("customer", "contact__email", "contact.email", "ivan.petrenko@secretcorp"),
+    ("customer", "address__country", "address.country", "XQ"),
+    ("employee", "bank_account_iban", "bank_account_iban", "GB82WEST12345698765433"),
+    ("product", "gtin", "gtin", "4006381333932"),
+])
+def test_python_validated_fields(entity: str, column: str, path: str, bad: str) -> None:
+    base = {"customer": {"name__last": ["P", "P"]}, "employee": {"employee_number": ["E", "E"], "name__last": ["P", "P"]},
+            "product": {"sku": ["S", "S"], "name": ["n", "n"]}}[entity]
+    good = {"contact__email": "ivan@example.com", "address__country": "UA",
+            "bank_account_iban": "GB82WEST12345698765432", "gtin": "4006381333931"}[column]
+    result = _check(entity, {**base, column: [good, bad]})
+    assert list(result.errors) == [1]
+    _assert_rejected(result, 1, path, bad)
+
+
+# --- dates: what the vectorised check accepts versus strict ISO (YYYY-MM-DD, the form pydantic reads) ---
+
+_STRICT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _strict_iso(text: str) -> date | None:
+    stripped = text.strip(" \t")
+    if not _STRICT.fullmatch(stripped):
+        return None
+    try:
+        return date.fromisoformat(stripped)
+    except ValueError:
+        return None
+
+
+def _birth_date(text: str) -> tuple[bool, int | None]:
+    result = _customer(birth_date=[text])
+    return 0 not in result.errors, result.columns["birth_date"].cast(pa.int32())[0].as_py()
+
+
+_date_texts = st.one_of(
+    st.dates().map(date.isoformat),
+    st.from_regex(r"\A[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,2}\Z"),
+    st.text(alphabet="0123456789-T:./x ", max_size=14),
+)
+
+
+@settings(deadline=None, max_examples=150)
+@given(day=st.dates(min_value=date(1, 1, 1)), pad=st.sampled_from(["", " ", "\t", "  "]))
+def test_property_every_strict_iso_date_is_accepted_as_that_day(day: date, pad: str) -> None:
+    assert _birth_date(f"{pad}{day.isoformat()}{pad}") == (True, (day - EPOCH).days)
+
+
+@settings(deadline=None, max_examples=200)
+@given(text=st.text(alphabet="0123456789T:./x +", max_size=14))
+def test_property_text_without_dashes_is_never_a_date(text: str) -> None:
+    assert _birth_date(text)[0] is False
+
+
+@pytest.mark.xfail(reason="the check is laxer than strict ISO/pydantic: rolled-over days (2021-02-29), "
+                          "unpadded parts (2020-1-5), two-digit years (20-01-05 → year 20), year 0000", strict=True)
+@settings(deadline=None, max_examples=200)
+@given(text=_date_texts)
+@example("2021-02-29")
+@example("2020-1-5")
+@example("20-01-05")
+@example("0000-01-01")
+def test_property_row_rejected_iff_not_strict_iso(text: str) -> None:
+    expected = _strict_iso(text)
+    accepted, days = _birth_date(text)
+    assert accepted is (expected is not None)
+    if expected is not None:
+        assert days == (expected - EPOCH).days
