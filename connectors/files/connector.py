@@ -28,8 +28,14 @@ _RENDERERS = {"csv": render_csv, "fixed_width": render_fixed_width}
 
 def _fingerprint(path: Path) -> dict[str, object]:
     stat = path.stat()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
 
 
 class FilesConnector(Connector):
@@ -75,7 +81,7 @@ class FilesConnector(Connector):
 
     def estimate_rows(self, stream: str) -> int | None:
         spec = self._spec(stream)
-        return sum(p.read_bytes().count(b"\n") for p in self._files(spec))
+        return sum(_count_lines(p) for p in self._files(spec))
 
     def read(self, stream: str, cursor: Cursor | None, options: ReadOptions) -> Iterator[ReadBatch]:
         self.check()

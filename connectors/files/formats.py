@@ -33,9 +33,14 @@ def _reject(file: str, line_no: int, column: int, raw: dict[str, Any]) -> Reject
 
 
 def read_csv(path: Path, spec: FileStream) -> Iterator[Parsed]:
-    """Rows of a delimited file as dicts keyed by the header."""
-    text = path.read_bytes().decode(spec.encoding, errors="surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter, quotechar=spec.quotechar)
+    """Rows of a delimited file as dicts keyed by the header, streamed line by line."""
+    # surrogateescape keeps undecodable bytes visible per row instead of failing the file.
+    with path.open(encoding=spec.encoding, errors="surrogateescape", newline="") as handle:
+        yield from _csv_rows(path, handle, spec)
+
+
+def _csv_rows(path: Path, handle: io.TextIOBase, spec: FileStream) -> Iterator[Parsed]:
+    reader = csv.reader(handle, delimiter=spec.delimiter, quotechar=spec.quotechar)
     header = next(reader, None) or []
     for values in reader:
         line_no = reader.line_num

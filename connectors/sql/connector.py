@@ -57,8 +57,16 @@ class SqlConnector(Connector):
                 raise FatalError(f"cannot use database URL: {_reason(exc)}", system=self.name) from None
         return self._engine
 
+    def _require_database(self) -> None:
+        """A SQLite file that does not exist is an error when reading (SQLite would create it empty)."""
+        url = self._url()
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+                and not Path(url.database).exists():
+            raise FatalError(f"database file {url.database} does not exist", system=self.name)
+
     def _table(self, stream: str) -> sa.Table:
         if stream not in self._tables:
+            self._require_database()
             try:
                 self._tables[stream] = sa.Table(
                     stream, sa.MetaData(schema=self.config.schema_name), autoload_with=self.engine,
@@ -71,6 +79,7 @@ class SqlConnector(Connector):
 
     # -- the contract ---------------------------------------------------------------
     def check(self) -> None:
+        self._require_database()
         try:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
@@ -78,6 +87,7 @@ class SqlConnector(Connector):
             raise _translate(exc, self.name, None) from None
 
     def discover(self) -> list[StreamInfo]:
+        self._require_database()
         try:
             inspector = sa.inspect(self.engine)
             schema = self.config.schema_name

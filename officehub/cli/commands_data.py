@@ -26,9 +26,9 @@ def run_and_report(project: Project, names: list[str], as_json: bool) -> int:
         emit_json([result_dict(r) for r in results])
     else:
         console.print(summary_table(results))
-        for r in results:
-            if r.error:
-                errors.print(f"[red]error[/] pipeline {r.pipeline}: {r.error}", highlight=False, soft_wrap=True)
+    for r in results:  # on stderr in both modes, so scripts' logs show it too
+        if r.error:
+            errors.print(f"[red]error[/] pipeline {r.pipeline}: {r.error}", highlight=False, soft_wrap=True)
     failed = [r for r in results if r.status != "succeeded"]
     return max((r.exit_code for r in failed), default=0) if failed else 0
 

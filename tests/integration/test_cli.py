@@ -141,3 +141,14 @@ def test_discover_lists_vendor_streams(synced: Path):
     assert names["employees"]["primary_key"] == ["emp_id"]
     files = json.loads(run_cli("-p", str(synced), "discover", "inventory", "--json").stdout)
     assert [f["name"] for f in files[0]["fields"]][:2] == ["SKU", "GTIN"]
+
+
+def test_a_missing_source_database_file_is_named(tmp_path: Path):
+    from tests.conftest import copy_demo_config
+
+    folder = copy_demo_config(tmp_path / "no-data")
+    failed = run_cli("-p", str(folder), "sync", "crm_customers_in", "--json")
+    assert failed.returncode == 2
+    assert json.loads(failed.stdout)[0]["error"].startswith("system 'crm': database file ")
+    assert "does not exist" in failed.stderr
+    assert not (folder / "data" / "crm.db").exists()

@@ -56,14 +56,10 @@ def test_valid_rows_have_no_errors_and_layout_types() -> None:
     assert result.columns["litigation_hold__active"].to_pylist() == [True]
 
 
-def test_required_column_absent_rejects_every_row() -> None:
-    result = _check("customer", {"customer_number": ["C1", "C2"]})
-    assert result.errors == {0: "name.last: Field required", 1: "name.last: Field required"}
-
-
-def test_required_value_null_rejects_that_row_only() -> None:
-    result = _check("customer", {"name__last": ["Petrenko", None]})
-    assert result.errors == {1: "name.last: Field required"}
+def test_required_column_absent_or_null() -> None:
+    assert _check("customer", {"customer_number": ["C1", "C2"]}).errors == \
+        {0: "name.last: Field required", 1: "name.last: Field required"}
+    assert _check("customer", {"name__last": ["Petrenko", None]}).errors == {1: "name.last: Field required"}
 
 
 def test_required_not_enforced_for_enriching_mappings() -> None:
@@ -74,8 +70,7 @@ def test_required_not_enforced_for_enriching_mappings() -> None:
 def test_min_and_max_length(value: str, path: str) -> None:
     result = _check("employee", {"employee_number": ["E1", value], "name__last": ["A", "B"]})
     assert list(result.errors) == [1]
-    assert "character" in result.errors[1]
-    _assert_rejected(result, 1, path, value or "\0")
+    assert result.errors[1].startswith(f"{path}: String should have at")
 
 
 def test_pattern() -> None:

@@ -67,11 +67,6 @@ def test_valid_project_loads(tmp_path: Path) -> None:
     assert project.config.systems["crm"].connector_settings() == {"type": "sql", "url": "sqlite:///x.db"}
 
 
-def test_project_loads_from_the_yaml_file_path_too(tmp_path: Path) -> None:
-    _write(tmp_path, {"officehub.yaml": MAIN, "parts/mappings.yaml": MAPPINGS})
-    assert load_project(tmp_path / "officehub.yaml").base_dir == tmp_path.resolve()
-
-
 BROKEN_MAIN = """\
 include:
   - parts/*.yaml
@@ -143,11 +138,6 @@ def test_yaml_syntax_error_reports_file_and_line(tmp_path: Path) -> None:
     assert "mapping values are not allowed" in issues[0].message
 
 
-def test_yaml_syntax_error_in_main_file(tmp_path: Path) -> None:
-    issues = _issues(_write(tmp_path, {"officehub.yaml": "hub:\n  name: [x\n"}))
-    assert len(issues) == 1 and issues[0].file == "officehub.yaml" and issues[0].line >= 2
-
-
 def test_include_matching_nothing_is_an_issue(tmp_path: Path) -> None:
     issues = _issues(_write(tmp_path, {"officehub.yaml": "include:\n  - nothing/*.yaml\n"}))
     assert [(i.file, i.message) for i in issues] == [("officehub.yaml", "include 'nothing/*.yaml' matches no file")]
@@ -180,8 +170,3 @@ def test_unknown_connector_type_and_bad_setting(tmp_path: Path) -> None:
     assert [(i.file, i.line) for i in issues] == [("officehub.yaml", 3), ("officehub.yaml", 7)]
     assert "no connector of type 'ftp'" in issues[0].message
     assert "systems.b.timeout" in issues[1].message
-
-
-def test_missing_project_file(tmp_path: Path) -> None:
-    issues = _issues(tmp_path)
-    assert len(issues) == 1 and "no officehub.yaml" in issues[0].message

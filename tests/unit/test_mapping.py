@@ -71,11 +71,6 @@ def test_row_indexes_of_good_rows_survive_rejections() -> None:
     assert mapped.columns["name__first"].to_pylist() == ["B", "C"]
 
 
-def test_empty_batch_maps_to_nothing() -> None:
-    empty = _batch().slice(0, 0)
-    assert InboundMapping(_spec(), "m").apply(empty).rows == []
-
-
 def test_creating_mapping_must_map_required_fields() -> None:
     spec = _spec(fields={"customer_number": "CUSTNO"})
     with pytest.raises(ValueError, match="does not map required field.*name.last"):
@@ -116,11 +111,6 @@ def test_collection_target_needs_parent_key() -> None:
     assert mapped.rows == [0] and mapped.parent_ids == ["E1"]
     assert mapped.errors == {1: "period: Value error, period ends before it starts",
                              2: "parent key emp is missing"}
-
-
-def test_several_sources_need_concat() -> None:
-    with pytest.raises(ValidationError, match="concat"):
-        _spec(fields={"name.last": {"from": ["A", "B"]}})
 
 
 def test_concat_joins_vendor_columns_inbound() -> None:
