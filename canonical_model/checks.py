@@ -77,6 +77,22 @@ def _parse_timestamps(values: pa.Array) -> pa.Array:
     return pa.array([parse(v) for v in values.to_pylist()], pa.timestamp("us", tz="UTC"))
 
 
+_ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_FIRST_DAY = pa.scalar(datetime(1, 1, 1), pa.timestamp("s"))
+
+
+def _strict_dates(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """ISO dates exactly as pydantic reads them: YYYY-MM-DD, a real day, year 1 or later."""
+    text = pc.utf8_trim_whitespace(values)
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls impossible days over (2021-02-29 → 03-01); formatting back exposes them.
+    ok = pc.and_(pc.and_(pc.match_substring_regex(text, _ISO_DATE_RE),
+                         pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text)),
+                 pc.greater_equal(parsed, _FIRST_DAY))
+    ok = pc.fill_null(ok, False)
+    return pc.cast(pc.if_else(ok, parsed, pa.scalar(None, parsed.type)), pa.date32()), ok
+
+
 def _masked_cast(values: pa.Array, ok: pa.Array, target: pa.DataType) -> pa.Array:
     return pc.cast(pc.if_else(ok, values, pa.scalar(None, values.type)), target)
 
@@ -85,7 +101,8 @@ def _to_decimal(values: pa.Array, target: pa.DecimalType) -> tuple[pa.Array, pa.
     text = pc.utf8_trim_whitespace(values)
     ok = pc.match_substring_regex(text, _DECIMAL_RE)
     wide = _masked_cast(text, ok, pa.decimal128(38, 10))
-    fits = pc.and_(ok, pc.equal(pc.round(wide, target.scale), wide))
+    limit = pa.scalar(Decimal(10) ** (target.precision - target.scale), pa.decimal128(38, 10))
+    fits = pc.and_(pc.and_(ok, pc.equal(pc.round(wide, target.scale), wide)), pc.less(pc.abs(wide), limit))
     return _masked_cast(wide, fits, target), fits
 
 
@@ -109,8 +126,7 @@ def coerce(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array | 
 
 def _coerce_text(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array]:
     if pa.types.is_date(target):
-        parsed = pc.strptime(pc.utf8_trim_whitespace(values), format="%Y-%m-%d", unit="s", error_is_null=True)
-        return pc.cast(parsed, target), pc.is_valid(parsed)
+        return _strict_dates(values)
     if pa.types.is_timestamp(target):
         parsed = _parse_timestamps(values)
         return parsed, pc.is_valid(parsed)

@@ -10,6 +10,17 @@ from connectors.base import ConnectorConfig
 from connectors.secrets import SecretRef
 
 
+def url_without_password(url: str) -> str:
+    """Validator: a parseable database URL that carries no password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("not a database URL (expected e.g. postgresql+psycopg://user@host/db)") from None
+    if parsed.password is not None:
+        raise ValueError("the URL contains a password; give it by reference ({env: NAME} or {file: PATH}) instead")
+    return url
+
+
 class SqlConfig(ConnectorConfig):
     """Any database SQLAlchemy can reach, by URL; the password only by reference."""
 
@@ -19,13 +30,4 @@ class SqlConfig(ConnectorConfig):
     schema_name: str | None = None
     connect_timeout_s: int = 30
 
-    @field_validator("url")
-    @classmethod
-    def _url_without_password(cls, url: str) -> str:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise ValueError("not a database URL (expected e.g. postgresql+psycopg://user@host/db)") from None
-        if parsed.password is not None:
-            raise ValueError("the URL contains a password; give it as 'password: {env: NAME}' instead")
-        return url
+    _url_without_password = field_validator("url")(url_without_password)

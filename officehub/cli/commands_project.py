@@ -94,7 +94,7 @@ def discover(system: Annotated[str, typer.Argument(help="Name of a system in the
 def upgrade(project: ProjectOption = None) -> None:
     """Create or migrate the hub store's schema to this version of officehub."""
     loaded = load_project(project_dir(project))
-    store = HubStore(loaded.config.hub.store, loaded.base_dir)
+    store = HubStore(loaded.config.hub.store, loaded.base_dir, loaded.config.hub.store_password)
     try:
         before, after = store.upgrade()
     finally:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connectors import WriteMode
+from connectors import SecretRef, WriteMode
+from connectors.sql.config import url_without_password
 from officehub.mapping import MappingSpec
 
 
@@ -17,7 +18,10 @@ class HubSettings(BaseModel):
 
     name: str = Field("hub", pattern=r"^[a-z][a-z0-9_-]*$")
     store: str = Field("sqlite:///.officehub/hub.db", description="SQLAlchemy URL of the hub store")
+    store_password: SecretRef | None = Field(None, description="the store's password, by reference")
     batch_size: int = Field(10_000, ge=1, le=1_000_000)
+
+    _store_url_without_password = field_validator("store")(url_without_password)
 
 
 class SystemConfig(BaseModel):

@@ -12,7 +12,7 @@ from canonical_model.errors import FatalError
 from connectors import Connector, connector_class
 from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
-from officehub.mapping import InboundMapping, MappingSpec, OutboundMapping
+from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping
 
 CONFIG_FILE = "officehub.yaml"
 _MERGED_SECTIONS = ("systems", "mappings", "pipelines")
@@ -43,6 +43,8 @@ class _Collector:
         self.positions = positions
         self.default_file = default_file
         self.issues: list[ConfigIssue] = []
+        #: Names of items that failed validation, so references to them are not reported again.
+        self.invalid: set[str] = set()
 
     def add(self, path: tuple, message: str) -> None:
         file, line = self.positions.locate(path) or (self.default_file, 0)
@@ -133,10 +135,11 @@ def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Pa
             collector.add(("mappings", name, "system"), f"mappings.{name}: unknown system '{mapping.system}'")
         try:
             (OutboundMapping if used_by.get(name) == "publish" else InboundMapping)(mapping, name)
-        except ValueError as exc:
-            collector.add(("mappings", name), f"mappings.{name}: {exc}")
+        except MappingError as exc:
+            for path, message in exc.problems:
+                collector.add(("mappings", name, *path), f"mappings.{name}: {message}")
     for name, pipeline in config.pipelines.items():
-        if pipeline.mapping not in config.mappings:
+        if pipeline.mapping not in config.mappings and pipeline.mapping not in collector.invalid:
             collector.add(("pipelines", name, "mapping"), f"pipelines.{name}: unknown mapping '{pipeline.mapping}'")
     for index, pattern in enumerate(config.policies):
         if not list(base_dir.glob(pattern)):
@@ -160,6 +163,7 @@ def _validate(raw: dict[str, Any], collector: _Collector) -> ProjectConfig:
                 sections[section][name] = model.model_validate(value)
             except ValidationError as exc:
                 collector.add_validation((section, name), exc)
+                collector.invalid.add(name)
     rest = {k: v for k, v in raw.items() if k not in _SECTION_MODELS}
     try:
         return ProjectConfig.model_validate({**rest, **sections})

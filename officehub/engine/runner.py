@@ -33,7 +33,8 @@ class RunResult:
 
 def open_store(project: Project) -> HubStore:
     """The project's hub store, migrated to the newest schema."""
-    return HubStore.open(project.config.hub.store, project.base_dir)
+    hub = project.config.hub
+    return HubStore.open(hub.store, project.base_dir, password=hub.store_password)
 
 
 def build_step(project: Project, store: HubStore, name: str) -> Ingest | Publish:

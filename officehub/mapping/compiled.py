@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import ValidationError
 
 from canonical_model import LeafField, layout
 from canonical_model.checks import CompiledChecks, compile_checks
@@ -48,26 +49,46 @@ def _leaves(spec: MappingSpec) -> tuple[tuple[LeafField, ...], tuple]:
     return lay.fields, lay.groups
 
 
+class MappingError(ValueError):
+    """Problems of one mapping, each with its path inside the mapping (for file and line)."""
+
+    def __init__(self, problems: list[tuple[tuple, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(message for _, message in problems))
+
+
+def _transform_problem(path: str, index: int, exc: Exception) -> tuple[tuple, str]:
+    where = ("fields", path, "transforms", index)
+    if isinstance(exc, ValidationError):
+        err = exc.errors(include_input=False, include_url=False)[0]
+        detail = ".".join(str(p) for p in err["loc"])
+        return where, f"field '{path}', transform {index + 1}: {detail + ': ' if detail else ''}{err['msg']}"
+    return where, f"field '{path}', transform {index + 1}: {exc}"
+
+
 def compile_fields(spec: MappingSpec) -> list[_Field]:
-    """Each mapped field with its canonical leaf and built transforms; ValueError listing every problem."""
-    problems: list[str] = []
+    """Each mapped field with its canonical leaf and built transforms; MappingError listing every problem."""
     try:
         leaves = {leaf.path: leaf for leaf in _leaves(spec)[0]}
     except KeyError:
-        raise ValueError(f"unknown target '{spec.target}'") from None
+        raise MappingError([(("target",), f"unknown target '{spec.target}'")]) from None
+    problems: list[tuple[tuple, str]] = []
     compiled = []
     for path, fspec in spec.fields.items():
         if path in HUB_COLUMNS:
             continue
         if path not in leaves:
-            problems.append(f"'{path}' is not a field of {spec.target}")
+            problems.append((("fields", path), f"'{path}' is not a field of {spec.target}"))
             continue
-        try:
-            compiled.append(_Field(leaves[path], fspec, tuple(build_transform(t) for t in fspec.transforms)))
-        except ValueError as exc:
-            problems.append(f"field '{path}': {exc}")
+        transforms = []
+        for index, tspec in enumerate(fspec.transforms):
+            try:
+                transforms.append(build_transform(tspec))
+            except (ValueError, ValidationError) as exc:  # ValidationError is a ValueError; keep it explicit
+                problems.append(_transform_problem(path, index, exc))
+        compiled.append(_Field(leaves[path], fspec, tuple(transforms)))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise MappingError(problems)
     return compiled
 
 
@@ -88,8 +109,8 @@ class InboundMapping:
         self._missing_required = [leaf.path for leaf in leaves if leaf.required and leaf.path not in mapped]
         creates = not spec.extends
         if creates and self._missing_required:
-            raise ValueError(f"creates {spec.target} records but does not map required "
-                             f"field(s) {', '.join(self._missing_required)}")
+            raise MappingError([(("fields",), f"creates {spec.target} records but does not map required "
+                                              f"field(s) {', '.join(self._missing_required)}")])
         self.checks: CompiledChecks = compile_checks(
             [leaf for leaf in leaves if leaf.path in mapped], groups, enforce_required=creates,
         )
@@ -157,7 +178,8 @@ class OutboundMapping:
 
     def __init__(self, spec: MappingSpec, name: str) -> None:
         if spec.collection:
-            raise ValueError("publishing a repeating group on its own is not supported yet; publish the entity")
+            raise MappingError([(("target",), "publishing a repeating group on its own is not supported yet; "
+                                              "publish the entity")])
         self.spec = spec
         self.name = name
         self.fields = compile_fields(spec)

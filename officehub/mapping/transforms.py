@@ -9,6 +9,7 @@ form. Each transform is one small class registered by name with a pydantic
 from __future__ import annotations
 
 from abc import ABC
+from datetime import datetime
 from typing import Any, ClassVar
 
 import phonenumbers
@@ -116,6 +117,31 @@ class NullIf(Transform):
         return pc.if_else(hit, pa.scalar(None, pa.string()), text), None
 
 
+def _parse_strict(text: pa.Array, fmt: str, unit: str) -> tuple[pa.Array, pa.Array]:
+    """Parse with ``fmt``; impossible days (31.02) are failures, not rolled over.
+
+    Arrow's strptime is fast but rolls impossible days over; a value whose
+    re-formatted text differs from its input (a rollover, or merely no zero
+    padding) is settled by Python's strptime, once per such distinct value.
+    """
+    text = pc.utf8_trim_whitespace(text)
+    parsed = pc.strptime(text, format=fmt, unit=unit, error_is_null=True)
+    doubtful = pc.fill_null(pc.not_equal(pc.strftime(parsed, format=fmt), text), False)
+    doubts = pc.unique(pc.filter(text, doubtful)).to_pylist()
+    impossible = [v for v in doubts if not _python_parses(v, fmt)]
+    bad = pc.or_(pc.and_(pc.is_valid(text), pc.is_null(parsed)),
+                 pc.and_(doubtful, pc.is_in(text, value_set=pa.array(impossible, pa.string()))))
+    return pc.if_else(bad, pa.scalar(None, parsed.type), parsed), bad
+
+
+def _python_parses(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
 class DateFormat(Transform):
     """A date written in an explicit strftime format, e.g. ``%d.%m.%Y``."""
 
@@ -131,13 +157,8 @@ class DateFormat(Transform):
     def inbound(self, values: pa.Array) -> Result:
         if pa.types.is_date(values.type):
             return values, None
-        parsed = pc.strptime(pc.utf8_trim_whitespace(_as_text(values)), format=self.params.format,
-                             unit="s", error_is_null=True)
-        dates = pc.cast(parsed, pa.date32())
-        # strptime rolls impossible days over (31.02 → 03.03); formatting back catches them.
-        rolled = pc.not_equal(pc.strftime(parsed, format=self.params.format), pc.utf8_trim_whitespace(_as_text(values)))
-        bad = pc.or_(_failed(values, dates), pc.fill_null(rolled, False))
-        return pc.if_else(bad, pa.scalar(None, pa.date32()), dates), bad
+        parsed, bad = _parse_strict(_as_text(values), self.params.format, "s")
+        return pc.cast(parsed, pa.date32()), bad
 
     def outbound(self, values: pa.Array) -> pa.Array:
         if pa.types.is_string(values.type):
@@ -158,9 +179,9 @@ class DateTimeFormat(Transform):
         return f"not a timestamp in format {self.params.format}"
 
     def inbound(self, values: pa.Array) -> Result:
-        parsed = pc.strptime(_as_text(values), format=self.params.format, unit="us", error_is_null=True)
+        parsed, bad = _parse_strict(_as_text(values), self.params.format, "us")
         stamped = pc.assume_timezone(parsed, "UTC") if parsed.type.tz is None else parsed
-        return stamped, _failed(values, stamped)
+        return stamped, bad
 
     def outbound(self, values: pa.Array) -> pa.Array:
         return pc.strftime(values, format=self.params.format)
@@ -242,6 +263,8 @@ class Lookup(Transform):
         def _reversible(self) -> Lookup.Params:
             if len(set(self.values.values())) != len(self.values):
                 raise ValueError("two codes map to the same value, so the table cannot be reversed")
+            if not self.case_sensitive and len({k.upper() for k in self.values}) != len(self.values):
+                raise ValueError("two codes differ only in case; set case_sensitive: true to keep both")
             return self
 
     def inbound(self, values: pa.Array) -> Result:

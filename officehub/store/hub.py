@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from canonical_model.errors import FatalError, RetriableError
+from connectors import SecretRef
 from officehub.store import migrate
 from officehub.store.schema import hub_metadata
 
@@ -24,8 +25,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def resolve_url(url: str, base_dir: Path) -> sa.URL:
-    """The store URL with a relative SQLite path taken from the project folder."""
+def resolve_url(url: str, base_dir: Path, password: SecretRef | None = None) -> sa.URL:
+    """The store URL with a relative SQLite path taken from the project folder, and its password."""
     try:
         parsed = sa.make_url(url)
     except ArgumentError:
@@ -35,14 +36,16 @@ def resolve_url(url: str, base_dir: Path) -> sa.URL:
         path = path if path.is_absolute() else base_dir / path
         path.parent.mkdir(parents=True, exist_ok=True)
         parsed = parsed.set(database=str(path))
+    if password is not None:
+        parsed = parsed.set(password=password.resolve(base_dir).get_secret_value())
     return parsed
 
 
 class HubStore:
     """A connection pool to the hub store plus its table objects."""
 
-    def __init__(self, url: str, base_dir: Path) -> None:
-        resolved = resolve_url(url, base_dir)
+    def __init__(self, url: str, base_dir: Path, password: SecretRef | None = None) -> None:
+        resolved = resolve_url(url, base_dir, password)
         try:
             self.engine = sa.create_engine(resolved)
         except (ArgumentError, ImportError) as exc:
@@ -52,9 +55,9 @@ class HubStore:
         self.tables = hub_metadata().tables
 
     @classmethod
-    def open(cls, url: str, base_dir: Path, *, upgrade: bool = True) -> HubStore:
+    def open(cls, url: str, base_dir: Path, *, password: SecretRef | None = None, upgrade: bool = True) -> HubStore:
         """Open the store, migrating its schema to the newest version first."""
-        store = cls(url, base_dir)
+        store = cls(url, base_dir, password)
         if upgrade:
             store.upgrade()
         return store

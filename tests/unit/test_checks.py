@@ -115,8 +115,6 @@ def test_decimal_places_overflow(entity: str, columns: dict, path: str, bad: str
     assert "decimal places" in result.errors[0]
 
 
-@pytest.mark.xfail(reason="checks.coerce casts to decimal128(18, 2) without checking precision: ArrowInvalid "
-                          "'Decimal value does not fit in precision 18' instead of a row rejection", strict=True)
 def test_amount_with_too_many_digits_is_a_row_error_not_a_crash() -> None:
     result = _customer(credit_limit__amount=["1", "12345678901234567.8"], credit_limit__currency=["UAH", "UAH"])
     assert list(result.errors) == [1]
@@ -130,16 +128,12 @@ def test_unparseable_dates(bad: str) -> None:
     _assert_rejected(result, 1, "birth_date", bad)
 
 
-@pytest.mark.xfail(reason="checks._coerce_text parses dates with pc.strptime, which rolls impossible days "
-                          "over (2021-02-29 → 2021-03-01) instead of rejecting them", strict=True)
 @pytest.mark.parametrize("bad", ["2021-02-29", "2024-04-31"])
 def test_impossible_calendar_day_is_rejected(bad: str) -> None:
     result = _customer(birth_date=[bad])
     _assert_rejected(result, 0, "birth_date", bad)
 
 
-@pytest.mark.xfail(reason="year 0000 passes coerce; the date32 value is outside Python's range, so the "
-                          "group check's to_pylist raises OverflowError instead of rejecting the row", strict=True)
 def test_year_zero_is_rejected_not_a_crash() -> None:
     result = _check("employee", {"period__start": ["0000-01-01"], "period__end": [None]}, collection="sick_leave")
     _assert_rejected(result, 0, "period.start", "0000-01-01")
@@ -222,8 +216,6 @@ def test_property_text_without_dashes_is_never_a_date(text: str) -> None:
     assert _birth_date(text)[0] is False
 
 
-@pytest.mark.xfail(reason="the check is laxer than strict ISO/pydantic: rolled-over days (2021-02-29), "
-                          "unpadded parts (2020-1-5), two-digit years (20-01-05 → year 20), year 0000", strict=True)
 @settings(deadline=None, max_examples=200)
 @given(text=_date_texts)
 @example("2021-02-29")

@@ -117,8 +117,6 @@ def test_every_mistake_is_reported_with_file_and_line(tmp_path: Path) -> None:
     assert "contact.phone" in transform.message
 
 
-@pytest.mark.xfail(reason="project._check_references reports a mapping's ValueError at the mapping's name "
-                          "(line 2), not at the transform that is wrong (line 9)", strict=True)
 def test_bad_transform_param_points_at_its_own_line(tmp_path: Path) -> None:
     assert _one(_broken(tmp_path), "region").line == 9
 
