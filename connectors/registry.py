@@ -1,9 +1,13 @@
-"""Finding connectors: every one, built-in or third-party, comes from an entry point."""
+"""Finding connectors: every one, built-in or third-party, comes from an entry point.
+
+Entry points are loaded only when their type is asked for, so one broken plugin
+does not take the others down with it.
+"""
 
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from canonical_model.errors import FatalError
 from connectors.base import Connector
@@ -12,18 +16,21 @@ GROUP = "officehub.connectors"
 
 
 @cache
-def available() -> dict[str, type[Connector]]:
-    """Connector classes by type name, from the ``officehub.connectors`` entry-point group."""
-    found: dict[str, type[Connector]] = {}
-    for ep in entry_points(group=GROUP):
-        found[ep.name] = ep.load()
-    return found
+def available() -> dict[str, EntryPoint]:
+    """Registered connector entry points by type name (not yet imported)."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
+@cache
 def connector_class(type_name: str) -> type[Connector]:
-    """The connector class registered as ``type_name``; FatalError listing the known ones."""
-    classes = available()
-    if type_name not in classes:
-        known = ", ".join(sorted(classes)) or "none"
+    """The connector class registered as ``type_name``; FatalError if missing or broken."""
+    points = available()
+    if type_name not in points:
+        known = ", ".join(sorted(points)) or "none"
         raise FatalError(f"no connector of type '{type_name}' is installed (installed: {known})")
-    return classes[type_name]
+    try:
+        return points[type_name].load()
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or "a dependency"
+        raise FatalError(f"connector '{type_name}' cannot be loaded: {missing} is not installed "
+                         f"(pip install 'officehub[{type_name}]')") from None
