@@ -25,8 +25,8 @@ def service_unavailable(name: str, exc: Exception) -> None:
 
 
 def copy_demo_config(target: Path) -> Path:
-    """The demo estate's configuration (not its data) in ``target``."""
-    for source in DEMO.rglob("*.yaml"):
+    """The demo estate's configuration and demo key (not its data) in ``target``."""
+    for source in [*DEMO.rglob("*.yaml"), *DEMO.glob("keys/*.key")]:
         dest = target / source.relative_to(DEMO)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)

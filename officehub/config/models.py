@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connectors import SecretRef, WriteMode
 from connectors.sql.config import url_without_password
@@ -20,6 +20,16 @@ class HubSettings(BaseModel):
     store: str = Field("sqlite:///.officehub/hub.db", description="SQLAlchemy URL of the hub store")
     store_password: SecretRef | None = Field(None, description="the store's password, by reference")
     batch_size: int = Field(10_000, ge=1, le=1_000_000)
+    keys: dict[str, SecretRef] = Field({}, description="pseudonymisation/tokenisation keys by key id")
+    active_key: str | None = Field(None, description="key id new pseudonyms and tokens are made with")
+
+    @model_validator(mode="after")
+    def _active_key_known(self) -> HubSettings:
+        if self.active_key is not None and self.active_key not in self.keys:
+            raise ValueError(f"active_key '{self.active_key}' is not one of hub.keys")
+        if self.keys and self.active_key is None:
+            raise ValueError("hub.keys needs an active_key")
+        return self
 
     _store_url_without_password = field_validator("store")(url_without_password)
 
@@ -32,10 +42,11 @@ class SystemConfig(BaseModel):
     type: str
     description: str | None = None
     max_connections: int = Field(4, ge=1, description="most concurrent connections it can take (Airflow pool size)")
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="where the system is (jurisdiction)")
 
     def connector_settings(self) -> dict[str, Any]:
         """The settings meant for the connector (everything but the hub's own keys)."""
-        own = {"description", "max_connections"}
+        own = {"description", "max_connections", "country"}
         return {"type": self.type, **{k: v for k, v in (self.model_extra or {}).items() if k not in own}}
 
 
@@ -49,6 +60,7 @@ class PipelineConfig(BaseModel):
     write_mode: WriteMode = WriteMode.UPSERT
     batch_size: int | None = Field(None, ge=1, le=1_000_000)
     schedule: str | None = Field(None, description="cron expression for scheduled runs")
+    purpose: str | None = Field(None, description="publish: the agreement purpose this sharing serves")
     description: str | None = None
 
 

@@ -11,8 +11,10 @@ from pydantic import ValidationError
 from canonical_model.errors import FatalError
 from connectors import Connector, connector_class
 from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
+from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
 from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping
+from policies import KeyRing, PolicySet
 
 CONFIG_FILE = "officehub.yaml"
 _MERGED_SECTIONS = ("systems", "mappings", "pipelines")
@@ -79,10 +81,18 @@ def _merge_include(merged: dict[str, Any], extra: Any, file: str, collector: _Co
 class Project:
     """A validated project: its config, folder and the means to open its systems."""
 
-    def __init__(self, config: ProjectConfig, base_dir: Path, positions: Positions) -> None:
+    def __init__(self, config: ProjectConfig, base_dir: Path, positions: Positions,
+                 policies: PolicySet | None = None) -> None:
         self.config = config
         self.base_dir = base_dir
         self.positions = positions
+        self.policies = policies or PolicySet()
+
+    def keyring(self) -> KeyRing:
+        """The pseudonymisation and tokenisation keys, resolved from their env vars or files."""
+        hub = self.config.hub
+        secrets = {kid: ref.resolve(self.base_dir).get_secret_value().encode() for kid, ref in hub.keys.items()}
+        return KeyRing(secrets, hub.active_key)
 
     @property
     def name(self) -> str:
@@ -184,6 +194,7 @@ def load_project(path: Path | str = ".") -> Project:
         raise ConfigError([ConfigIssue(exc.file, exc.line, exc.problem)]) from None
     config = _validate(raw, collector)
     _check_references(config, collector, base_dir)
+    policies = load_policies(policy_paths(config.policies, base_dir), base_dir, positions, collector.add, config)
     if collector.issues:
         raise ConfigError(collector.issues)
-    return Project(config, base_dir, positions)
+    return Project(config, base_dir, positions, policies)

@@ -14,7 +14,20 @@ from officehub.mapping import OutboundMapping
 from officehub.store import bookkeeping as bk
 from officehub.store import golden
 from officehub.store.hub import HubStore
-from policies import compile_plan
+from policies import CompileContext, Destination, PolicedBatch, compile_plan
+
+
+def destination_of(project: Project, pipeline: str) -> Destination:
+    """The destination a publish pipeline sends to: system, its country, the sharing purpose."""
+    config = project.config.pipelines[pipeline]
+    system = project.config.mappings[config.mapping].system
+    return Destination(system, project.config.systems[system].country, config.purpose)
+
+
+def policy_context(project: Project) -> CompileContext:
+    """The project's policies and keys, as of today."""
+    return CompileContext(project.policies, project.keyring())
+
 
 Progress = Callable[[bk.RunMetrics], None]
 
@@ -28,8 +41,9 @@ class Publish:
         self.project, self.store, self.name, self.pipeline = project, store, name, pipeline
         self.spec = project.config.mappings[pipeline.mapping]
         self.mapping = OutboundMapping(self.spec, pipeline.mapping)
-        self.plan = compile_plan(self.spec.entity, self.spec.system)
+        self.plan = compile_plan(self.spec.entity, destination_of(project, name), policy_context(project))
         self.batch_size = pipeline.batch_size or project.config.hub.batch_size
+        self._columns = list(dict.fromkeys(self.mapping.canonical_columns + self.plan.needed_columns))
 
     def _after(self) -> int:
         with self.store.begin() as conn:
@@ -48,6 +62,7 @@ class Publish:
         """Send every change after the checkpoint, batch by batch."""
         total = bk.RunMetrics()
         after = self._after()
+        self._note_policy_change(run_id)
         with self.project.connector(self.spec.system) as destination:
             while True:
                 with self.store.begin() as conn:
@@ -57,11 +72,11 @@ class Publish:
                 seqs = changes.column("change_seq")
                 first, last = seqs[0].as_py(), seqs[-1].as_py()
                 # Only what the destination's mapping asks for goes through the plan.
-                policed = self.plan.apply(changes.select(self.mapping.canonical_columns))
+                policed = self.plan.apply(changes.select(self._columns))
                 vendor = self.mapping.apply(policed)
                 # The audit entry is committed before anything leaves, so no batch reaches
                 # a destination unrecorded, even if the process dies right after sending.
-                self._audit(run_id, first, last, policed.withheld, changes.num_rows)
+                self._audit(run_id, first, last, policed)
                 written = destination.write(self.spec.stream, vendor, self.pipeline.write_mode,
                                             key=tuple(self.spec.key), batch_id=f"{first:012d}-{last:012d}")
                 total.add(bk.RunMetrics(records_read=changes.num_rows, records_written=written,
@@ -72,9 +87,28 @@ class Publish:
                 after = last
                 progress(total)
 
-    def _audit(self, run_id: int, first: int, last: int, withheld: dict[str, int], records: int) -> None:
+    def _audit(self, run_id: int, first: int, last: int, policed: PolicedBatch) -> None:
+        plan = self.plan
+        agreement = plan.agreement
         with self.store.begin() as conn:
-            bk.append_audit(conn, actor=f"pipeline:{self.name}", action="publish",
-                            subject=f"{self.spec.entity} → {self.spec.system}/{self.spec.stream}", run_id=run_id,
-                            detail={"records": records, "changes": [first, last], "plan": self.plan.fingerprint,
-                                    "withheld": withheld})
+            bk.append_audit(conn, actor=f"pipeline:{self.name}", action="publish", subject=self.subject, run_id=run_id,
+                            detail={"records": policed.num_rows, "changes": [first, last],
+                                    "policy_version": plan.policy_version, "plan": plan.fingerprint,
+                                    "agreement": agreement.id if agreement else None,
+                                    "purpose": agreement.purpose if agreement else None,
+                                    "legal_basis": agreement.legal_basis if agreement else None,
+                                    "fields": policed.counts_by_action()})
+
+    @property
+    def subject(self) -> str:
+        """What the audit entries of this pipeline are about."""
+        return f"{self.spec.entity} → {self.spec.system}/{self.spec.stream}"
+
+    def _note_policy_change(self, run_id: int) -> None:
+        """Audit a change of the policies in force since this destination's previous batch."""
+        with self.store.begin() as conn:
+            previous = bk.last_audit_detail(conn, "publish", self.subject)
+            if previous and previous.get("policy_version") != self.plan.policy_version:
+                bk.append_audit(conn, actor=f"pipeline:{self.name}", action="policy.changed", subject=self.subject,
+                                run_id=run_id, detail={"from": previous.get("policy_version"),
+                                                       "to": self.plan.policy_version, "plan": self.plan.fingerprint})

@@ -52,12 +52,14 @@ def run_pipeline(project: Project, store: HubStore, name: str, progress: Progres
 
     Errors that are not officehub's own (bugs) are recorded and then re-raised.
     """
-    step = build_step(project, store, name)
+    kind = project.config.pipelines[name].kind
     with store.begin() as conn:
-        run_id = bk.start_run(conn, name, step.kind)
+        run_id = bk.start_run(conn, name, kind)
     started = time.perf_counter()
-    result = RunResult(name, step.kind, run_id, "succeeded", 0.0)
+    result = RunResult(name, kind, run_id, "succeeded", 0.0)
     try:
+        # Compiling is part of the run: an expired agreement or a missing key fails it, on record.
+        step = build_step(project, store, name)
         result.metrics = step.run(run_id, progress(name, _estimate(step)))
     except OfficehubError as exc:
         result.status, result.error, result.exit_code = "failed", exc.describe(), exc.exit_code

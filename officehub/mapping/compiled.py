@@ -203,6 +203,10 @@ class OutboundMapping:
             if f.leaf.column not in columns:
                 continue  # withheld by the policy: the vendor column is not written at all
             values = columns[f.leaf.column]
+            if f.leaf.column in policed.transformed:
+                # Hashed, masked or generalised by the policy: written exactly as the policy made it.
+                out[f.spec.sources[0]] = values
+                continue
             for transform in reversed(f.transforms):
                 if isinstance(transform, Split):
                     splits.setdefault(f.spec.sources[0], []).append(

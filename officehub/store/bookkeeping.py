@@ -175,3 +175,10 @@ def append_audit(conn: sa.Connection, *, actor: str, action: str, subject: str, 
     conn.execute(sa.insert(table).values(at=at, run_id=run_id, actor=actor, action=action, subject=subject,
                                          detail=detail, prev_hash=prev, hash=digest))
     return digest
+
+
+def last_audit_detail(conn: sa.Connection, action: str, subject: str) -> dict[str, Any] | None:
+    """The detail of the newest audit entry with this action and subject."""
+    table = _T["audit"]
+    return conn.execute(sa.select(table.c.detail).where(table.c.action == action, table.c.subject == subject)
+                        .order_by(table.c.id.desc()).limit(1)).scalar()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
 from typing import ClassVar
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
+
+from policies.keys import KeyRing
 
 
 class NoParams(BaseModel):
@@ -15,14 +19,31 @@ class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+@dataclass(frozen=True)
+class OperatorContext:
+    """What an operator may need besides its parameters: the field, the keys, today's date."""
+
+    path: str = ""
+    keys: KeyRing = field(default_factory=KeyRing)
+    today: date = field(default_factory=date.today)
+
+
 class Operator(ABC):
-    """Acts on a whole Arrow column of a batch; returns None to withhold the column entirely."""
+    """Acts on a whole Arrow column of a batch; returns None to withhold the column entirely.
+
+    ``strictness`` orders operators when two equally specific rules disagree: the
+    stricter one wins. ``releases`` says whether anything derived from the value
+    reaches the destination (only then does a special category need a legal basis).
+    """
 
     name: ClassVar[str]
     Params: ClassVar[type[BaseModel]] = NoParams
+    strictness: ClassVar[int]
+    releases: ClassVar[bool] = True
 
-    def __init__(self, params: BaseModel | None = None) -> None:
+    def __init__(self, params: BaseModel | None = None, context: OperatorContext | None = None) -> None:
         self.params = params if params is not None else self.Params()
+        self.context = context or OperatorContext()
 
     @abstractmethod
     def apply(self, column: pa.Array) -> pa.Array | None:
@@ -32,3 +53,8 @@ class Operator(ABC):
     def withholds(self) -> bool:
         """True when the destination does not receive the original values."""
         return True
+
+    def describe(self) -> str:
+        """The operator with its parameters, for explanations."""
+        params = self.params.model_dump(exclude_defaults=True)
+        return self.name + (f" {params}" if params else "")
