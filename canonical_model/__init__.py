@@ -8,6 +8,7 @@ from canonical_model.entities import (
     SCHEMA_VERSION,
     BackgroundCheck,
     CanonicalRecord,
+    Consents,
     Customer,
     Employee,
     Employment,
@@ -35,7 +36,7 @@ from canonical_model.values import Address, ContactPoint, DateRange, Money, Pers
 
 __all__ = [
     "ENTITIES", "SCHEMA_VERSION", "SPECIAL_CATEGORIES",
-    "Address", "BackgroundCheck", "CanonicalRecord", "Classified", "Collection", "ContactPoint",
+    "Address", "BackgroundCheck", "CanonicalRecord", "Classified", "Collection", "Consents", "ContactPoint",
     "Criminal", "Customer", "DateRange", "Employee", "Employment", "EntityLayout", "Financial",
     "Garnishment", "Group", "Internal", "LeafField", "Legal", "LitigationHold", "Medical", "Money",
     "PersonName", "Personal", "Product", "Public", "Sensitivity", "SickLeave", "StockLevel",

@@ -48,6 +48,14 @@ class CanonicalRecord(BaseModel):
     schema_version: ClassVar[int] = SCHEMA_VERSION
 
 
+class Consents(ValueModel):
+    """What the person agreed to; a policy rule can require a "yes" per record."""
+
+    marketing: bool | None = None
+    data_sharing: bool | None = None
+    research: bool | None = None
+
+
 class Customer(CanonicalRecord):
     """A person or organisation that buys from us (CRM, accounting, support desk)."""
 
@@ -61,6 +69,7 @@ class Customer(CanonicalRecord):
     segment: Internal[Literal["key_account", "standard", "occasional"] | None] = None
     credit_limit: Financial[Money | None] = None
     notes: Personal[Annotated[str, Field(max_length=2000)] | None] = None
+    consents: Internal[Consents | None] = None
 
 
 class StockLevel(ValueModel):

@@ -27,11 +27,12 @@ def template(name: str) -> PolicyDocument:
     return PolicyDocument.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def _scoped(rule: Rule, prefix: str | None, destinations: list[str]) -> Rule:
+def _scoped(rule: Rule, prefix: str | None, destinations: list[str], description: str | None = None) -> Rule:
     """A rule limited to ``destinations`` unless it names its own."""
     when = rule.when if rule.when.destinations is not None else Conditions(
         destinations=destinations, purposes=rule.when.purposes, jurisdictions=rule.when.jurisdictions)
-    return rule.model_copy(update={"id": f"{prefix}/{rule.id}" if prefix else rule.id, "when": when})
+    return rule.model_copy(update={"id": f"{prefix}/{rule.id}" if prefix else rule.id, "when": when,
+                                   "description": rule.description or description})
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class PolicySet:
         for doc in self.documents:
             destinations = sorted({a.destination for a in doc.agreements})
             for name in doc.uses:
-                rules += [_scoped(r, name, destinations) for r in template(name).rules]
+                used = template(name)
+                rules += [_scoped(r, name, destinations, used.description) for r in used.rules]
             rules += [_scoped(r, None, destinations) for r in doc.rules]
         return rules
 

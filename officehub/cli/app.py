@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from canonical_model.errors import OfficehubError
-from officehub.cli import commands_data, commands_project
+from officehub.cli import commands_data, commands_policy, commands_project
 from officehub.cli.options import PROJECT_HELP, global_project
 from officehub.cli.output import errors
 from officehub.config import ConfigError
@@ -47,6 +47,7 @@ def _main(project: Annotated[Path, typer.Option("--project", "-p", envvar="OFFIC
 
 commands_project.register(app)
 commands_data.register(app)
+commands_policy.register(app)
 
 
 def _report(exc: BaseException) -> int:

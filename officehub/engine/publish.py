@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from officehub.config import PipelineConfig, Project
 from officehub.mapping import OutboundMapping
+from officehub.store import audit
 from officehub.store import bookkeeping as bk
 from officehub.store import golden
 from officehub.store.hub import HubStore
@@ -91,7 +92,7 @@ class Publish:
         plan = self.plan
         agreement = plan.agreement
         with self.store.begin() as conn:
-            bk.append_audit(conn, actor=f"pipeline:{self.name}", action="publish", subject=self.subject, run_id=run_id,
+            audit.append(conn, actor=f"pipeline:{self.name}", action="publish", subject=self.subject, run_id=run_id,
                             detail={"records": policed.num_rows, "changes": [first, last],
                                     "policy_version": plan.policy_version, "plan": plan.fingerprint,
                                     "agreement": agreement.id if agreement else None,
@@ -107,8 +108,8 @@ class Publish:
     def _note_policy_change(self, run_id: int) -> None:
         """Audit a change of the policies in force since this destination's previous batch."""
         with self.store.begin() as conn:
-            previous = bk.last_audit_detail(conn, "publish", self.subject)
+            previous = audit.last_detail(conn, "publish", self.subject)
             if previous and previous.get("policy_version") != self.plan.policy_version:
-                bk.append_audit(conn, actor=f"pipeline:{self.name}", action="policy.changed", subject=self.subject,
+                audit.append(conn, actor=f"pipeline:{self.name}", action="policy.changed", subject=self.subject,
                                 run_id=run_id, detail={"from": previous.get("policy_version"),
                                                        "to": self.plan.policy_version, "plan": self.plan.fingerprint})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -13,7 +12,6 @@ import sqlalchemy as sa
 from officehub.store.schema import hub_metadata
 
 _T = hub_metadata().tables
-GENESIS = "0" * 64
 
 
 def now() -> datetime:
@@ -155,30 +153,3 @@ def resolve_quarantined(conn: sa.Connection, item_ids: list[int], run_id: int) -
 def requarantine(conn: sa.Connection, item_id: int, reason: str) -> None:
     """Update the reason of a record that failed again on replay."""
     conn.execute(sa.update(_T["quarantine"]).where(_T["quarantine"].c.id == item_id).values(reason=reason))
-
-
-# -- audit --------------------------------------------------------------------------------
-def _entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    canonical = json.dumps(entry, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
-
-
-def append_audit(conn: sa.Connection, *, actor: str, action: str, subject: str, detail: dict[str, Any],
-                 run_id: int | None = None) -> str:
-    """Append an entry chained to the previous one by hash; returns its hash."""
-    table = _T["audit"]
-    prev = conn.execute(sa.select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar() or GENESIS
-    at = now()
-    entry = {"at": at.isoformat(), "run_id": run_id, "actor": actor, "action": action,
-             "subject": subject, "detail": detail}
-    digest = _entry_hash(prev, entry)
-    conn.execute(sa.insert(table).values(at=at, run_id=run_id, actor=actor, action=action, subject=subject,
-                                         detail=detail, prev_hash=prev, hash=digest))
-    return digest
-
-
-def last_audit_detail(conn: sa.Connection, action: str, subject: str) -> dict[str, Any] | None:
-    """The detail of the newest audit entry with this action and subject."""
-    table = _T["audit"]
-    return conn.execute(sa.select(table.c.detail).where(table.c.action == action, table.c.subject == subject)
-                        .order_by(table.c.id.desc()).limit(1)).scalar()

@@ -152,3 +152,31 @@ def test_a_changed_source_record_flows_through_to_the_destinations(estate):
                                 (str(custno),)).fetchone()
     rep.close()
     assert (city, version) == ("Chernihiv-Test", 2)
+
+
+def test_reporting_gets_keyed_pseudonyms_that_still_join(estate):
+    import re
+
+    folder, state = estate
+    rep = sqlite3.connect(folder / "out" / "reporting.db")
+    numbers = [r[0] for r in rep.execute("SELECT employee_number FROM employees")]
+    columns = {r[1] for r in rep.execute("PRAGMA table_info(employees)")}
+    rep.close()
+    hr = sqlite3.connect(folder / "data" / "hr.db")
+    real = {r[0] for r in hr.execute("SELECT emp_id FROM employees")}
+    hr.close()
+    assert all(re.fullmatch(r"demo-2026:[0-9a-f]{32}", n) for n in numbers)
+    assert len(set(numbers)) == len(numbers) == state["results"]["hr_employees_in"].metrics.records_written
+    assert not set(numbers) & real
+    assert not {"first_name", "last_name"} & columns
+
+
+def test_the_demo_policy_test_cases_pass(estate):
+    from tests.helpers import run_cli
+
+    folder, _ = estate
+    ran = run_cli("-p", str(folder), "policy", "test", "--json")
+    assert ran.returncode == 0, ran.stdout
+    import json
+
+    assert len(json.loads(ran.stdout)) == 4

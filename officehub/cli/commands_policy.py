@@ -1,0 +1,209 @@
+"""Commands for compliance officers: policy check/explain/diff/preview/test/detokenize, audit list/verify."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from canonical_model import ENTITIES
+from canonical_model.errors import FatalError
+from officehub.cli.options import JsonOption, ProjectOption, project_dir
+from officehub.cli.output import console, emit_json, errors, table
+from officehub.config import ConfigError, ConfigIssue, Project, load_project
+from officehub.config.policy_files import load_policies, policy_paths
+from officehub.config.yaml_source import Positions
+from officehub.engine import open_store
+from officehub.engine.publish import policy_context
+from officehub.engine.preview import preview_records
+from officehub.store import audit
+from policies import CompileContext, Destination, PolicySet, compile_plan, detokenize as open_token
+from policies.analysis import check as check_policies, diff as diff_policies, explain as explain_plan
+from policies.testing import TestFile, run_file
+
+policy_app = typer.Typer(help="Data-sharing policies: check, explain, diff, preview, test.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: what left the hub, and proof nobody changed the record.",
+                        no_args_is_help=True)
+
+
+def _countries(project: Project) -> dict[str, str | None]:
+    return {name: system.country for name, system in project.config.systems.items()}
+
+
+def _load_set(project: Project, files: list[Path] | None) -> PolicySet:
+    """The project's policies, or the given files/folders (validated with file and line)."""
+    if not files:
+        return project.policies
+    paths = [p for f in files for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])]
+    positions, issues = Positions(), []
+
+    def add(path: tuple, message: str) -> None:
+        file, line = positions.locate(path) or (str(path[1]) if len(path) > 1 else "?", 0)
+        issues.append(ConfigIssue(file, line, message))
+    policy_set = load_policies(paths, Path.cwd(), positions, add, project.config)
+    if issues:
+        raise ConfigError(issues)
+    return policy_set
+
+
+def policy_check(files: Annotated[Optional[list[Path]], typer.Argument(help="Policy files (default: the project's).")] = None,
+                 project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """Validate policies; report unreachable and shadowed rules, missing legal bases, unclassified fields."""
+    loaded = load_project(project_dir(project))
+    policy_set = _load_set(loaded, files)
+    ctx = CompileContext(policy_set, policy_context(loaded).keys)
+    findings = check_policies(policy_set, ctx, _countries(loaded))
+    summary = f"{len(policy_set.documents)} policy file(s), {len(policy_set.rules)} rules"
+    if as_json:
+        emit_json([vars(f) for f in findings])
+    elif findings:
+        console.print(table(summary, ["level", "subject", "finding"], [(f.level, f.subject, f.message) for f in findings]))
+    else:
+        console.print(f"[green]ok[/] {summary}: no findings", highlight=False)
+    raise typer.Exit(2 if any(f.level == "error" for f in findings) else 0)
+
+
+def policy_explain(destination: Annotated[str, typer.Option(help="A system or site that receives data.")],
+                   entity: Annotated[Optional[str], typer.Option(help="Only this entity.")] = None,
+                   purpose: Annotated[Optional[str], typer.Option(help="Purpose of the agreement.")] = None,
+                   project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """For each field: what the destination receives, which rule decided it, and why."""
+    loaded = load_project(project_dir(project))
+    ctx = policy_context(loaded)
+    country = loaded.config.systems[destination].country if destination in loaded.config.systems else None
+    entities = [entity] if entity else list(ENTITIES)
+    result = {e: compile_plan(e, Destination(destination, country, purpose), ctx) for e in entities}
+    if as_json:
+        emit_json({e: {"agreement": p.agreement.model_dump(mode="json") if p.agreement else None,
+                       "policy_version": p.policy_version, "fields": explain_plan(p)} for e, p in result.items()})
+        return
+    for e, plan in result.items():
+        a = plan.agreement
+        title = f"{e} → {destination}" + (f" · agreement {a.id}: {a.purpose} ({a.legal_basis})" if a else
+                                          " · built-in defaults (no policies configured)")
+        rows = [(r["field"], r["class"], r["action"], r["rule"], r["reason"]) for r in explain_plan(plan)]
+        console.print(table(title, ["field", "class", "action", "rule", "why"], rows))
+
+
+def policy_diff(old: Annotated[Path, typer.Argument(help="Old policy file or folder.")],
+                new: Annotated[Path, typer.Argument(help="New policy file or folder.")],
+                project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """What each destination would receive differently under NEW, field by field."""
+    loaded = load_project(project_dir(project))
+    keys = policy_context(loaded).keys
+    old_set, new_set = _load_set(loaded, [old]), _load_set(loaded, [new])
+    rows = diff_policies(old_set, new_set, CompileContext(old_set, keys), CompileContext(new_set, keys),
+                         _countries(loaded))
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(table(f"{len(rows)} field(s) change", ["destination", "entity", "field", "old", "new", "rule"],
+                        [tuple(r.values()) for r in rows]))
+
+
+def policy_preview(destination: Annotated[str, typer.Option(help="A destination system.")],
+                   sample: Annotated[int, typer.Option(min=1, max=100)] = 3,
+                   project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """Real records from the hub store, before and after the destination's policy (originals abbreviated)."""
+    loaded = load_project(project_dir(project))
+    store = open_store(loaded)
+    try:
+        previews = preview_records(loaded, store, destination, sample)
+    finally:
+        store.close()
+    if as_json:
+        emit_json(previews)
+        return
+    for item in previews:
+        console.print(table(f"{item['entity']} {item['canonical_id']} → {destination}",
+                            ["field", "in the hub (abbreviated)", "action", "destination receives"],
+                            [(r["field"], r["before"], r["action"], r["after"]) for r in item["fields"]]))
+
+
+def policy_test(files: Annotated[Optional[list[Path]], typer.Argument(help="Test files (default: policy-tests/*.yaml).")] = None,
+                project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """Run policy test cases: given a record to a destination, expect fields and values."""
+    loaded = load_project(project_dir(project))
+    paths = files or sorted((loaded.base_dir / "policy-tests").glob("*.yaml"))
+    if not paths:
+        raise FatalError("no policy test files (policy-tests/*.yaml)")
+    outcomes = []
+    for path in paths:
+        try:
+            tests = TestFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (OSError, yaml.YAMLError, ValidationError) as exc:
+            raise FatalError(f"{path}: not a policy test file ({type(exc).__name__})") from None
+        outcomes += [(path.name, o) for o in run_file(tests, policy_context(loaded))]
+    if as_json:
+        emit_json([{"file": f, "case": o.name, "passed": o.passed, "failures": list(o.failures)} for f, o in outcomes])
+    else:
+        console.print(table("policy tests", ["file", "case", "result", "failures"],
+                            [(f, o.name, "[green]pass[/]" if o.passed else "[red]FAIL[/]", "; ".join(o.failures))
+                             for f, o in outcomes]))
+    raise typer.Exit(0 if all(o.passed for _, o in outcomes) else 1)
+
+
+def policy_detokenize(token: Annotated[str, typer.Argument(help="A token made by the tokenize action.")],
+                      field: Annotated[str, typer.Option(help="The field it was made for, e.g. employee.bank_account_iban.")],
+                      reason: Annotated[str, typer.Option(help="Why it is needed (recorded in the audit trail).")],
+                      project: ProjectOption = None) -> None:
+    """Recover a tokenised value (needs the key); every use is written to the audit trail."""
+    loaded = load_project(project_dir(project))
+    value = open_token(token, field, loaded.keyring())
+    store = open_store(loaded)
+    try:
+        with store.begin() as conn:
+            audit.append(conn, actor=f"user:{getpass.getuser()}", action="detokenize", subject=field,
+                         detail={"token_sha256": hashlib.sha256(token.encode()).hexdigest()[:16], "reason": reason})
+    finally:
+        store.close()
+    console.print(value, highlight=False)
+
+
+def audit_list(action: Annotated[Optional[str], typer.Option(help="Only this action (publish, detokenize…).")] = None,
+               limit: Annotated[int, typer.Option(min=1)] = 20,
+               project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """The newest audit entries."""
+    loaded = load_project(project_dir(project))
+    store = open_store(loaded)
+    with store.begin() as conn:
+        rows = audit.entries(conn, action, limit)
+    store.close()
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(table("audit", ["id", "at", "actor", "action", "subject", "detail"],
+                        [(r["id"], r["at"], r["actor"], r["action"], r["subject"], r["detail"]) for r in rows]))
+
+
+def audit_verify(project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """Check the hash chain: any edited, deleted or reordered entry is found."""
+    loaded = load_project(project_dir(project))
+    store = open_store(loaded)
+    with store.begin() as conn:
+        result = audit.verify(conn)
+    store.close()
+    if as_json:
+        emit_json({"ok": result.ok, "entries": result.entries, "head": result.head,
+                   "broken_at": result.broken_at, "problem": result.problem})
+    elif result.ok:
+        console.print(f"[green]ok[/] {result.entries} entries verified; head {result.head}", highlight=False)
+    else:
+        errors.print(f"[red]tampered[/] entry {result.broken_at}: {result.problem}", highlight=False)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main app."""
+    for name, command in (("check", policy_check), ("explain", policy_explain), ("diff", policy_diff),
+                          ("preview", policy_preview), ("test", policy_test), ("detokenize", policy_detokenize)):
+        policy_app.command(name)(command)
+    audit_app.command("list")(audit_list)
+    audit_app.command("verify")(audit_verify)
+    app.add_typer(policy_app, name="policy")
+    app.add_typer(audit_app, name="audit")
