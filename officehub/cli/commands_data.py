@@ -11,7 +11,8 @@ from canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, errors, progress_bars, result_dict, summary_table, table
 from officehub.config import Project, load_project
-from officehub.engine import open_store, sync as run_sync
+from officehub.cli.session import hub_session
+from officehub.engine import sync as run_sync
 from officehub.engine.replay import replay as run_replay
 from officehub.store import bookkeeping as bk
 
@@ -51,11 +52,8 @@ def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipelin
          limit: Annotated[int, typer.Option(min=1)] = 20,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """History of pipeline runs with their figures, newest first."""
-    loaded = load_project(project_dir(project))
-    store = open_store(loaded)
-    with store.begin() as conn:
+    with hub_session(project) as (_, store), store.begin() as conn:
         history = bk.list_runs(conn, pipeline, limit)
-    store.close()
     if as_json:
         emit_json(history)
         return
@@ -72,11 +70,8 @@ def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only t
                     limit: Annotated[int, typer.Option(min=1)] = 100,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Records waiting in quarantine: reason and source position (no values)."""
-    loaded = load_project(project_dir(project))
-    store = open_store(loaded)
-    with store.begin() as conn:
+    with hub_session(project) as (_, store), store.begin() as conn:
         items = bk.list_quarantine(conn, pipeline, None if include_resolved else "open", limit)
-    store.close()
     if as_json:
         emit_json(items)
         return
@@ -89,11 +84,8 @@ def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
                     reveal: Annotated[bool, typer.Option(help="Show the raw values (may be sensitive).")] = False,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """One quarantined record: reason, position and its fields (values only with --reveal)."""
-    loaded = load_project(project_dir(project))
-    store = open_store(loaded)
-    with store.begin() as conn:
+    with hub_session(project) as (_, store), store.begin() as conn:
         found = bk.get_quarantined(conn, item)
-    store.close()
     if found is None:
         raise FatalError(f"no quarantined record {item}")
     if not reveal:
@@ -111,13 +103,11 @@ def quarantine_replay(pipeline: Annotated[Optional[str], typer.Option(help="Only
                       ids: Annotated[Optional[list[int]], typer.Option("--id", help="Only these records.")] = None,
                       project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run quarantined records through their (fixed) mapping again; those that pass are stored."""
-    loaded = load_project(project_dir(project))
-    store = open_store(loaded)
-    with store.begin() as conn:
-        waiting = [bk.get_quarantined(conn, q["id"]) for q in bk.list_quarantine(conn, pipeline, "open", 1_000_000)]
-    items = [q for q in waiting if q and (not ids or q["id"] in ids)]
-    results = run_replay(loaded, store, items)
-    store.close()
+    with hub_session(project) as (loaded, store):
+        with store.begin() as conn:
+            waiting = [bk.get_quarantined(conn, q["id"]) for q in bk.list_quarantine(conn, pipeline, "open", 1_000_000)]
+        items = [q for q in waiting if q and (not ids or q["id"] in ids)]
+        results = run_replay(loaded, store, items)
     if as_json:
         emit_json([result_dict(r) for r in results])
         return

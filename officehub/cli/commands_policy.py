@@ -18,7 +18,7 @@ from officehub.cli.output import console, emit_json, errors, table
 from officehub.config import ConfigError, ConfigIssue, Project, load_project
 from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions
-from officehub.engine import open_store
+from officehub.cli.session import hub_session
 from officehub.engine.publish import policy_context
 from officehub.engine.preview import preview_records
 from officehub.store import audit
@@ -110,12 +110,8 @@ def policy_preview(destination: Annotated[str, typer.Option(help="A destination 
                    sample: Annotated[int, typer.Option(min=1, max=100)] = 3,
                    project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Real records from the hub store, before and after the destination's policy (originals abbreviated)."""
-    loaded = load_project(project_dir(project))
-    store = open_store(loaded)
-    try:
+    with hub_session(project) as (loaded, store):
         previews = preview_records(loaded, store, destination, sample)
-    finally:
-        store.close()
     if as_json:
         emit_json(previews)
         return
@@ -153,15 +149,11 @@ def policy_detokenize(token: Annotated[str, typer.Argument(help="A token made by
                       reason: Annotated[str, typer.Option(help="Why it is needed (recorded in the audit trail).")],
                       project: ProjectOption = None) -> None:
     """Recover a tokenised value (needs the key); every use is written to the audit trail."""
-    loaded = load_project(project_dir(project))
-    value = open_token(token, field, loaded.keyring())
-    store = open_store(loaded)
-    try:
+    with hub_session(project) as (loaded, store):
+        value = open_token(token, field, loaded.keyring())
         with store.begin() as conn:
             audit.append(conn, actor=f"user:{getpass.getuser()}", action="detokenize", subject=field,
                          detail={"token_sha256": hashlib.sha256(token.encode()).hexdigest()[:16], "reason": reason})
-    finally:
-        store.close()
     console.print(value, highlight=False)
 
 
@@ -169,11 +161,8 @@ def audit_list(action: Annotated[Optional[str], typer.Option(help="Only this act
                limit: Annotated[int, typer.Option(min=1)] = 20,
                project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """The newest audit entries."""
-    loaded = load_project(project_dir(project))
-    store = open_store(loaded)
-    with store.begin() as conn:
+    with hub_session(project) as (_, store), store.begin() as conn:
         rows = audit.entries(conn, action, limit)
-    store.close()
     if as_json:
         emit_json(rows)
         return
@@ -183,11 +172,8 @@ def audit_list(action: Annotated[Optional[str], typer.Option(help="Only this act
 
 def audit_verify(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Check the hash chain: any edited, deleted or reordered entry is found."""
-    loaded = load_project(project_dir(project))
-    store = open_store(loaded)
-    with store.begin() as conn:
+    with hub_session(project) as (_, store), store.begin() as conn:
         result = audit.verify(conn)
-    store.close()
     if as_json:
         emit_json({"ok": result.ok, "entries": result.entries, "head": result.head,
                    "broken_at": result.broken_at, "problem": result.problem})

@@ -142,17 +142,26 @@ def _python_parses(value: str, fmt: str) -> bool:
     return True
 
 
-class DateFormat(Transform):
-    """A date written in an explicit strftime format, e.g. ``%d.%m.%Y``."""
+class _Dated(Transform):
+    """Dates and timestamps written in an explicit strftime format."""
 
-    name = "date"
+    kind: ClassVar[str]
 
     class Params(BaseModel):
         model_config = ConfigDict(extra="forbid")
         format: str
 
     def describe_failure(self) -> str:
-        return f"not a date in format {self.params.format}"
+        return f"not a {self.kind} in format {self.params.format}"
+
+    def outbound(self, values: pa.Array) -> pa.Array:
+        return pc.strftime(values, format=self.params.format)
+
+
+class DateFormat(_Dated):
+    """A date written in an explicit strftime format, e.g. ``%d.%m.%Y``."""
+
+    name, kind = "date", "date"
 
     def inbound(self, values: pa.Array) -> Result:
         if pa.types.is_date(values.type):
@@ -163,28 +172,18 @@ class DateFormat(Transform):
     def outbound(self, values: pa.Array) -> pa.Array:
         if pa.types.is_string(values.type):
             values = pc.cast(values, pa.date32())
-        return pc.strftime(pc.cast(values, pa.timestamp("s")), format=self.params.format)
+        return super().outbound(pc.cast(values, pa.timestamp("s")))
 
 
-class DateTimeFormat(Transform):
+class DateTimeFormat(_Dated):
     """A timestamp written in an explicit strftime format, taken as UTC unless it has an offset."""
 
-    name = "datetime"
-
-    class Params(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        format: str
-
-    def describe_failure(self) -> str:
-        return f"not a timestamp in format {self.params.format}"
+    name, kind = "datetime", "timestamp"
 
     def inbound(self, values: pa.Array) -> Result:
         parsed, bad = _parse_strict(_as_text(values), self.params.format, "us")
         stamped = pc.assume_timezone(parsed, "UTC") if parsed.type.tz is None else parsed
         return stamped, bad
-
-    def outbound(self, values: pa.Array) -> pa.Array:
-        return pc.strftime(values, format=self.params.format)
 
 
 class Number(Transform):

@@ -1,0 +1,23 @@
+"""Opening a project and its hub store for one command, and closing them again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from officehub.cli.options import project_dir
+from officehub.config import Project, load_project
+from officehub.engine import open_store
+from officehub.store.hub import HubStore
+
+
+@contextmanager
+def hub_session(project: Path | None) -> Iterator[tuple[Project, HubStore]]:
+    """The loaded project and its (migrated) hub store; the store is closed afterwards."""
+    loaded = load_project(project_dir(project))
+    store = open_store(loaded)
+    try:
+        yield loaded, store
+    finally:
+        store.close()
