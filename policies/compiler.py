@@ -62,10 +62,21 @@ def _default(path: str, column: str, sensitivity: Sensitivity | None) -> FieldDe
     return FieldDecision(path, column, sensitivity, Allow(), f"{sensitivity.value} data: allowed by default")
 
 
-def _winner(candidates: list[Rule]) -> Rule:
+def _unfounded(rule: Rule, sensitivity: Sensitivity) -> bool:
+    """A rule that would let anything of a special category out (even its presence) without a legal basis."""
+    return sensitivity.is_special_category and not rule.legal_basis and rule.action != Drop.name
+
+
+def _winner(candidates: list[Rule], sensitivity: Sensitivity) -> Rule:
+    """The most specific rule; among equals the strictest in effect, then by id (never by file order)."""
     top = max(r.select.rank for r in candidates)
     ranked = [r for r in candidates if r.select.rank == top]
-    return max(ranked, key=lambda r: r.operator_class.strictness)
+
+    def strictness(rule: Rule) -> tuple[int, bool, str]:
+        # An unfounded rule counts as the drop it turns into, but a real rule of that strictness decides.
+        unfounded = _unfounded(rule, sensitivity)
+        return (Drop.strictness if unfounded else rule.operator_class.strictness), not unfounded, rule.id
+    return max(ranked, key=strictness)
 
 
 def decide(entity: str, path: str, leaf: LeafField, rules: list[Rule], ctx: CompileContext) -> FieldDecision:
@@ -73,13 +84,15 @@ def decide(entity: str, path: str, leaf: LeafField, rules: list[Rule], ctx: Comp
     column, sensitivity = leaf.column, leaf.sensitivity
     if sensitivity is None:
         return _default(path, column, None)
-    candidates = [r for r in rules if r.select.matches(entity, path, sensitivity)]
+    # A rule conditioned on a consent flag applies only to the entity that carries the flag.
+    candidates = [r for r in rules if r.select.matches(entity, path, sensitivity)
+                  and (r.consent is None or r.consent.startswith(f"{entity}."))]
     if not candidates:
         return _default(path, column, sensitivity)
-    rule = _winner(candidates)
+    rule = _winner(candidates, sensitivity)
     operator = rule.operator_class(rule.operator_class.Params.model_validate(rule.params),
                                    OperatorContext(f"{entity}.{path}", ctx.keys, ctx.today))
-    if sensitivity.is_special_category and rule.operator_class.releases and not rule.legal_basis:
+    if _unfounded(rule, sensitivity):
         return FieldDecision(path, column, sensitivity, Drop(),
                              f"rule {rule.id} would release {sensitivity.value} data but names no legal basis", rule.id)
     reason = rule.description or f"rule {rule.id}"
@@ -103,4 +116,4 @@ def compile_plan(entity: str, destination: Destination | str, ctx: CompileContex
         rules = [r for r in ctx.policies.rules if r.when.hold(dest.name, agreement.purpose, dest.country)]
     decisions = tuple(decide(entity, path, leaf, rules, ctx) for path, leaf in entity_fields(entity))
     version = ctx.policies.version if ctx.policies.configured else "defaults"
-    return PolicyPlan(entity, dest.name, decisions, agreement, version)
+    return PolicyPlan(entity, dest.name, decisions, agreement, version, ctx.keys.active)

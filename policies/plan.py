@@ -75,12 +75,14 @@ class PolicyPlan:
     decisions: tuple[FieldDecision, ...]
     agreement: Agreement | None = None
     policy_version: str = "defaults"
+    #: The key ring's active key: pseudonyms and tokens made without an explicit key use it.
+    key_id: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        """A short hash identifying exactly these decisions (goes into the audit trail)."""
-        body = json.dumps([(d.path, d.action, d.operator.params.model_dump(mode="json"), d.consent_column)
-                           for d in self.decisions], sort_keys=True)
+        """A short hash identifying exactly these decisions and keys (goes into the audit trail)."""
+        body = json.dumps([self.key_id, *[(d.path, d.action, d.operator.params.model_dump(mode="json"),
+                                           d.consent_column) for d in self.decisions]], sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
     def decision(self, path: str) -> FieldDecision:

@@ -77,9 +77,10 @@ class PolicySet:
         if in_force:
             return in_force[0]
         if candidates:
+            upcoming = [a.valid_from for a in candidates if a.valid_from > today]
             ended = max((a.valid_until for a in candidates if a.valid_until), default=None)
-            when = f"expired on {ended}" if ended and ended < today else "is not in force yet"
+            when = f"starts only on {min(upcoming)}" if upcoming else f"expired on {ended}"
             raise FatalError(f"the data-sharing agreement with '{destination}' {when}; nothing is sent until "
-                             "it is renewed")
+                             "one is in force")
         raise FatalError(f"no data-sharing agreement covers destination '{destination}'"
                          + (f" for purpose '{purpose}'" if purpose else "") + "; nothing is sent")

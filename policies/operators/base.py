@@ -32,14 +32,12 @@ class Operator(ABC):
     """Acts on a whole Arrow column of a batch; returns None to withhold the column entirely.
 
     ``strictness`` orders operators when two equally specific rules disagree: the
-    stricter one wins. ``releases`` says whether anything derived from the value
-    reaches the destination (only then does a special category need a legal basis).
+    stricter one wins.
     """
 
     name: ClassVar[str]
     Params: ClassVar[type[BaseModel]] = NoParams
     strictness: ClassVar[int]
-    releases: ClassVar[bool] = True
 
     def __init__(self, params: BaseModel | None = None, context: OperatorContext | None = None) -> None:
         self.params = params if params is not None else self.Params()

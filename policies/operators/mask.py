@@ -26,7 +26,9 @@ class Mask(Operator):
     def apply(self, column: pa.Array) -> pa.Array:
         text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
         if self.params.style == "email":
-            return pc.replace_substring_regex(text, r"^([^@])[^@]*@", rf"\1{self.params.char * 3}@")
+            # A value that is not an address is masked as text, never passed through.
+            masked = pc.replace_substring_regex(text, r"^([^@])[^@]*@", rf"\1{self.params.char * 3}@")
+            return pc.if_else(pc.match_substring_regex(text, r"^[^@]+@"), masked, self._mask_text(text))
         return self._mask_text(text)
 
     def _mask_text(self, text: pa.Array) -> pa.Array:

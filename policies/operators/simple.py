@@ -25,7 +25,7 @@ class Allow(Operator):
 class Drop(Operator):
     """Leave the field out entirely: the destination's column is not written."""
 
-    name, strictness, releases = "drop", 100, False
+    name, strictness = "drop", 100
 
     def apply(self, column: pa.Array) -> None:
         return None
@@ -34,7 +34,7 @@ class Drop(Operator):
 class Nullify(Operator):
     """Send the field, always empty (for destinations whose import needs the column)."""
 
-    name, strictness, releases = "nullify", 90, False
+    name, strictness = "nullify", 90
 
     def apply(self, column: pa.Array) -> pa.Array:
         return pa.nulls(len(column), column.type)
@@ -43,7 +43,7 @@ class Nullify(Operator):
 class Redact(Operator):
     """Replace every present value with a constant such as ``[REDACTED]``."""
 
-    name, strictness, releases = "redact", 80, False
+    name, strictness = "redact", 80
 
     class Params(BaseModel):
         model_config = ConfigDict(extra="forbid")
