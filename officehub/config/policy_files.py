@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from canonical_model import layout
 from officehub.config.models import ProjectConfig
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
-from policies import PolicyDocument, PolicySet, template
+from policies import PolicyDocument, PolicySet, Rule, template
 
 
 def policy_paths(patterns: list[str], base_dir: Path) -> list[Path]:
@@ -42,6 +42,13 @@ def _check_document(doc: PolicyDocument, root: tuple, config: ProjectConfig | No
                 add(root + ("rules", index, "consent"), f"rule {rule.id}: '{rule.consent}' is not a yes/no field")
 
 
+def _params_location(loc: tuple) -> tuple:
+    """An action's parameter errors surface on the rule; point them at the rule's ``params`` instead."""
+    if len(loc) >= 3 and loc[0] == "rules" and loc[2] not in Rule.model_fields:
+        return (*loc[:2], "params", *loc[2:])
+    return loc
+
+
 def load_policies(paths: list[Path], base_dir: Path, positions: Positions, add,  # type: ignore[no-untyped-def]
                   config: ProjectConfig | None = None) -> PolicySet:
     """Validate each file into a PolicyDocument; ``add(path, message)`` receives every problem."""
@@ -58,8 +65,8 @@ def load_policies(paths: list[Path], base_dir: Path, positions: Positions, add, 
             continue
         except ValidationError as exc:
             for err in exc.errors(include_input=False, include_url=False):
-                loc = root + tuple(err["loc"])
-                add(loc, f"{'.'.join(str(p) for p in err['loc']) or 'policy'}: {err['msg']}")
+                where = _params_location(tuple(err["loc"]))
+                add(root + where, f"{'.'.join(str(p) for p in where) or 'policy'}: {err['msg']}")
             continue
         _check_document(doc, root, config, add)
         documents.append(doc)

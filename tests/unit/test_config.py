@@ -168,3 +168,17 @@ def test_unknown_connector_type_and_bad_setting(tmp_path: Path) -> None:
     assert [(i.file, i.line) for i in issues] == [("officehub.yaml", 3), ("officehub.yaml", 7)]
     assert "no connector of type 'ftp'" in issues[0].message
     assert "systems.b.timeout" in issues[1].message
+
+
+def test_a_bad_policy_action_parameter_is_reported_at_its_line(tmp_path):
+    from tests.conftest import copy_demo_config
+
+    folder = copy_demo_config(tmp_path / "demo")
+    policy = folder / "policies" / "reporting.yaml"
+    policy.write_text(policy.read_text().replace("params: {to: month}", "params: {to: decade}"))
+    line = next(i for i, text in enumerate(policy.read_text().splitlines(), 1) if "decade" in text)
+    with pytest.raises(ConfigError) as caught:
+        load_project(folder)
+    [issue] = caught.value.issues
+    assert (issue.file, issue.line) == ("policies/reporting.yaml", line)
+    assert "params.to" in issue.message
