@@ -61,6 +61,8 @@ class PipelineConfig(BaseModel):
     batch_size: int | None = Field(None, ge=1, le=1_000_000)
     schedule: str | None = Field(None, description="cron expression for scheduled runs")
     purpose: str | None = Field(None, description="publish: the agreement purpose this sharing serves")
+    site: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]*$",
+                             description="the site whose workers run it (its Celery queue on Airflow)")
     description: str | None = None
 
 
