@@ -166,9 +166,24 @@ def _constraint_violations(leaf: LeafField, typed: pa.Array) -> list[pa.Array]:
     return masks
 
 
+# Plain ASCII addresses as mail systems write them: a dotted domain with a letter TLD,
+# no dot at either end of the local part, no two dots in a row.
+_PLAIN_EMAIL_RE = (r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                   r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+
+
 def _python_violations(leaf: LeafField, typed: pa.Array) -> pa.Array:
-    """Run the field's own validators once per distinct value."""
-    distinct = pc.unique(typed.drop_null()).to_pylist()
+    """Run the field's own validators once per distinct value.
+
+    E-mail validation costs ~100 µs a value in email-validator, so plain addresses
+    matching a strict pattern pass on the vectorised path; only the others (unusual
+    or internationalised addresses, and the invalid ones) are judged by pydantic.
+    """
+    candidates = typed
+    if leaf.base_type is EmailStr:
+        plain = pc.and_(pc.match_substring_regex(typed, _PLAIN_EMAIL_RE), pc.less_equal(pc.utf8_length(typed), 254))
+        candidates = pc.filter(typed, pc.invert(pc.fill_null(plain, False)))
+    distinct = pc.unique(candidates.drop_null()).to_pylist()
     bad = [v for v in distinct if explain(leaf, v, "") != ""]
     return pc.is_in(typed, value_set=pa.array(bad, typed.type))
 

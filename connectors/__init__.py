@@ -10,6 +10,7 @@ from connectors.base import (
     Cursor,
     ReadBatch,
     ReadOptions,
+    RejectedRecords,
     RejectedRow,
     StreamField,
     StreamInfo,
@@ -19,6 +20,6 @@ from connectors.registry import available, connector_class
 from connectors.secrets import SecretRef
 
 __all__ = [
-    "Connector", "ConnectorConfig", "Cursor", "ReadBatch", "ReadOptions", "RejectedRow", "SecretRef",
+    "Connector", "ConnectorConfig", "Cursor", "ReadBatch", "ReadOptions", "RejectedRecords", "RejectedRow", "SecretRef",
     "StreamField", "StreamInfo", "WriteMode", "available", "connector_class",
 ]

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from canonical_model.errors import RecordError
+
 #: A connector's resumable position in a stream; JSON-serialisable.
 Cursor = dict[str, Any]
 
@@ -75,6 +77,22 @@ class RejectedRow:
     raw: dict[str, Any]
 
 
+class RejectedRecords(RecordError):
+    """A destination refused some records of a write; the others were written.
+
+    Raised by ``Connector.write`` so the hub can quarantine ``rejects`` (position,
+    reason, raw record) and count ``written``. Re-sending the batch under the same
+    batch id must stay harmless.
+    """
+
+    def __init__(self, *, system: str, stream: str, written: int, rejects: list[RejectedRow]) -> None:
+        self.written = written
+        self.rejects = rejects
+        first = rejects[0]
+        super().__init__(f"the destination rejected {len(rejects)} record(s), wrote {written}; "
+                         f"first: {first.reason}", system=system, stream=stream, position=first.position)
+
+
 @dataclass
 class ReadBatch:
     """A batch of vendor records, where each came from, and the cursor after it.
@@ -118,7 +136,11 @@ class Connector(ABC):
     @abstractmethod
     def write(self, stream: str, batch: pa.RecordBatch, mode: WriteMode, *, key: tuple[str, ...],
               batch_id: str) -> int:
-        """Write ``batch``; return rows written. ``batch_id`` is stable across retries."""
+        """Write ``batch``; return rows written. ``batch_id`` is stable across retries.
+
+        Records the destination refuses one by one are reported by raising
+        :class:`RejectedRecords` after the others are written.
+        """
 
     def estimate_rows(self, stream: str) -> int | None:
         """A cheap guess of the number of rows in ``stream``, for progress bars."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pyarrow as pa
+
+from connectors import Connector, RejectedRecords
 from officehub.config import PipelineConfig, Project
 from officehub.mapping import OutboundMapping
 from officehub.store import audit
@@ -78,15 +81,25 @@ class Publish:
                 # The audit entry is committed before anything leaves, so no batch reaches
                 # a destination unrecorded, even if the process dies right after sending.
                 self._audit(run_id, first, last, policed)
-                written = destination.write(self.spec.stream, vendor, self.pipeline.write_mode,
-                                            key=tuple(self.spec.key), batch_id=f"{first:012d}-{last:012d}")
+                written, refused = self._write(destination, vendor, f"{first:012d}-{last:012d}")
                 total.add(bk.RunMetrics(records_read=changes.num_rows, records_written=written,
-                                        fields_redacted=policed.values_withheld))
+                                        records_quarantined=len(refused), fields_redacted=policed.values_withheld))
                 with self.store.begin() as conn:
+                    # Refused records wait in the quarantine; the checkpoint moves on, so one bad
+                    # record cannot hold back every later change.
+                    bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, refused)
                     bk.set_checkpoint(conn, self.name, {"seq": last}, run_id)
                     bk.record_progress(conn, run_id, total)
                 after = last
                 progress(total)
+
+    def _write(self, destination: Connector, vendor: pa.RecordBatch, batch_id: str) -> tuple[int, list[bk.Quarantined]]:
+        """Write one batch; records the destination refuses come back for the quarantine."""
+        try:
+            return destination.write(self.spec.stream, vendor, self.pipeline.write_mode,
+                                     key=tuple(self.spec.key), batch_id=batch_id), []
+        except RejectedRecords as exc:
+            return exc.written, [bk.Quarantined(r.position, r.reason, r.raw) for r in exc.rejects]
 
     def _audit(self, run_id: int, first: int, last: int, policed: PolicedBatch) -> None:
         plan = self.plan
