@@ -39,8 +39,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _raw_row(batch: pa.RecordBatch, index: int) -> dict[str, Any]:
-    return {k: jsonable(v) for k, v in batch.slice(index, 1).to_pylist()[0].items()}
+def _raw_rows(batch: pa.RecordBatch, indexes: list[int]) -> list[dict[str, Any]]:
+    """Vendor rows as JSON can keep them, converted in one pass over the batch."""
+    taken = batch.take(pa.array(indexes, pa.int64())).to_pylist() if indexes else []
+    return [{k: jsonable(v) for k, v in row.items()} for row in taken]
 
 
 @dataclass
@@ -81,11 +83,13 @@ class Ingest:
     def store_batch(self, rb: ReadBatch, run_id: int, total: bk.RunMetrics) -> bk.RunMetrics:
         """Map, validate and store one batch with its quarantine and cursor, in one transaction."""
         mapped = self.mapping.apply(rb.batch)
-        bad = [bk.Quarantined(rb.positions[i], reason, _raw_row(rb.batch, i)) for i, reason in mapped.errors.items()]
+        failed = list(mapped.errors)
+        bad = [bk.Quarantined(rb.positions[i], mapped.errors[i], raw)
+               for i, raw in zip(failed, _raw_rows(rb.batch, failed))]
         bad += [bk.Quarantined(r.position, r.reason, r.raw) for r in rb.rejects]
         positions = [rb.positions[i] for i in mapped.rows]
         with self.store.begin() as conn:
-            outcome = self.store_mapped(conn, mapped, positions, bad, lambda i: _raw_row(rb.batch, mapped.rows[i]))
+            outcome = self.store_mapped(conn, mapped, positions, bad, lambda i: _raw_rows(rb.batch, [mapped.rows[i]])[0])
             bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, bad)
             bk.set_checkpoint(conn, self.name, rb.cursor, run_id)
             metrics = bk.RunMetrics(records_read=rb.num_rows, records_written=outcome.written,
