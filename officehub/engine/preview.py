@@ -9,11 +9,9 @@ import pyarrow as pa
 from canonical_model import layout
 from canonical_model.errors import FatalError
 from officehub.config import Project
-from officehub.engine.publish import destination_of, policy_context
-from officehub.mapping import OutboundMapping
+from officehub.engine.publish import Publish
 from officehub.store import golden
 from officehub.store.hub import HubStore
-from policies import compile_plan
 
 
 def abbreviate(value: Any) -> str | None:
@@ -37,13 +35,12 @@ def preview_records(project: Project, store: HubStore, destination: str, sample:
         raise FatalError(f"no publish pipeline sends to '{destination}'")
     previews = []
     for name in pipelines:
-        spec = project.config.mappings[project.config.pipelines[name].mapping]
-        plan = compile_plan(spec.entity, destination_of(project, name), policy_context(project))
-        columns = OutboundMapping(spec, spec.system).canonical_columns
+        step = Publish(project, store, name, project.config.pipelines[name])
         with store.begin() as conn:
-            recent = golden.recent(conn, spec.entity, sample)
-        policed = plan.apply(recent.select(list(dict.fromkeys(columns + plan.needed_columns))))
-        previews += [_record(spec.entity, recent, policed.columns, plan, row, columns) for row in range(recent.num_rows)]
+            recent = golden.recent(conn, step.spec.entity, sample)
+        policed = step.plan.apply(recent.select(step.columns))
+        previews += [_record(step.spec.entity, recent, policed.columns, step.plan, row, step.columns)
+                     for row in range(recent.num_rows)]
     return previews
 
 

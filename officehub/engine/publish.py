@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pyarrow as pa
+import sqlalchemy as sa
 
 from connectors import Connector, RejectedRecords
 from officehub.config import PipelineConfig, Project
@@ -47,7 +48,8 @@ class Publish:
         self.mapping = OutboundMapping(self.spec, pipeline.mapping)
         self.plan = compile_plan(self.spec.entity, destination_of(project, name), policy_context(project))
         self.batch_size = pipeline.batch_size or project.config.hub.batch_size
-        self._columns = list(dict.fromkeys(self.mapping.canonical_columns + self.plan.needed_columns))
+        #: The golden-record columns a batch needs: what the mapping sends plus what the plan reads.
+        self.columns = list(dict.fromkeys(self.mapping.canonical_columns + self.plan.needed_columns))
 
     def _after(self) -> int:
         with self.store.begin() as conn:
@@ -55,8 +57,6 @@ class Publish:
 
     def estimate(self) -> int | None:
         """Changes waiting to be published."""
-        import sqlalchemy as sa
-
         table = self.store.tables[self.spec.entity]
         with self.store.begin() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(table)
@@ -76,7 +76,7 @@ class Publish:
                 seqs = changes.column("change_seq")
                 first, last = seqs[0].as_py(), seqs[-1].as_py()
                 # Only what the destination's mapping asks for goes through the plan.
-                policed = self.plan.apply(changes.select(self._columns))
+                policed = self.plan.apply(changes.select(self.columns))
                 vendor = self.mapping.apply(policed)
                 # The audit entry is committed before anything leaves, so no batch reaches
                 # a destination unrecorded, even if the process dies right after sending.
