@@ -1,0 +1,44 @@
+"""One entry point per job — parse, render, describe — whatever the stream's format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+import pyarrow as pa
+
+from connectors.base import StreamField
+from connectors.formats import delimited, jsonl
+from connectors.formats.fixed_width import read_fixed_width, render_fixed_width
+from connectors.formats.fixed_width import schema as layout_schema
+from connectors.formats.spec import FileStream
+from connectors.formats.text import FormatProblem, Parsed
+
+_READERS: dict[str, Callable[[BinaryIO, str, FileStream], Iterator[Parsed]]] = {
+    "csv": delimited.read_csv, "jsonl": jsonl.read_jsonl, "fixed_width": read_fixed_width,
+}
+_RENDERERS: dict[str, Callable[[pa.RecordBatch, FileStream], bytes]] = {
+    "csv": delimited.render_csv, "jsonl": jsonl.render_jsonl, "fixed_width": render_fixed_width,
+}
+_HEADERS = {"csv": delimited.header_of, "jsonl": jsonl.header_of}
+
+
+def parse(handle: BinaryIO, file: str, spec: FileStream) -> Iterator[Parsed]:
+    """Rows (or rejects) of one file, streamed from a binary handle; ``file`` names their positions."""
+    return _READERS[spec.format](handle, file, spec)
+
+
+def render(batch: pa.RecordBatch, spec: FileStream) -> bytes:
+    """A batch as the bytes of one file; FormatProblem (naming no value) if it does not fit."""
+    try:
+        return _RENDERERS[spec.format](batch, spec)
+    except UnicodeEncodeError:
+        raise FormatProblem(f"a value cannot be encoded in {spec.encoding}") from None
+
+
+def stream_fields(spec: FileStream, first_line: bytes | None) -> tuple[StreamField, ...]:
+    """A stream's fields: typed from the layout, else named by the first line of one of its files."""
+    if spec.layout:
+        return tuple(StreamField(f.name, str(f.type)) for f in layout_schema(spec))
+    names = _HEADERS[spec.format](first_line or b"", spec)
+    return tuple(StreamField(name, "string") for name in names)
