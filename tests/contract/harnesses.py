@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from abc import ABC, abstractmethod
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,12 @@ class SqlHarness(Harness):
         self.engine.dispose()
 
 
+FILE_STREAMS = {
+    STREAM: {"pattern": "contacts_*.csv", "format": "csv"},
+    OUT: {"pattern": "out_*.csv", "format": "csv", "write_name": "out_{batch_id}.csv"},
+}
+
+
 class FilesHarness(Harness):
     """A drop folder of CSV files: new and changed records arrive in new files."""
 
@@ -128,17 +135,14 @@ class FilesHarness(Harness):
     supports_delete = False
     cursor_field = None
 
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, folder: Path | None = None) -> None:
         super().__init__(base_dir)
-        self.folder = base_dir / "drop"
-        self.folder.mkdir(parents=True)
+        self.folder = folder or base_dir / "drop"
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.files = 0
 
     def settings(self) -> dict[str, Any]:
-        return {"type": "files", "path": "drop", "streams": {
-            STREAM: {"pattern": "contacts_*.csv", "format": "csv"},
-            OUT: {"pattern": "out_*.csv", "format": "csv", "write_name": "out_{batch_id}.csv"},
-        }}
+        return {"type": "files", "path": "drop", "streams": FILE_STREAMS}
 
     def seed(self, records: list[Row]) -> None:
         self.change(records)
@@ -159,6 +163,28 @@ class FilesHarness(Harness):
         for path in sorted(self.folder.glob("out_*.csv")):
             found += list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
         return sorted(_as_text(found), key=lambda r: int(r["id"]))
+
+
+class SftpHarness(FilesHarness):
+    """The same drop folder, on a real OpenSSH server reached over SFTP with a verified host key."""
+
+    kind = "sftp"
+
+    def __init__(self, base_dir: Path) -> None:
+        from tests.integration.sshd import running_sshd
+
+        self._stack = ExitStack()
+        self.server = self._stack.enter_context(running_sshd(base_dir / "sshd"))
+        super().__init__(base_dir, self.server.files / "drop")
+
+    def settings(self) -> dict[str, Any]:
+        server = self.server
+        return {"type": "sftp", "host": "127.0.0.1", "port": server.port, "username": server.user,
+                "private_key": str(server.user_key), "known_hosts": str(server.known_hosts()),
+                "folder": str(self.folder), "streams": FILE_STREAMS}
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 class RestHarness(Harness):

@@ -1,5 +1,8 @@
 """The contract every connector must pass, run against real systems of each kind.
 
+Kinds: SQLite, PostgreSQL and MariaDB (sql), a local drop folder (files), an OpenSSH
+server (sftp) and an HTTP vendor API (rest), each a real server on loopback.
+
 check, discover, full read, incremental read after changes, resume from a saved
 cursor, upsert twice = same state, delete by key, and a bad record quarantined
 with its position when read through the hub.
@@ -17,10 +20,10 @@ import yaml
 
 from canonical_model.errors import FatalError
 from connectors import WriteMode
-from tests.contract.harnesses import OUT, STREAM, FilesHarness, Harness, RestHarness, SqlHarness, rows
+from tests.contract.harnesses import OUT, STREAM, FilesHarness, Harness, RestHarness, SftpHarness, SqlHarness, rows
 from tests.helpers import sync_all
 
-KINDS = ["sqlite", "postgres", "mariadb", "files", "rest"]
+KINDS = ["sqlite", "postgres", "mariadb", "files", "sftp", "rest"]
 
 
 @pytest.fixture(params=KINDS)
@@ -32,6 +35,8 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
         made = SqlHarness(tmp_path, request.getfixturevalue(f"{kind}_url"))
     elif kind == "files":
         made = FilesHarness(tmp_path)
+    elif kind == "sftp":
+        made = SftpHarness(tmp_path)
     else:
         made = RestHarness(tmp_path)
     yield made
