@@ -1,0 +1,82 @@
+"""One Airflow DAG per officehub pipeline, built from the same officehub.yaml the CLI uses.
+
+The project is found through ``OFFICEHUB_CONFIG`` (env var, else the Airflow Variable of that
+name), else the demo estate next to this folder. Each DAG has one task that calls
+``officehub.orchestrate.run``; everything Airflow needs to know (schedule, assets, pool, queue)
+comes from ``officehub.orchestrate.pipeline_specs``. No sync logic lives here.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Variable
+from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+
+from canonical_model.errors import RetriableError
+from officehub import orchestrate
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "demo"
+
+#: Retriable errors (network, locks) back off 1, 2, 4, 8 min; anything else fails at once,
+#: because a bad config, a refused login or an expired agreement will not heal by waiting.
+RETRIES = 4
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[RetryRule(exception=RetriableError, action=RetryAction.DEFAULT, reason="transient failure")],
+    default=RetryAction.FAIL,
+)
+TASK_ARGS = {
+    "retries": RETRIES,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=30),
+    "retry_policy": RETRY_POLICY,
+    "execution_timeout": timedelta(hours=6),
+}
+
+
+def config_path() -> str:
+    """The project to build DAGs for: env var, else Airflow Variable, else the demo estate."""
+    variable = orchestrate.CONFIG_VARIABLE
+    return os.environ.get(variable) or Variable.get(variable, default=None) or str(DEMO_CONFIG)
+
+
+def _schedule(spec: orchestrate.PipelineSpec):
+    """Ingests run on their cron; publishes when an ingest produced new data (and on a cron, if set)."""
+    if not spec.consumes:
+        return spec.schedule
+    assets = [Asset(uri) for uri in spec.consumes]
+    if spec.schedule is None:
+        return assets
+    return AssetOrTimeSchedule(timetable=CronTriggerTimetable(spec.schedule, timezone="UTC"), assets=assets)
+
+
+def build_dag(spec: orchestrate.PipelineSpec, config: str) -> DAG:
+    """The DAG of one pipeline: one task, in its system's pool, on its site's queue."""
+    with DAG(
+        dag_id=spec.dag_id,
+        description=spec.description,
+        schedule=_schedule(spec),
+        start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        catchup=False,
+        max_active_runs=1,
+        tags=["officehub", spec.kind, spec.system],
+    ) as dag:
+        PythonOperator(
+            task_id=spec.kind,
+            python_callable=orchestrate.run,
+            op_kwargs={"config_path": config, "pipeline": spec.name},
+            outlets=[Asset(uri) for uri in spec.produces],
+            pool=spec.pool,
+            **({"queue": spec.queue} if spec.queue else {}),
+            **TASK_ARGS,
+        )
+    return dag
+
+
+_CONFIG = config_path()
+for _spec in orchestrate.pipeline_specs(_CONFIG):
+    globals()[_spec.dag_id] = build_dag(_spec, _CONFIG)

@@ -1,0 +1,150 @@
+"""What an orchestrator (Airflow) needs from officehub: one plain function per job.
+
+``pipeline_specs`` says which DAGs to build (schedule, assets, pool, queue), ``pool_specs`` which
+pools to create, and ``run`` runs one pipeline and either returns its figures or raises a typed
+error. Nothing here imports Airflow, so officehub stays usable, and importable, without it; the
+DAG file in ``dags/`` turns these plain values into Airflow objects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from canonical_model.errors import FatalError, OfficehubError, RetriableError
+from officehub.config import Project, load_project
+from officehub.engine import open_store, run_pipeline
+
+#: Env var (and Airflow Variable) naming the project's officehub.yaml or its folder.
+CONFIG_VARIABLE = "OFFICEHUB_CONFIG"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """How one pipeline is scheduled and where it runs; plain values, no Airflow types."""
+
+    name: str
+    kind: str
+    dag_id: str
+    description: str
+    system: str
+    entity: str
+    schedule: str | None
+    produces: tuple[str, ...]
+    consumes: tuple[str, ...]
+    pool: str
+    queue: str | None
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """An Airflow pool guarding one system: never more tasks at once than it has connections."""
+
+    name: str
+    slots: int
+    description: str
+
+
+def asset_uri(hub: str, entity: str) -> str:
+    """The asset that stands for the hub's copy of one canonical entity."""
+    return f"officehub://{hub}/{entity}"
+
+
+def pool_name(hub: str, system: str) -> str:
+    """The pool of one system; named by hub too, so two hubs' systems never share one."""
+    return f"officehub.{hub}.{system}"
+
+
+def pipeline_specs(config_path: str | Path) -> list[PipelineSpec]:
+    """Every configured pipeline as a DAG description, ingests first (the project's order)."""
+    project = load_project(config_path)
+    return [_spec(project, name) for name in project.pipelines_in_order()]
+
+
+def _spec(project: Project, name: str) -> PipelineSpec:
+    pipeline = project.config.pipelines[name]
+    mapping = project.config.mappings[pipeline.mapping]
+    asset = (asset_uri(project.name, mapping.entity),)
+    ingest = pipeline.kind == "ingest"
+    return PipelineSpec(
+        name=name, kind=pipeline.kind, dag_id=f"{project.name}.{name}",
+        description=pipeline.description or f"{pipeline.kind} {mapping.system}/{mapping.stream} ({mapping.target})",
+        system=mapping.system, entity=mapping.entity, schedule=pipeline.schedule,
+        produces=asset if ingest else (), consumes=() if ingest else asset,
+        pool=pool_name(project.name, mapping.system), queue=pipeline.site,
+    )
+
+
+def pool_specs(config_path: str | Path) -> list[PoolSpec]:
+    """One pool per configured system, sized by its ``max_connections``."""
+    project = load_project(config_path)
+    return [PoolSpec(pool_name(project.name, name), system.max_connections,
+                     f"officehub: at most {system.max_connections} concurrent runs against {name}")
+            for name, system in project.config.systems.items()]
+
+
+def pools_import_json(config_path: str | Path) -> str:
+    """The pools in the JSON shape ``airflow pools import FILE`` reads."""
+    pools = {p.name: {"slots": p.slots, "description": p.description, "include_deferred": False}
+             for p in pool_specs(config_path)}
+    return json.dumps(pools, indent=2, sort_keys=True)
+
+
+def run(config_path: str | Path, pipeline: str) -> dict[str, int | str | float]:
+    """Run one pipeline; return its figures, or raise RetriableError / FatalError if it failed.
+
+    Bad records do not fail the run: they are quarantined and counted. The run is on record in
+    the hub store either way, as with ``officehub sync``.
+    """
+    project = load_project(config_path)
+    if pipeline not in project.config.pipelines:
+        raise FatalError(f"unknown pipeline '{pipeline}' (configured: {', '.join(project.config.pipelines)})")
+    store = open_store(project)
+    try:
+        result = run_pipeline(project, store, pipeline)
+    finally:
+        store.close()
+    figures = {"pipeline": pipeline, "kind": result.kind, "run_id": result.run_id, "status": result.status,
+               "seconds": round(result.seconds, 3), **_short_metrics(asdict(result.metrics))}
+    # Counts only: an error's text is built to carry no record value or secret (see canonical_model.errors).
+    log.info("officehub %s %s: %s", result.kind, pipeline,
+             " ".join(f"{k}={v}" for k, v in figures.items() if isinstance(v, int) and k != "run_id"))
+    if result.status != "succeeded":
+        raise _error_for(result.exit_code, f"pipeline {pipeline} (run {result.run_id}) failed: {result.error}")
+    return figures
+
+
+def _short_metrics(metrics: dict[str, int]) -> dict[str, int]:
+    """``records_read`` → ``read``: the names the CLI's summary table uses."""
+    return {key.removeprefix("records_").removeprefix("fields_"): value for key, value in metrics.items()}
+
+
+def _error_for(exit_code: int, message: str) -> OfficehubError:
+    # Only a failure officehub classed as transient is worth a retry; anything else needs a person.
+    if exit_code == RetriableError.exit_code:
+        return RetriableError(message)
+    return FatalError(message)
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m officehub.orchestrate pools [CONFIG]``: print the pools for ``airflow pools import``."""
+    if not argv or argv[0] != "pools" or len(argv) > 2:
+        print("usage: python -m officehub.orchestrate pools [CONFIG]", file=sys.stderr)
+        return 64
+    config = argv[1] if len(argv) == 2 else os.environ.get(CONFIG_VARIABLE, ".")
+    try:
+        print(pools_import_json(config))
+    except OfficehubError as exc:
+        print(f"error: {exc.describe()}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
