@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,21 +10,42 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 
-def _column_array(values: Sequence[Any]) -> pa.Array:
+
+def _inferred_array(values: Sequence[Any]) -> pa.Array:
     try:
         array = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except _CONVERSION_ERRORS:
         # Loosely typed stores (SQLite) may mix ints and text in one column:
         # hand the mapping text, which every transform accepts.
         array = pa.array([None if v is None else str(v) for v in values], pa.string())
     return array.cast(pa.string()) if pa.types.is_null(array.type) else array
 
 
-def rows_to_batch(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
-    """A record batch from a page of rows, one Arrow array per column."""
+def _column_array(values: Sequence[Any], arrow_type: pa.DataType | None) -> pa.Array:
+    """Values as ``arrow_type`` when they fit it, else as whatever Arrow infers."""
+    if arrow_type is not None:
+        try:
+            return pa.array(values, arrow_type)
+        except _CONVERSION_ERRORS:
+            pass  # e.g. MySQL DOUBLE comes back as Decimal: infer, then cast below
+    array = _inferred_array(values)
+    if arrow_type is not None:
+        try:
+            return array.cast(arrow_type)
+        except _CONVERSION_ERRORS:
+            pass  # a loosely typed store holds something else than it declares
+    return array
+
+
+def rows_to_batch(names: Sequence[str], rows: Sequence[Sequence[Any]],
+                  types: Mapping[str, pa.DataType | None] | None = None) -> pa.RecordBatch:
+    """A record batch from a page of rows, one Arrow array per column, typed as declared where given."""
+    types = types or {}
     columns = list(zip(*rows)) if rows else [() for _ in names]
-    return pa.RecordBatch.from_arrays([_column_array(c) for c in columns], names=list(names))
+    arrays = [_column_array(values, types.get(name)) for name, values in zip(names, columns)]
+    return pa.RecordBatch.from_arrays(arrays, names=list(names))
 
 
 def to_json_value(value: Any) -> Any:

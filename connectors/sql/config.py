@@ -29,5 +29,8 @@ class SqlConfig(ConnectorConfig):
     password: SecretRef | None = None
     schema_name: str | None = None
     connect_timeout_s: int = 30
+    #: Use the Arrow-native readers (ADBC, connectorx) and PostgreSQL COPY where installed and fitting.
+    #: Off, every stream goes through SQLAlchemy; results are the same, only slower.
+    fast_paths: bool = True
 
     _url_without_password = field_validator("url")(url_without_password)

@@ -1,26 +1,37 @@
 """The SQL connector: any database SQLAlchemy can reach.
 
-Reads stream with a server-side cursor in keyset order (cursor column, then the
-primary key as tie-breaker), so memory stays flat and rows sharing one cursor
-value across a batch boundary are neither missed nor read twice. Writes use the
-dialect's native upsert inside one transaction per batch.
+Reads go in keyset order (cursor column, then the primary key as tie-breaker), so
+memory stays flat and rows sharing one cursor value across a batch boundary are
+neither missed nor read twice. Which reader and writer serve a database (Arrow-native
+fast paths or SQLAlchemy) is decided in ``paths``; every write is one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
-from canonical_model.errors import FatalError, RetriableError
+from canonical_model.errors import FatalError
 from connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamField, StreamInfo, WriteMode
-from connectors.sql.arrow_rows import from_json_value, rows_to_batch, to_json_value
+from connectors.sql.arrow_rows import rows_to_batch
 from connectors.sql.config import SqlConfig
-from connectors.sql.dialects import connect_args, upsert_statement
-from connectors.sql.types import arrow_type_name, sql_type
+from connectors.sql.dialects import connect_args
+from connectors.sql.errors import DriverError, reason, translate
+from connectors.sql.keyset import Keyset
+from connectors.sql.paths import fast_reader, writer
+from connectors.sql.read_arrow import FastReader, UnfitStream, read_pages
+from connectors.sql.read_rows import read_rows
+from connectors.sql.types import arrow_type_name, arrow_types, sql_type
+from connectors.sql.write_rows import write_rows
+
+log = logging.getLogger(__name__)
+Types = Mapping[str, pa.DataType | None]
 
 
 class SqlConnector(Connector):
@@ -54,7 +65,7 @@ class SqlConnector(Connector):
                     url, connect_args=connect_args(url.get_backend_name(), self.config.connect_timeout_s),
                 )
             except (SQLAlchemyError, ImportError) as exc:
-                raise FatalError(f"cannot use database URL: {_reason(exc)}", system=self.name) from None
+                raise FatalError(f"cannot use database URL: {reason(exc)}", system=self.name) from None
         return self._engine
 
     def _require_database(self) -> None:
@@ -74,7 +85,7 @@ class SqlConnector(Connector):
             except NoSuchTableError:
                 raise FatalError("no such table or view", system=self.name, stream=stream) from None
             except DBAPIError as exc:
-                raise _translate(exc, self.name, stream) from None
+                raise translate(exc, self.name, stream) from None
         return self._tables[stream]
 
     # -- the contract ---------------------------------------------------------------
@@ -84,7 +95,7 @@ class SqlConnector(Connector):
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except DBAPIError as exc:
-            raise _translate(exc, self.name, None) from None
+            raise translate(exc, self.name, None) from None
 
     def discover(self) -> list[StreamInfo]:
         self._require_database()
@@ -95,7 +106,7 @@ class SqlConnector(Connector):
             names += [(n, "view") for n in inspector.get_view_names(schema=schema)]
             return [self._stream_info(inspector, name, kind) for name, kind in sorted(names)]
         except DBAPIError as exc:
-            raise _translate(exc, self.name, None) from None
+            raise translate(exc, self.name, None) from None
 
     def _stream_info(self, inspector: sa.Inspector, name: str, kind: str) -> StreamInfo:
         schema = self.config.schema_name
@@ -116,62 +127,59 @@ class SqlConnector(Connector):
 
     def read(self, stream: str, cursor: Cursor | None, options: ReadOptions) -> Iterator[ReadBatch]:
         table = self._table(stream)
-        order = [table.c[c] for c in ((options.cursor_field,) if options.cursor_field else ()) + options.key]
-        if not order:
+        if not options.cursor_field and not options.key:
             raise FatalError("a key is needed to read in a stable order", system=self.name, stream=stream)
-        stmt = sa.select(table).order_by(*order)
-        if cursor and cursor.get("after"):
-            after = [from_json_value(v, col) for v, col in zip(cursor["after"], order)]
-            stmt = stmt.where(sa.tuple_(*order) > sa.tuple_(*after))
-        yield from self._stream_batches(stream, stmt, order, options)
-
-    def _stream_batches(self, stream: str, stmt: sa.Select, order: list[sa.Column],
-                        options: ReadOptions) -> Iterator[ReadBatch]:
-        key_idx = [stmt.selected_columns.keys().index(k) for k in options.key]
-        order_idx = [stmt.selected_columns.keys().index(c.name) for c in order]
+        keyset = Keyset.for_read(table, options, self.engine.dialect.name)
+        types = arrow_types(table, self.engine.dialect.name)
+        after = keyset.values_from_cursor(cursor)
         try:
-            with self.engine.connect() as conn:
-                result = conn.execution_options(stream_results=True, yield_per=options.batch_size).execute(stmt)
-                names = list(result.keys())
-                batch = rows_to_batch(names, [])
-                for rows in result.partitions():
-                    batch = rows_to_batch(names, rows)
-                    last = rows[-1]
-                    positions = [f"row {'/'.join(str(r[i]) for i in key_idx)}" for r in rows]
-                    yield ReadBatch(batch, positions, {"after": [to_json_value(last[i]) for i in order_idx]})
-        except DBAPIError as exc:
-            raise _translate(exc, self.name, stream) from None
+            for batch in self._batches(stream, keyset, after, options.batch_size, types):
+                yield ReadBatch(batch, keyset.positions(batch), keyset.cursor_after(batch))
+        except (DBAPIError, DriverError) as exc:
+            raise translate(exc, self.name, stream) from None
         if not options.cursor_field:
             # A full snapshot is complete: the next run starts from the top again.
-            yield ReadBatch(batch.slice(0, 0), [], None)
+            yield ReadBatch(rows_to_batch(list(types), [], types), [], None)
+
+    def read_path(self, stream: str) -> str:
+        """Which reader serves ``stream``: ``adbc``, ``connectorx`` or ``sqlalchemy``."""
+        reader = self._fast_reader(arrow_types(self._table(stream), self.engine.dialect.name))
+        return reader.name if reader else "sqlalchemy"
+
+    def _fast_reader(self, types: Types) -> FastReader | None:
+        if not self.config.fast_paths:
+            return None
+        reader = fast_reader(self._url(), self.engine.dialect, self.config.connect_timeout_s)
+        return reader if reader is not None and reader.supports(types) else None
+
+    def _batches(self, stream: str, keyset: Keyset, after: Sequence[Any] | None, batch_size: int,
+                 types: Types) -> Iterator[pa.RecordBatch]:
+        """Batches from the fast reader; if it cannot carry the stream, SQLAlchemy reads on from there."""
+        reader = self._fast_reader(types)
+        if reader is not None:
+            try:
+                with reader.pages() as fetch:
+                    for batch in read_pages(fetch, keyset, after, batch_size, types):
+                        after = keyset.last_values(batch)  # where SQLAlchemy would pick up
+                        yield batch
+                return
+            except UnfitStream as exc:
+                log.warning("system '%s' stream '%s': %s reader cannot carry it (%s); reading on with SQLAlchemy",
+                            self.name, stream, reader.name, exc)
+        yield from read_rows(self.engine, keyset, after, batch_size, types)
 
     def write(self, stream: str, batch: pa.RecordBatch, mode: WriteMode, *, key: tuple[str, ...],
               batch_id: str) -> int:
         if batch.num_rows == 0:
             return 0
         table = self._ensure_table(stream, batch.schema, key)
-        rows = batch.to_pylist()
+        write = writer(self.engine.dialect, batch.schema) if self.config.fast_paths else write_rows
         try:
             with self.engine.begin() as conn:
-                self._write_rows(conn, table, rows, mode, key)
-        except DBAPIError as exc:
-            raise _translate(exc, self.name, stream) from None
-        return len(rows)
-
-    def _write_rows(self, conn: sa.Connection, table: sa.Table, rows: list[dict], mode: WriteMode,
-                    key: tuple[str, ...]) -> None:
-        if mode is WriteMode.DELETE:
-            keys = [tuple(r[k] for k in key) for r in rows]
-            conn.execute(sa.delete(table).where(sa.tuple_(*(table.c[k] for k in key)).in_(keys)))
-            return
-        if mode is WriteMode.APPEND:
-            conn.execute(sa.insert(table), rows)
-            return
-        stmt = upsert_statement(conn.dialect.name, table, key)
-        if stmt is None:  # no native upsert: replace the keyed rows in the same transaction
-            self._write_rows(conn, table, rows, WriteMode.DELETE, key)
-            stmt = sa.insert(table)
-        conn.execute(stmt, rows)
+                write(conn, table, batch, mode, key)
+        except (DBAPIError, DriverError) as exc:
+            raise translate(exc, self.name, stream) from None
+        return batch.num_rows
 
     def _ensure_table(self, stream: str, schema: pa.Schema, key: tuple[str, ...]) -> sa.Table:
         """The destination table, created from the batch's schema when it does not exist yet."""
@@ -184,7 +192,7 @@ class SqlConnector(Connector):
         try:
             table.create(self.engine, checkfirst=True)
         except DBAPIError as exc:
-            raise _translate(exc, self.name, stream) from None
+            raise translate(exc, self.name, stream) from None
         self._tables[stream] = table
         return table
 
@@ -192,18 +200,3 @@ class SqlConnector(Connector):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's own error class and first line: no statement, no parameters."""
-    orig = getattr(exc, "orig", None) or exc
-    first_line = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
-    return f"{type(orig).__name__}: {first_line}" if first_line else type(orig).__name__
-
-
-def _translate(exc: DBAPIError, system: str, stream: str | None) -> Exception:
-    """Map a driver error to retriable (connection, lock) or fatal (everything else)."""
-    if isinstance(exc, sa.exc.OperationalError) or exc.connection_invalidated:
-        return RetriableError(f"database unavailable: {_reason(exc)}", system=system, stream=stream)
-    # Integrity and data errors may quote row values, so only the error class is shown.
-    return FatalError(f"database rejected the statement ({type(exc.orig).__name__})", system=system, stream=stream)

@@ -1,4 +1,7 @@
-"""Where databases differ: upsert statements and connect options. Callers never branch on the dialect."""
+"""Where databases differ: upserts, connect options, NULL ordering and row comparisons.
+
+Callers never branch on the dialect; they ask here.
+"""
 
 from __future__ import annotations
 
@@ -38,3 +41,34 @@ def connect_args(dialect: str, timeout_s: int) -> dict[str, Any]:
     if dialect in ("postgresql", "mysql", "mariadb"):
         return {"connect_timeout": timeout_s}
     return {}
+
+
+#: Databases that sort NULL before every value in ascending order (MySQL and MariaDB reject NULLS FIRST).
+_NULLS_SORT_FIRST = frozenset({"mysql", "mariadb", "sqlite", "mssql"})
+
+
+def ascending_nulls_first(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    """``column`` in ascending order with NULLs first, spelled the way ``dialect`` accepts."""
+    return column if dialect in _NULLS_SORT_FIRST else column.nulls_first()
+
+
+#: Databases whose planners turn a row-value comparison ``(a, b) > (x, y)`` into an index range scan.
+#: MariaDB and MySQL scan the whole table for it instead; SQL Server has no row values at all.
+_ROW_VALUE_RANGES = frozenset({"postgresql"})
+
+
+def row_greater(columns: Sequence[sa.ColumnElement], values: Sequence[sa.ColumnElement],
+                dialect: str) -> sa.ColumnElement[bool]:
+    """``(columns) > (values)``, written so that ``dialect`` reads it from an index on ``columns``."""
+    if dialect in _ROW_VALUE_RANGES:
+        return sa.tuple_(*columns) > sa.tuple_(*values)
+    return _expanded_greater(columns, values)
+
+
+def _expanded_greater(columns: Sequence[sa.ColumnElement],
+                      values: Sequence[sa.ColumnElement]) -> sa.ColumnElement[bool]:
+    # a >= x AND (a > x OR (b, …) > (y, …)): the leading a >= x is the range the index serves.
+    first, value = columns[0], values[0]
+    if len(columns) == 1:
+        return first > value
+    return sa.and_(first >= value, sa.or_(first > value, _expanded_greater(columns[1:], values[1:])))

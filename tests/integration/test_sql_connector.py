@@ -23,8 +23,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
-def _connector(url: str, tmp_path: Path) -> SqlConnector:
-    return SqlConnector("vendor", SqlConfig(url=url), tmp_path)
+@pytest.fixture(params=[True, False], ids=["fast-paths", "sqlalchemy-only"])
+def fast_paths(request: pytest.FixtureRequest) -> bool:
+    """Every read and write test runs on the fast paths (where the database has them) and without."""
+    return request.param
+
+
+def _connector(url: str, tmp_path: Path, fast_paths: bool = True) -> SqlConnector:
+    return SqlConnector("vendor", SqlConfig(url=url, fast_paths=fast_paths), tmp_path)
 
 
 def _orders(engine: sa.Engine, rows: list[tuple[int, datetime]]) -> None:
@@ -45,10 +51,10 @@ def _read_all(connector: SqlConnector, cursor: dict | None, batch_size: int) -> 
     return ids, cursor
 
 
-def test_incremental_read_with_ties_across_batch_boundaries(db_url: str, tmp_path: Path):
+def test_incremental_read_with_ties_across_batch_boundaries(db_url: str, tmp_path: Path, fast_paths: bool):
     # Ten rows share each timestamp, and batches of 4 cut right through them.
     rows = [(i, BASE + timedelta(minutes=i // 10)) for i in range(1, 31)]
-    connector = _connector(db_url, tmp_path)
+    connector = _connector(db_url, tmp_path, fast_paths)
     _orders(connector.engine, rows)
 
     first, cursor = _read_all(connector, None, batch_size=4)
@@ -65,9 +71,9 @@ def test_incremental_read_with_ties_across_batch_boundaries(db_url: str, tmp_pat
     assert second == [31, 32]
 
 
-def test_reading_resumes_from_any_batch_cursor_without_gaps(db_url: str, tmp_path: Path):
+def test_reading_resumes_from_any_batch_cursor_without_gaps(db_url: str, tmp_path: Path, fast_paths: bool):
     rows = [(i, BASE + timedelta(seconds=i // 3)) for i in range(1, 21)]
-    connector = _connector(db_url, tmp_path)
+    connector = _connector(db_url, tmp_path, fast_paths)
     _orders(connector.engine, rows)
     options = ReadOptions(key=("id",), cursor_field="updated_at", batch_size=3)
     batches = list(connector.read("Order Lines", None, options))
@@ -78,8 +84,8 @@ def test_reading_resumes_from_any_batch_cursor_without_gaps(db_url: str, tmp_pat
     connector.close()
 
 
-def test_upsert_is_idempotent_and_delete_removes_by_key(db_url: str, tmp_path: Path):
-    connector = _connector(db_url, tmp_path)
+def test_upsert_is_idempotent_and_delete_removes_by_key(db_url: str, tmp_path: Path, fast_paths: bool):
+    connector = _connector(db_url, tmp_path, fast_paths)
     batch = pa.RecordBatch.from_pydict({"code": ["A", "B"], "label": ["alpha", "beta"],
                                         "amount": pa.array([1, 2], pa.int64())})
     for _ in range(2):
