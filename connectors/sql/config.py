@@ -17,7 +17,7 @@ def url_without_password(url: str) -> str:
     except ArgumentError:
         raise ValueError("not a database URL (expected e.g. postgresql+psycopg://user@host/db)") from None
     if parsed.password is not None:
-        raise ValueError("the URL contains a password; give it by reference ({env: NAME} or {file: PATH}) instead")
+        raise ValueError("the URL contains a password; give it by reference ({env: NAME}, {file: PATH} or {airflow: CONN_ID}) instead")
     return url
 
 

@@ -182,8 +182,18 @@ class SqlConnector(Connector):
         return batch.num_rows
 
     def _ensure_table(self, stream: str, schema: pa.Schema, key: tuple[str, ...]) -> sa.Table:
-        """The destination table, created from the batch's schema when it does not exist yet."""
-        if stream in self._tables or sa.inspect(self.engine).has_table(stream, schema=self.config.schema_name):
+        """The destination table, created from the batch's schema when it does not exist yet.
+
+        A SQLite destination's folder is created too: it is a file the hub owns.
+        """
+        url = self._url()
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            exists = stream in self._tables or sa.inspect(self.engine).has_table(stream, schema=self.config.schema_name)
+        except DBAPIError as exc:
+            raise translate(exc, self.name, stream) from None
+        if exists:
             return self._table(stream)
         table = sa.Table(
             stream, sa.MetaData(schema=self.config.schema_name),

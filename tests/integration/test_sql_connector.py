@@ -136,3 +136,11 @@ def test_an_unreachable_server_is_a_retriable_error_naming_the_system(tmp_path: 
     with pytest.raises(RetriableError) as caught:
         SqlConnector("crm", config, tmp_path).check()
     assert caught.value.describe().startswith("system 'crm': database unavailable")
+
+
+def test_a_sqlite_destination_in_a_folder_that_does_not_exist_yet_is_created(tmp_path: Path):
+    connector = SqlConnector("reporting", SqlConfig(url="sqlite:///out/nested/reporting.db"), tmp_path)
+    batch = pa.RecordBatch.from_pydict({"code": ["A"], "label": ["alpha"]})
+    assert connector.write("codes", batch, WriteMode.UPSERT, key=("code",), batch_id="1") == 1
+    connector.close()
+    assert (tmp_path / "out" / "nested" / "reporting.db").is_file()
