@@ -63,6 +63,8 @@ class Ingest:
         self.options = ReadOptions(tuple(self.spec.key), self.spec.cursor,
                                    pipeline.batch_size or project.config.hub.batch_size)
         self.entity_columns = golden.entity_columns(self.spec.entity)
+        target = child_table_name(self.spec.entity, self.spec.collection) if self.spec.collection else self.spec.entity
+        self._grown_tables = ["xref", target]
 
     def estimate(self) -> int | None:
         """Rows the source holds, for the progress bar (None if unknown)."""
@@ -97,6 +99,7 @@ class Ingest:
             after = bk.RunMetrics(**vars(total))
             after.add(metrics)
             bk.record_progress(conn, run_id, after)
+        self.store.grew(self._grown_tables, outcome.written)
         return metrics
 
     def store_mapped(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
@@ -121,9 +124,12 @@ class Ingest:
             bad += [bk.Quarantined(positions[i], f"no {entity} from {system} with this key yet "
                                    "(replay the quarantine once it has arrived)", raw(i)) for i in orphans]
             rows = [i for i in rows if mapped.vendor_ids[i] in ids]
-        else:
+        known = set(ids.values())
+        if not self.spec.extends:
             ids.update(xref.link_new(conn, system, entity, [v for v in mapped.vendor_ids if v not in ids]))
-        existing = golden.fetch(conn, entity, "canonical_id", [ids[mapped.vendor_ids[i]] for i in rows])
+        # Only records this system supplied before can have a golden row to merge with.
+        existing = golden.fetch(conn, entity, "canonical_id",
+                                [ids[mapped.vendor_ids[i]] for i in rows if ids[mapped.vendor_ids[i]] in known])
         values = {name: col.to_pylist() for name, col in mapped.columns.items()}
         changes = []
         for i in rows:

@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 
 from canonical_model import SCHEMA_VERSION, layout
-from connectors.sql.dialects import upsert_statement
+from connectors import WriteMode
+from connectors.sql import bulk_write
 from officehub.store.schema import child_table_name, hub_metadata
 
 _T = hub_metadata().tables
 META_COLUMNS = ("canonical_id", "version", "content_hash", "change_seq", "schema_version", "updated_at")
-_CHUNK = 500
+_CHUNK = 5_000  # well under every database's bound-parameter limit
 
 
 def content_hash(values: dict[str, Any], columns: Sequence[str]) -> str:
-    """A stable hash of a record's canonical values (order and type independent of the driver)."""
-    canonical = json.dumps([None if values.get(c) is None else str(values[c]) for c in columns],
-                           ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """A stable hash of a record's canonical values (order and type independent of the driver).
+
+    Values are joined with a unit separator, a missing value written as NUL, so no two
+    different records join to the same text.
+    """
+    text = "\x1f".join("\x00" if (v := values.get(c)) is None else str(v) for c in columns)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def entity_columns(entity: str) -> list[str]:
@@ -67,13 +71,27 @@ def next_change_seqs(conn: sa.Connection, entity: str, count: int) -> int:
     return last - count + 1
 
 
+_META_TYPES = {"canonical_id": pa.string(), "version": pa.int64(), "content_hash": pa.string(),
+               "change_seq": pa.int64(), "schema_version": pa.int64(), "updated_at": pa.timestamp("us", tz="UTC"),
+               "system": pa.string(), "vendor_id": pa.string()}
+
+
+@cache
+def _arrow_types(entity: str) -> dict[str, pa.DataType]:
+    lay = layout(entity)
+    types = {f.column: f.arrow_type for f in lay.fields}
+    for coll in lay.collections:
+        types.update({f.column: f.arrow_type for f in coll.fields})
+    return {**types, **_META_TYPES}
+
+
 def upsert(conn: sa.Connection, table_name: str, key: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """Insert or update ``rows``, touching only the columns they carry."""
+    """Insert or update ``rows`` in bulk (COPY on PostgreSQL), touching only the columns they carry."""
     if not rows:
         return
-    table = _T[table_name]
-    stmt = upsert_statement(conn.dialect.name, table, key, update=list(rows[0]))
-    conn.execute(stmt, rows)
+    types = _arrow_types(table_name.split("__", 1)[0])
+    schema = pa.schema([(name, types[name]) for name in rows[0]])
+    bulk_write(conn, _T[table_name], pa.RecordBatch.from_pylist(rows, schema), WriteMode.UPSERT, key)
 
 
 def bump(conn: sa.Connection, entity: str, changes: list[dict[str, Any]]) -> None:

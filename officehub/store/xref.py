@@ -5,7 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import pyarrow as pa
 import sqlalchemy as sa
+
+from connectors import WriteMode
+from connectors.sql import bulk_write
 
 from officehub.store.schema import hub_metadata
 
@@ -13,7 +17,7 @@ _XREF = hub_metadata().tables["xref"]
 #: Namespace of canonical ids derived from a record's first source, so that a
 #: re-run after a crash assigns the very same ids as an uninterrupted run.
 NAMESPACE = uuid.UUID("5b0c6d1e-9f7a-4c52-8a43-0ff1ce0b0b01")
-_CHUNK = 500
+_CHUNK = 5_000  # well under every database's bound-parameter limit
 
 
 def first_canonical_id(system: str, entity: str, vendor_id: str) -> str:
@@ -37,10 +41,13 @@ def link_new(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence
     """Create cross-references (and canonical ids) for vendor ids seen for the first time."""
     created = {vid: first_canonical_id(system, entity, vid) for vid in dict.fromkeys(vendor_ids)}
     if created:
-        conn.execute(sa.insert(_XREF), [
-            {"system": system, "entity": entity, "vendor_id": vid, "canonical_id": cid}
-            for vid, cid in created.items()
-        ])
+        count = len(created)
+        batch = pa.RecordBatch.from_pydict({
+            "system": pa.array([system] * count, pa.string()), "entity": pa.array([entity] * count, pa.string()),
+            "vendor_id": pa.array(list(created), pa.string()),
+            "canonical_id": pa.array(list(created.values()), pa.string()),
+        })
+        bulk_write(conn, _XREF, batch, WriteMode.APPEND, ())
     return created
 
 
