@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, BinaryIO
 
 import pyarrow as pa
 
 from connectors.formats.spec import FileStream
 from connectors.formats.text import Parsed, Row, decode_line, reject, strip_newline
+from connectors.jsonable import json_default
 
 
 def read_jsonl(handle: BinaryIO, file: str, spec: FileStream) -> Iterator[Parsed]:
@@ -49,18 +48,8 @@ def header_of(first_line: bytes, spec: FileStream) -> list[str]:
     return list(value) if isinstance(value, dict) else []
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def render_jsonl(batch: pa.RecordBatch, spec: FileStream) -> bytes:
     """A batch as JSON Lines in the stream's encoding; decimals as strings so no digit is lost."""
-    lines = (json.dumps(row, ensure_ascii=False, default=_jsonable, separators=(",", ":"))
+    lines = (json.dumps(row, ensure_ascii=False, default=json_default, separators=(",", ":"))
              for row in batch.to_pylist())
     return "".join(line + spec.newline for line in lines).encode(spec.encoding, errors="strict")

@@ -16,7 +16,13 @@ import requests
 from requests.auth import AuthBase
 
 from canonical_model.errors import FatalError, RetriableError
-from connectors.rest.config import ApiKeyAuth, Auth, BasicAuth, BearerAuth, OAuth2ClientCredentials
+from connectors.rest.config import (
+    ApiKeyAuth,
+    Auth,
+    BasicAuth,
+    BearerAuth,
+    OAuth2ClientCredentials,
+)
 from connectors.rest.errors import RETRIABLE_STATUSES
 from connectors.secrets import SecretRef
 

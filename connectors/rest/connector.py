@@ -17,13 +17,26 @@ import pyarrow as pa
 import requests
 
 from canonical_model.errors import FatalError
-from connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamField, StreamInfo, WriteMode
+from connectors.base import (
+    Connector,
+    Cursor,
+    ReadBatch,
+    ReadOptions,
+    StreamField,
+    StreamInfo,
+    WriteMode,
+)
 from connectors.rest.auth import Authenticator
 from connectors.rest.client import HttpClient
 from connectors.rest.config import Endpoint, RestConfig, StreamSpec
 from connectors.rest.errors import RejectedRecords, Where, raise_for_status
 from connectors.rest.incremental import Progress
-from connectors.rest.pagination import PageRequest, Paginator, PageState, build_paginator
+from connectors.rest.pagination import (
+    PageRequest,
+    PageState,
+    Paginator,
+    build_paginator,
+)
 from connectors.rest.reader import Page, RecordReader
 from connectors.rest.records import dig, flatten, to_batch, type_name, unflatten
 from connectors.rest.writes import BatchWriter

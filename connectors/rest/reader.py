@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import ReadBatch, RejectedRow
+from connectors.jsonable import jsonable
 from connectors.rest.incremental import Progress
 from connectors.rest.pagination import PageState
-from connectors.rest.records import flatten, jsonable, to_batch
+from connectors.rest.records import flatten, to_batch
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ are kept as JSON text: they have no fixed width to flatten into.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+
+from connectors.jsonable import json_default
 
 _MISSING = object()
 
@@ -89,24 +89,6 @@ def type_name(arrow_type: pa.DataType) -> str:
     return "string"
 
 
-def jsonable(value: Any) -> Any:
-    """A batch value as JSON can carry it: dates and times in ISO 8601, decimals as text."""
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
-def _default(value: Any) -> Any:
-    converted = jsonable(value)
-    if converted is value:
-        raise TypeError(f"a {type(value).__name__} value cannot be sent as JSON")
-    return converted
-
-
 def to_json(payload: Any) -> bytes:
     """A request body: UTF-8 JSON, with batch values made JSON-able."""
-    return json.dumps(payload, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(payload, default=json_default, ensure_ascii=False, separators=(",", ":")).encode()

@@ -19,10 +19,11 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.base import RejectedRow
+from connectors.jsonable import jsonable
 from connectors.rest.client import HttpClient
 from connectors.rest.config import Bulk, Endpoint, placeholders
 from connectors.rest.errors import Where, rejects_record, status_error
-from connectors.rest.records import jsonable, to_json
+from connectors.rest.records import to_json
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:officehub:rest:idempotency")
 

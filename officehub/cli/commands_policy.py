@@ -16,7 +16,7 @@ from canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, errors, table
 from officehub.config import ConfigError, ConfigIssue, Project, load_project
-from officehub.config.policy_files import load_policies, policy_paths
+from officehub.config.policy_files import load_policies
 from officehub.config.yaml_source import Positions
 from officehub.cli.session import hub_session
 from officehub.engine.publish import policy_context

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -18,6 +16,7 @@ import sqlalchemy as sa
 
 from canonical_model import SCHEMA_VERSION, layout
 from connectors import ReadBatch, ReadOptions
+from connectors.jsonable import jsonable
 from officehub.config import PipelineConfig, Project
 from officehub.mapping import InboundMapping, MappedBatch
 from officehub.store import bookkeeping as bk
@@ -26,17 +25,6 @@ from officehub.store.hub import HubStore
 from officehub.store.schema import child_table_name
 
 Progress = Callable[[bk.RunMetrics], None]
-
-
-def jsonable(value: Any) -> Any:
-    """A raw vendor value as JSON can keep it for the quarantine."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
 
 
 def _raw_rows(batch: pa.RecordBatch, indexes: list[int]) -> list[dict[str, Any]]:

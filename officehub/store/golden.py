@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from canonical_model import SCHEMA_VERSION, layout
+from canonical_model import layout
 from connectors import WriteMode
 from connectors.sql import bulk_write
 from officehub.store.schema import child_table_name, hub_metadata

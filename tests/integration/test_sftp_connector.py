@@ -8,7 +8,6 @@ import threading
 import time
 import tempfile
 from collections.abc import Iterator
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
