@@ -51,8 +51,13 @@ class Ingest:
         self.options = ReadOptions(tuple(self.spec.key), self.spec.cursor,
                                    pipeline.batch_size or project.config.hub.batch_size)
         self.entity_columns = golden.entity_columns(self.spec.entity)
-        target = child_table_name(self.spec.entity, self.spec.collection) if self.spec.collection else self.spec.entity
-        self._grown_tables = ["xref", target]
+        # The columns ingest and publish look records up by, for planner statistics.
+        self._grown_tables = {"xref": ("system", "entity", "vendor_id", "canonical_id")}
+        if self.spec.collection:
+            child = child_table_name(self.spec.entity, self.spec.collection)
+            self._grown_tables[child] = ("system", "vendor_id", "canonical_id")
+        else:
+            self._grown_tables[self.spec.entity] = ("canonical_id", "change_seq")
 
     def estimate(self) -> int | None:
         """Rows the source holds, for the progress bar (None if unknown)."""

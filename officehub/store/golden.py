@@ -102,22 +102,36 @@ def bump(conn: sa.Connection, entity: str, changes: list[dict[str, Any]]) -> Non
     conn.execute(stmt, changes)
 
 
-def _as_arrow(entity: str, rows: Sequence[sa.Row]) -> pa.Table:
-    schema = pa.schema([
+@cache
+def _read_schema(entity: str) -> pa.Schema:
+    return pa.schema([
         ("canonical_id", pa.string()), ("version", pa.int64()), ("change_seq", pa.int64()),
         ("updated_at", pa.timestamp("us", tz="UTC")), *[(f.column, f.arrow_type) for f in layout(entity).fields],
     ])
-    return pa.Table.from_pydict({name: [r._mapping[name] for r in rows] for name in schema.names}, schema=schema)
+
+
+def _read_columns(entity: str) -> list[sa.Column]:
+    table = _T[entity]
+    return [table.c[name] for name in _read_schema(entity).names]
+
+
+def _as_arrow(entity: str, rows: Sequence[sa.Row]) -> pa.Table:
+    """Rows selected with :func:`_read_columns` as an Arrow table, built column by column."""
+    schema = _read_schema(entity)
+    columns = list(zip(*rows)) if rows else [() for _ in schema.names]
+    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema)], schema=schema)
 
 
 def changes_since(conn: sa.Connection, entity: str, after_seq: int, limit: int) -> pa.Table:
     """Golden records changed after ``after_seq``, oldest change first, as Arrow."""
     table = _T[entity]
-    stmt = sa.select(table).where(table.c.change_seq > after_seq).order_by(table.c.change_seq).limit(limit)
+    stmt = (sa.select(*_read_columns(entity)).where(table.c.change_seq > after_seq)
+            .order_by(table.c.change_seq).limit(limit))
     return _as_arrow(entity, conn.execute(stmt).all())
 
 
 def recent(conn: sa.Connection, entity: str, limit: int) -> pa.Table:
     """The most recently changed golden records, as Arrow."""
     table = _T[entity]
-    return _as_arrow(entity, conn.execute(sa.select(table).order_by(table.c.change_seq.desc()).limit(limit)).all())
+    stmt = sa.select(*_read_columns(entity)).order_by(table.c.change_seq.desc()).limit(limit)
+    return _as_arrow(entity, conn.execute(stmt).all())
