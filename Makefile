@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test check clean
+.PHONY: demo test bench check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ demo: $(VENV)/.installed-demo
 ## test: the whole test suite (needs the PostgreSQL and MariaDB servers the README names)
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+## bench: race officehub against the raw-copy limit and dlt (BENCH_ROWS, BENCH_SIZES; see docs/benchmark.md)
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench
 
 ## check: validate the demo estate's configuration
 check: $(VENV)/.installed-demo
