@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 from typing import Annotated, Optional
 
 import typer
@@ -13,6 +15,7 @@ from officehub.config import Project, load_project
 from officehub.cli.session import hub_session
 from officehub.engine import sync as run_sync
 from officehub.engine.replay import replay as run_replay
+from officehub.store import audit
 from officehub.store import bookkeeping as bk
 
 quarantine_app = typer.Typer(help="Records that did not make it, with why and where from.", no_args_is_help=True)
@@ -82,9 +85,14 @@ def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only t
 def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
                     reveal: Annotated[bool, typer.Option(help="Show the raw values (may be sensitive).")] = False,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """One quarantined record: reason, position and its fields (values only with --reveal)."""
+    """One quarantined record: reason, position and its fields (values only with --reveal, audited)."""
     with hub_session(project) as (_, store), store.begin() as conn:
         found = bk.get_quarantined(conn, item)
+        if found is not None and reveal:
+            # Raw vendor values may be personal or special-category data: who looked is recorded.
+            audit.append(conn, actor=f"user:{getpass.getuser()}", action="quarantine.reveal",
+                         subject=f"quarantine {item}", detail={"pipeline": found["pipeline"],
+                                                               "position": found["position"]})
     if found is None:
         raise FatalError(f"no quarantined record {item}")
     if not reveal:

@@ -50,6 +50,8 @@ def test_quarantine_list_and_show_hide_values_unless_revealed(synced: Path):
     revealed = json.loads(run_cli("-p", str(synced), "quarantine", "show", str(bad_phone["id"]), "--reveal",
                                   "--json").stdout)
     assert revealed["raw"]["PHONE"] == "n/a"
+    looked = json.loads(run_cli("-p", str(synced), "audit", "list", "--action", "quarantine.reveal", "--json").stdout)
+    assert looked[0]["subject"] == f"quarantine {bad_phone['id']}" and "n/a" not in json.dumps(looked)
 
 
 def test_quarantine_replay_stores_records_once_the_mapping_is_fixed(synced: Path):
