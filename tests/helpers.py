@@ -43,3 +43,15 @@ def table_rows(url: str, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple]]
 def folder_files(folder: Path) -> dict[str, bytes]:
     """Every file in ``folder`` by name."""
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*")) if p.is_file()}
+
+
+def synced_demo(folder: Path) -> Path:
+    """A seeded copy of the demo estate in ``folder``, after `officehub sync --all` ran in a subprocess."""
+    from officehub.demo.seed import seed_estate
+    from tests.conftest import copy_demo_config
+
+    copy_demo_config(folder)
+    seed_estate(folder / "data")
+    done = run_cli("-p", str(folder), "sync", "--all", "--json")
+    assert done.returncode == 0, done.stderr
+    return folder

@@ -18,7 +18,7 @@ from canonical_model.errors import FatalError
 from connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
 from connectors.files.config import FilesConfig, FileStream
 from connectors.files.local import atomic_write, count_lines, list_files
-from connectors.formats import FormatProblem, Where, read_files, render, stream_fields
+from connectors.formats import Where, read_files, render, stream_fields
 
 
 class FilesConnector(Connector):
@@ -76,9 +76,6 @@ class FilesConnector(Connector):
             return 0
         spec = self._spec(stream)
         self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            payload = render(batch, spec)
-        except FormatProblem as problem:
-            raise FatalError(str(problem), system=self.name, stream=stream) from None
+        payload = render(batch, spec, self.name, stream)
         atomic_write(self.folder / spec.file_name(stream, batch_id), payload)
         return batch.num_rows

@@ -7,6 +7,8 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
+from canonical_model.errors import FatalError
+
 from connectors.base import StreamField
 from connectors.formats import delimited, jsonl
 from connectors.formats.fixed_width import read_fixed_width, render_fixed_width
@@ -28,12 +30,14 @@ def parse(handle: BinaryIO, file: str, spec: FileStream) -> Iterator[Parsed]:
     return _READERS[spec.format](handle, file, spec)
 
 
-def render(batch: pa.RecordBatch, spec: FileStream) -> bytes:
-    """A batch as the bytes of one file; FormatProblem (naming no value) if it does not fit."""
+def render(batch: pa.RecordBatch, spec: FileStream, system: str, stream: str) -> bytes:
+    """A batch as the bytes of one file; a FatalError naming the stream (no value) if it does not fit."""
     try:
         return _RENDERERS[spec.format](batch, spec)
     except UnicodeEncodeError:
-        raise FormatProblem(f"a value cannot be encoded in {spec.encoding}") from None
+        raise FatalError(f"a value cannot be encoded in {spec.encoding}", system=system, stream=stream) from None
+    except FormatProblem as problem:
+        raise FatalError(str(problem), system=system, stream=stream) from None
 
 
 def stream_fields(spec: FileStream, first_line: bytes | None) -> tuple[StreamField, ...]:

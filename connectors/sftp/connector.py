@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from canonical_model.errors import FatalError
 from connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
-from connectors.formats import FileStream, FormatProblem, Where, read_files, render, stream_fields
+from connectors.formats import FileStream, Where, read_files, render, stream_fields
 from connectors.sftp import remote
 from connectors.sftp.config import SftpConfig
 from connectors.sftp.session import Session, connect, translated
@@ -89,10 +89,7 @@ class SftpConnector(Connector):
         if batch.num_rows == 0:
             return 0
         spec = self._spec(stream)
-        try:
-            payload = render(batch, spec)
-        except FormatProblem as problem:
-            raise FatalError(str(problem), system=self.name, stream=stream) from None
+        payload = render(batch, spec, self.name, stream)
         with translated(self.name, stream):
             remote.upload_atomic(self._sftp(), self.config.folder, spec.file_name(stream, batch_id), payload)
         return batch.num_rows

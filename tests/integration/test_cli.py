@@ -8,19 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, synced_demo
 
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from officehub.demo.seed import seed_estate
-    from tests.conftest import copy_demo_config
-
-    folder = copy_demo_config(tmp_path_factory.mktemp("cli"))
-    seed_estate(folder / "data")
-    done = run_cli("-p", str(folder), "sync", "--all", "--json")
-    assert done.returncode == 0, done.stderr
-    return folder
+    return synced_demo(tmp_path_factory.mktemp("cli"))
 
 
 def test_sync_json_reports_figures_per_pipeline(synced: Path):

@@ -11,21 +11,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, synced_demo
 
 IBAN = "UA213223130000026007233566001"
 
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from officehub.demo.seed import seed_estate
-    from tests.conftest import copy_demo_config
-
-    folder = copy_demo_config(tmp_path_factory.mktemp("policy-cli"))
-    seed_estate(folder / "data")
-    done = run_cli("-p", str(folder), "sync", "--all", "--json")
-    assert done.returncode == 0, done.stderr
-    return folder
+    return synced_demo(tmp_path_factory.mktemp("policy-cli"))
 
 
 def cli(folder: Path, *args: str):  # type: ignore[no-untyped-def]
