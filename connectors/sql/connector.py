@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
 from canonical_model.errors import FatalError
 from connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamField, StreamInfo, WriteMode
-from connectors.sql.arrow_rows import rows_to_batch
+from connectors.sql.arrow_rows import rows_to_batch, to_json_value
 from connectors.sql.config import SqlConfig
 from connectors.sql.dialects import connect_args
 from connectors.sql.errors import DriverError, reason, translate
@@ -131,15 +131,51 @@ class SqlConnector(Connector):
             raise FatalError("a key is needed to read in a stable order", system=self.name, stream=stream)
         keyset = Keyset.for_read(table, options, self.engine.dialect.name)
         types = arrow_types(table, self.engine.dialect.name)
-        after = keyset.values_from_cursor(cursor)
         try:
-            for batch in self._batches(stream, keyset, after, options.batch_size, types):
+            if options.cursor_field and options.key and (cursor is None or "initial" in cursor):
+                yield from self._initial_load(stream, keyset, cursor, options, types)
+                return
+            for batch in self._batches(stream, keyset, keyset.values_from_cursor(cursor), options.batch_size, types):
                 yield ReadBatch(batch, keyset.positions(batch), keyset.cursor_after(batch))
         except (DBAPIError, DriverError) as exc:
             raise translate(exc, self.name, stream) from None
         if not options.cursor_field:
             # A full snapshot is complete: the next run starts from the top again.
             yield ReadBatch(rows_to_batch(list(types), [], types), [], None)
+
+    def _initial_load(self, stream: str, keyset: Keyset, cursor: Cursor | None, options: ReadOptions,
+                      types: Types) -> Iterator[ReadBatch]:
+        """The first read of an incremental stream, in primary-key order.
+
+        Paging a large table by its change time visits rows in random order on disk;
+        paging by key reads it sequentially. The incremental cursor is taken before the
+        scan starts — the last (cursor, key) then — so rows changed during the scan get
+        a later change time and come again with the next incremental read.
+        """
+        by_key = Keyset.for_read(keyset.table, ReadOptions(key=options.key), self.engine.dialect.name)
+        state = (cursor or {}).get("initial") or {"until": self._high_water(keyset)}
+        if state["until"] is None:  # an empty stream: the ordinary incremental read from the start
+            for batch in self._batches(stream, keyset, None, options.batch_size, types):
+                yield ReadBatch(batch, keyset.positions(batch), keyset.cursor_after(batch))
+            return
+        after = by_key.values_from_cursor({"after": state.get("after_key")})
+        held = None  # one batch behind, so the last one can carry the incremental cursor
+        for batch in self._batches(stream, by_key, after, options.batch_size, types):
+            if held is not None:
+                resume = {"after_key": by_key.cursor_after(held)["after"], "until": state["until"]}
+                yield ReadBatch(held, by_key.positions(held), {"initial": resume})
+            held = batch
+        last = held if held is not None else rows_to_batch(list(types), [], types)
+        yield ReadBatch(last, by_key.positions(last) if held is not None else [], {"after": state["until"]})
+
+    def _high_water(self, keyset: Keyset) -> list[Any] | None:
+        """The (cursor, key) of the newest row now, as a stored cursor holds it; None for no rows."""
+        first = keyset.columns[0]
+        stmt = (sa.select(*keyset.columns).where(first.is_not(None))
+                .order_by(*(column.desc() for column in keyset.columns)).limit(1))
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else [to_json_value(value) for value in row]
 
     def read_path(self, stream: str) -> str:
         """Which reader serves ``stream``: ``adbc``, ``connectorx`` or ``sqlalchemy``."""

@@ -74,6 +74,14 @@ def _no_general_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(connector_module, "read_rows", refuse)
 
 
+def _before_all(lowest_key: int = -(2**63)) -> dict:
+    """A stored cursor before every test row: reads page in (cursor, key) order from the start.
+
+    (Without a cursor, an incremental stream's first read goes in key order instead.)
+    """
+    return {"after": [(BASE - timedelta(days=1)).isoformat(), lowest_key]}
+
+
 def _read(connector: SqlConnector, stream: str, options: ReadOptions, cursor: dict | None = None):
     return list(connector.read(stream, cursor, options))
 
@@ -120,12 +128,12 @@ def test_fast_and_general_readers_give_identical_batches(fast_server, tmp_path: 
     general = _connector(url, tmp_path, fast=False)
     _kitchen_sink(general.engine)
     options = ReadOptions(key=("id",), cursor_field="updated_at", batch_size=2)
-    expected = _read(general, "customers", options)
+    expected = _read(general, "customers", options, _before_all())
 
     fast = _connector(url, tmp_path)
     assert fast.read_path("customers") == FAST_READER[name]
     _no_general_reader(monkeypatch)
-    got = _read(fast, "customers", options)
+    got = _read(fast, "customers", options, _before_all())
     general.close(), fast.close()
 
     assert [b.batch.num_rows for b in got] == [b.batch.num_rows for b in expected] == [2, 1]
@@ -217,7 +225,7 @@ def test_twenty_thousand_rows_in_pages_with_ties_across_every_page_boundary(serv
     limits = _page_limits(monkeypatch)
     options = ReadOptions(key=("id",), cursor_field="updated_at", batch_size=1000)
 
-    batches = _read(connector, "orders", options)
+    batches = _read(connector, "orders", options, _before_all(lowest_key=0))
     read = [i for b in batches for i in b.batch.column("id").to_pylist()]
     assert read == [i for _, i in sorted((t, i) for i, t in rows)]
     assert [b.batch.num_rows for b in batches] == [1000] * 20
@@ -459,3 +467,34 @@ def test_driver_errors_are_typed_and_a_fast_reader_never_shows_the_password(tmp_
     config = SqlConfig(url="postgresql+psycopg://app@127.0.0.1:5432/test", password={"env": "CRM_DB_PASSWORD"})
     reader = paths_module.fast_reader(SqlConnector("crm", config, tmp_path)._url(), postgresql.dialect(), 5)
     assert reader is not None and "Sup3rSecret" not in repr(reader)
+
+
+def test_the_first_read_of_an_incremental_stream_goes_in_key_order_and_misses_nothing(
+        server, tmp_path: Path):
+    name, url = server
+    ids = list(range(1, 2_001))
+    random.Random(5).shuffle(ids)  # change times do not follow the key
+    rows = [(i, BASE + timedelta(seconds=n // 3)) for n, i in enumerate(ids)]
+    connector = _connector(url, tmp_path)
+    _orders(connector.engine, rows)
+    options = ReadOptions(key=("id",), cursor_field="updated_at", batch_size=300)
+
+    batches = _read(connector, "orders", options)
+    read = [i for b in batches for i in b.batch.column("id").to_pylist()]
+    assert read == sorted(ids)  # sequential on disk, not by change time
+    newest = max(rows, key=lambda r: (r[1], r[0]))
+    assert batches[-1].cursor == {"after": [newest[1].isoformat(), newest[0]]}
+    assert all("initial" in b.cursor for b in batches[:-1])
+
+    # A crash mid-way resumes in key order from the stored cursor.
+    rest = [i for b in _read(connector, "orders", options, batches[2].cursor) for i in b.batch.column("id").to_pylist()]
+    assert rest == sorted(ids)[900:]
+
+    # Afterwards the stream is incremental: only rows changed since the scan began come back.
+    with connector.engine.begin() as conn:
+        table = sa.Table("orders", sa.MetaData(), autoload_with=conn)
+        conn.execute(sa.update(table).where(table.c.id == 7).values(updated_at=newest[1] + timedelta(hours=1)))
+    again = [i for b in _read(connector, "orders", options, batches[-1].cursor)
+             for i in b.batch.column("id").to_pylist()]
+    connector.close()
+    assert again == [7]
