@@ -143,10 +143,15 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _write(results: dict[str, Any], folder: Path, stem: str, render_md, render_png) -> None:  # type: ignore[no-untyped-def]
+    (folder / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (folder / f"{stem}.md").write_text(render_md(results))
+    render_png(results, folder / f"{stem}.png")
+
+
 def write_latest(results: dict[str, Any], folder: Path) -> None:
-    (folder / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (folder / "latest.md").write_text(markdown(results))
-    chart(results, folder / "latest.png")
+    """latest.json, latest.md and latest.png of a standard run."""
+    _write(results, folder, "latest", markdown, chart)
 
 
 # -- scaling ---------------------------------------------------------------------------------------
@@ -220,6 +225,5 @@ def scaling_chart(results: dict[str, Any], path: Path) -> None:
 
 
 def write_scaling(results: dict[str, Any], folder: Path) -> None:
-    (folder / "scaling.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (folder / "scaling.md").write_text(scaling_markdown(results))
-    scaling_chart(results, folder / "scaling.png")
+    """scaling.json, scaling.md and scaling.png of a scaling run."""
+    _write(results, folder, "scaling", scaling_markdown, scaling_chart)

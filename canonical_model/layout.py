@@ -69,11 +69,6 @@ class Collection:
     fields: tuple[LeafField, ...]
     groups: tuple[Group, ...]
 
-    @property
-    def path(self) -> str:
-        """The collection's path, e.g. ``employee.sick_leave`` without the entity."""
-        return self.name
-
 
 @dataclass(frozen=True)
 class EntityLayout:

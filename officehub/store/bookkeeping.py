@@ -84,11 +84,6 @@ def set_checkpoint(conn: sa.Connection, pipeline: str, cursor: dict[str, Any] | 
         conn.execute(sa.insert(table).values(pipeline=pipeline, **values))
 
 
-def reset_checkpoint(conn: sa.Connection, pipeline: str) -> None:
-    """Forget a pipeline's cursor: its next run starts from the beginning."""
-    conn.execute(sa.delete(_T["checkpoint"]).where(_T["checkpoint"].c.pipeline == pipeline))
-
-
 # -- quarantine ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Quarantined:

@@ -16,7 +16,6 @@ from connectors.sql import bulk_write
 from officehub.store.schema import child_table_name, hub_metadata
 
 _T = hub_metadata().tables
-META_COLUMNS = ("canonical_id", "version", "content_hash", "change_seq", "schema_version", "updated_at")
 _CHUNK = 5_000  # well under every database's bound-parameter limit
 
 

@@ -49,9 +49,3 @@ def link_new(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence
         })
         bulk_write(conn, _XREF, batch, WriteMode.APPEND, ())
     return created
-
-
-def xrefs_of(conn: sa.Connection, canonical_id: str) -> list[dict[str, str]]:
-    """Every system's id for one canonical record."""
-    stmt = sa.select(_XREF.c.system, _XREF.c.entity, _XREF.c.vendor_id).where(_XREF.c.canonical_id == canonical_id)
-    return [dict(r._mapping) for r in conn.execute(stmt)]
