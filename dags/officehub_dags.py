@@ -77,6 +77,30 @@ def build_dag(spec: orchestrate.PipelineSpec, config: str) -> DAG:
     return dag
 
 
+def build_exchange_dag(spec: orchestrate.ExchangeSpec, config: str) -> DAG:
+    """The DAG that exchanges bundles with one peer site, on this site's queue."""
+    with DAG(
+        dag_id=spec.dag_id,
+        description=spec.description,
+        schedule=spec.schedule,
+        start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        catchup=False,
+        max_active_runs=1,
+        tags=["officehub", "site_exchange", spec.peer],
+    ) as dag:
+        PythonOperator(
+            task_id="exchange",
+            python_callable=orchestrate.exchange,
+            op_kwargs={"config_path": config, "peer": spec.peer},
+            pool=spec.pool,
+            **({"queue": spec.queue} if spec.queue else {}),
+            **TASK_ARGS,
+        )
+    return dag
+
+
 _CONFIG = config_path()
 for _spec in orchestrate.pipeline_specs(_CONFIG):
     globals()[_spec.dag_id] = build_dag(_spec, _CONFIG)
+for _exchange in orchestrate.exchange_specs(_CONFIG):
+    globals()[_exchange.dag_id] = build_exchange_dag(_exchange, _CONFIG)

@@ -81,6 +81,45 @@ def _spec(project: Project, name: str) -> PipelineSpec:
     )
 
 
+@dataclass(frozen=True)
+class ExchangeSpec:
+    """The scheduled exchange of bundles with one peer site; plain values, no Airflow types."""
+
+    peer: str
+    dag_id: str
+    description: str
+    schedule: str | None
+    pool: str
+    queue: str | None
+
+
+def exchange_specs(config_path: str | Path) -> list[ExchangeSpec]:
+    """One exchange DAG per peer site this hub reaches over SFTP, run on this site's queue (``sites.name``)."""
+    project = load_project(config_path)
+    specs = []
+    for peer, system in project.config.systems.items():
+        settings = system.connector_settings()
+        if system.type != "site" or not settings.get("sftp"):
+            continue
+        specs.append(ExchangeSpec(
+            peer=peer, dag_id=f"{project.name}.site_exchange.{peer}",
+            description=f"send bundles to site {peer} over SFTP and apply its acknowledgements",
+            schedule=settings.get("exchange_schedule", "*/5 * * * *"), pool=pool_name(project.name, peer),
+            queue=project.config.sites.name))
+    return specs
+
+
+def exchange(config_path: str | Path, peer: str) -> dict[str, int | str | float | None]:
+    """Exchange bundles with ``peer``; its figures, or RetriableError / FatalError (the outbox keeps every bundle)."""
+    # Imported here: the exchange needs paramiko, and the DAG file must parse without it.
+    from officehub.sites.service import exchange_with
+
+    result = exchange_with(load_project(config_path), peer).as_dict()
+    log.info("officehub site exchange %s: %s", peer,
+             " ".join(f"{k}={v}" for k, v in result.items() if isinstance(v, (int, float)) and k != "peer"))
+    return result
+
+
 def pool_specs(config_path: str | Path) -> list[PoolSpec]:
     """One pool per configured system, sized by its ``max_connections``."""
     project = load_project(config_path)

@@ -19,7 +19,7 @@ from policies.document import Agreement
 from policies.operators import Operator
 
 #: Hub columns every destination may receive: identifiers and versions, no content.
-HUB_COLUMNS = ("canonical_id", "version", "change_seq", "updated_at")
+HUB_COLUMNS = ("canonical_id", "vendor_id", "version", "change_seq", "updated_at")
 
 _ISSUED_BY_PLAN = object()
 

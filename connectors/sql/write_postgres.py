@@ -36,9 +36,11 @@ def write_copy(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch, mode
     _copy(conn, STAGE, batch)
     if mode is WriteMode.DELETE:
         conn.execute(sa.delete(table).where(*(table.c[k] == stage.c[k] for k in key)))
-        return
-    names = batch.schema.names
-    conn.execute(upsert_statement("postgresql", table, key, update=names).from_select(names, sa.select(*stage.c)))
+    else:
+        names = batch.schema.names
+        conn.execute(upsert_statement("postgresql", table, key, update=names).from_select(names, sa.select(*stage.c)))
+    # Dropped now rather than at commit: one transaction may stage several tables in turn.
+    _execute(conn, "DROP TABLE pg_temp.officehub_stage")
 
 
 def last_per_key(batch: pa.RecordBatch, key: Sequence[str]) -> pa.RecordBatch:

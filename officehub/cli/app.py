@@ -1,8 +1,10 @@
 """The ``officehub`` command line.
 
-Exit codes: 0 success; 1 a pipeline run failed; 2 configuration or usage error
-(fix before retrying); 70 internal error (a bug: rerun with --debug and report
-it); 75 temporary failure (a system was unreachable or locked: retry later).
+Exit codes: 0 success; 1 a pipeline run failed (or, for `subject erase`, a
+system failed to delete: the report says which); 2 configuration or usage error
+(fix before retrying); 3 `subject erase` refused because a legal hold applies
+(nothing was deleted anywhere); 70 internal error (a bug: rerun with --debug and
+report it); 75 temporary failure (a system was unreachable or locked: retry later).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Annotated
 import typer
 
 from canonical_model.errors import OfficehubError
-from officehub.cli import commands_data, commands_policy, commands_project
+from officehub.cli import commands_data, commands_policy, commands_project, commands_site
+from officehub.cli import commands_identity, commands_subject
 from officehub.cli.options import PROJECT_HELP, global_project
 from officehub.cli.output import errors
 from officehub.config import ConfigError
@@ -48,6 +51,9 @@ def _main(project: Annotated[Path, typer.Option("--project", "-p", envvar="OFFIC
 commands_project.register(app)
 commands_data.register(app)
 commands_policy.register(app)
+commands_identity.register(app)
+commands_subject.register(app)
+commands_site.register(app)
 
 
 def _report(exc: BaseException) -> int:

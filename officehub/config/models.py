@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from connectors import SecretRef, WriteMode
 from connectors.sql.config import url_without_password
+from officehub.identity import IdentityConfig
 from officehub.mapping import MappingSpec
+from officehub.sites.settings import SiteSettings
 
 
 class HubSettings(BaseModel):
@@ -21,6 +23,9 @@ class HubSettings(BaseModel):
     store_password: SecretRef | None = Field(None, description="the store's password, by reference")
     batch_size: int = Field(10_000, ge=1, le=1_000_000)
     keys: dict[str, SecretRef] = Field({}, description="pseudonymisation/tokenisation keys by key id")
+    delete_grace_days: int = Field(30, ge=0, le=3650, description=(
+        "days a record every source deleted stays soft-deleted (restored if it comes back) before it is "
+        "purged and the deletion is published"))
     active_key: str | None = Field(None, description="key id new pseudonyms and tokens are made with")
 
     @model_validator(mode="after")
@@ -61,6 +66,16 @@ class PipelineConfig(BaseModel):
     batch_size: int | None = Field(None, ge=1, le=1_000_000)
     schedule: str | None = Field(None, description="cron expression for scheduled runs")
     purpose: str | None = Field(None, description="publish: the agreement purpose this sharing serves")
+    create_missing: bool = Field(True, description=(
+        "publish with a vendor_id key (write-back): also create records the system does not hold yet, under "
+        "their canonical id; false sends only updates of records it already holds (systems that number their "
+        "own records)"))
+    deletes: Literal["reported", "snapshot"] = Field("reported", description=(
+        "ingest: 'reported' — only records the source flags as deleted (the mapping's deleted_when) are; "
+        "'snapshot' — every run reads the whole stream, and records missing from a complete read are deleted"))
+    max_delete_fraction: float = Field(0.5, gt=0, le=1, description=(
+        "snapshot deletes: refuse a run that would delete more than this share of the system's records "
+        "(an export cut short looks like mass deletion)"))
     site: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]*$",
                              description="the site whose workers run it (its Celery queue on Airflow)")
     description: str | None = None
@@ -76,4 +91,6 @@ class ProjectConfig(BaseModel):
     systems: dict[str, SystemConfig] = {}
     mappings: dict[str, MappingSpec] = {}
     pipelines: dict[str, PipelineConfig] = {}
+    identity: IdentityConfig = IdentityConfig()
     policies: list[str] = []
+    sites: SiteSettings = SiteSettings()

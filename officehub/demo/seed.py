@@ -14,6 +14,16 @@
 * ``inventory/export/ITEMS_20261101.TXT`` and ``STOCK_20261101.TXT`` -
   fixed-width, cp1251, CRLF exports of an old warehouse system with
   Ukrainian product names.
+* ``accounting.db`` - SQLite accounting app with one table ``DEBTORS``
+  ("Last, First" names, its own ids ``D-10001``, a status column that marks
+  closed accounts).  About 40% of the CRM's customers are debtors too, some
+  under another spelling and without contact details, so the identity rules
+  have something to link, and a few near-duplicates for the review queue;
+  ``SeedSummary.identity`` says which row is meant to end where.
+
+One HR employee under an active litigation hold also has a staff purchase
+account in the CRM (same name and e-mail), so an erasure request for that
+person must spare the employee record.
 
 Each stream carries a few deliberately broken rows (one defect per row) so
 validation and quarantine paths can be demonstrated; ``SeedSummary.dirty``
@@ -28,15 +38,17 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import phonenumbers
 from faker import Faker
 
-__all__ = ["BASE_DATE", "SeedSummary", "seed_estate"]
+__all__ = ["BASE_DATE", "IdentityCases", "SeedSummary", "Subject", "seed_estate"]
 
 BASE_DATE = date(2026, 11, 1)
 _BASE_DT = datetime.combine(BASE_DATE, datetime.min.time())
@@ -44,13 +56,43 @@ _DIRTY_SHARE = 0.02
 
 
 @dataclass(frozen=True)
+class Subject:
+    """A person for the data-subject walk-through: an e-mail to search by and their id per system."""
+
+    email: str
+    ids: dict[str, str]
+
+
+@dataclass(frozen=True)
+class IdentityCases:
+    """What the demo's identity rules are meant to do with each accounting debtor.
+
+    ``by_key``, ``by_fuzzy`` and ``review`` map a debtor's ``ACCT_NO`` to the CRM
+    ``CUSTNO`` of the customer it is (or, for review, may be); ``new`` are debtors
+    only accounting knows, ``closed`` accounts it reports deleted.  ``held`` is an
+    employee under an active litigation hold who is also a CRM customer; ``erasable``
+    a customer in the CRM and accounting whom an erasure request removes everywhere.
+    """
+
+    by_key: dict[str, str] = field(default_factory=dict)
+    by_fuzzy: dict[str, str] = field(default_factory=dict)
+    review: dict[str, str] = field(default_factory=dict)
+    new: tuple[str, ...] = ()
+    closed: tuple[str, ...] = ()
+    held: Subject | None = None
+    erasable: Subject | None = None
+
+
+@dataclass(frozen=True)
 class SeedSummary:
-    """Rows written per app (dirty rows included) and dirty rows per stream."""
+    """Rows written per app (dirty rows included), dirty rows per stream, and the identity cases."""
 
     customers: int
     employees: int
     products: int
     dirty: dict[str, int]
+    debtors: int = 0
+    identity: IdentityCases = field(default_factory=IdentityCases)
 
 
 def seed_estate(
@@ -64,12 +106,17 @@ def seed_estate(
     """(Re)create the demo estate in ``data_dir`` and describe what was written."""
     data_dir = Path(data_dir)
     _reset(data_dir)
-    dirty: dict[str, int] = {}
-    dirty.update(_seed_crm(data_dir / "crm.db", customers, seed))
-    dirty.update(_seed_hr(data_dir / "hr.db", employees, seed))
+    crm, crm_dirty = _crm_customers(customers, seed)
+    dirty: dict[str, int] = {"crm.CUST": len(crm_dirty)}
+    hr_dirty, held_employee = _seed_hr(data_dir / "hr.db", employees, seed)
+    dirty.update(hr_dirty)
     dirty.update(_seed_inventory(data_dir / "inventory" / "export", products, seed))
+    clean = [row for i, row in enumerate(crm) if i not in crm_dirty]
+    held = _staff_purchase_account(clean, held_employee, seed)
+    _write_db(data_dir / "crm.db", _CRM_DDL, [("CUST", [tuple(row.values()) for row in crm])])
+    debtors, cases = _seed_accounting(data_dir / "accounting.db", clean, seed)
     dirty = {stream: n for stream, n in dirty.items() if n}
-    return SeedSummary(customers, employees, products, dirty)
+    return SeedSummary(customers, employees, products, dirty, debtors, replace(cases, held=held))
 
 
 # --------------------------------------------------------------------------
@@ -79,7 +126,7 @@ def seed_estate(
 def _reset(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     # Sidecars of an interrupted earlier run would be replayed onto the new db.
-    for name in ("crm.db", "hr.db"):
+    for name in ("crm.db", "hr.db", "accounting.db"):
         for suffix in ("", "-journal", "-wal", "-shm"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(data_dir / "inventory", ignore_errors=True)
@@ -167,9 +214,11 @@ def _write_db(path: Path, ddl: str, tables: Iterable[tuple[str, list[tuple]]]) -
 # --------------------------------------------------------------------------
 # CRM
 
+# CUSTNO is text: customers the hub writes back that the CRM never had get the
+# hub's canonical id (a UUID) as their number.
 _CRM_DDL = """
 CREATE TABLE CUST (
-    CUSTNO INTEGER PRIMARY KEY, FNAME TEXT, LNAME TEXT, EMAIL TEXT,
+    CUSTNO TEXT PRIMARY KEY, FNAME TEXT, LNAME TEXT, EMAIL TEXT,
     PHONE TEXT, BIRTH TEXT, STREET TEXT, CITY TEXT, ZIP TEXT, CTRY TEXT,
     SEGMENT TEXT, CREDIT_LIMIT TEXT, NOTES TEXT, LASTCHG TEXT
 );
@@ -206,22 +255,21 @@ _NOTES = (
 _CRM_BATCH_STAMPS = ("2026-02-14 02:00:00", "2026-06-30 23:59:59", "2026-09-01 03:15:00")
 
 
-def _seed_crm(path: Path, n: int, seed: int) -> dict[str, int]:
+def _crm_customers(n: int, seed: int) -> tuple[list[dict], set[int]]:
+    """The CRM's rows (written later, after the staff purchase account is in) and the dirty row indexes."""
     rng = _rng(seed, "crm")
     fakers = {"UA": _faker("uk_UA", seed, "crm"), "DE": _faker("de_DE", seed, "crm")}
     plan = _dirty_plan(rng, n, 5, _CRM_DEFECTS)
-    rows = [_customer(rng, fakers, 100001 + i, plan.get(i)) for i in range(n)]
-    _write_db(path, _CRM_DDL, [("CUST", rows)])
-    return {"crm.CUST": len(plan)}
+    return [_customer(rng, fakers, 100001 + i, plan.get(i)) for i in range(n)], set(plan)
 
 
-def _customer(rng: random.Random, fakers: dict[str, Faker], custno: int, defect: str | None) -> tuple:
+def _customer(rng: random.Random, fakers: dict[str, Faker], custno: int, defect: str | None) -> dict:
     country = "DE" if rng.random() < 0.10 else "UA"
     fake = fakers[country]
     first, last = fake.first_name(), fake.last_name()
     segment, limit = _segment(rng)
     row = {
-        "CUSTNO": custno, "FNAME": _sloppy(rng, first), "LNAME": _sloppy(rng, last),
+        "CUSTNO": str(custno), "FNAME": _sloppy(rng, first), "LNAME": _sloppy(rng, last),
         "EMAIL": _customer_email(rng, first, last, country), "PHONE": _customer_phone(rng, country),
         "BIRTH": _day_between(rng, date(1950, 1, 1), date(2005, 12, 31)).strftime("%d.%m.%Y"),
         "STREET": fake.street_address(), "CITY": fake.city(), "ZIP": fake.postcode(),
@@ -230,7 +278,7 @@ def _customer(rng: random.Random, fakers: dict[str, Faker], custno: int, defect:
     }  # fmt: skip
     if defect:
         _spoil_customer(row, defect)
-    return tuple(row.values())
+    return row
 
 
 def _spoil_customer(row: dict, defect: str) -> None:
@@ -290,6 +338,25 @@ def _lastchg(rng: random.Random) -> str:
     return _stamp(_moment_between(rng, datetime(2026, 1, 1), _BASE_DT))
 
 
+def _staff_purchase_account(clean: list[dict], employee: dict | None, seed: int) -> Subject | None:
+    """Turn one clean CRM customer into ``employee``'s staff purchase account (same name and e-mail).
+
+    The row is removed from ``clean`` so that accounting never lists it: the person is
+    a customer and an employee, nothing more.  None when there is no such pair to make.
+    """
+    if employee is None or not clean:
+        return None
+    row = _rng(seed, "staff-account").choice(clean)
+    clean.remove(row)
+    row.update({
+        "FNAME": employee["first_name"], "LNAME": employee["last_name"], "EMAIL": employee["email"],
+        "PHONE": employee["phone"], "BIRTH": date.fromisoformat(employee["birth_date"]).strftime("%d.%m.%Y"),
+        "STREET": employee["street"], "CITY": employee["city"], "ZIP": employee["postal_code"], "CTRY": "UA",
+        "NOTES": "staff purchase account: 15% employee discount, pay by card",
+    })  # fmt: skip
+    return Subject(employee["email"], {"hr": employee["emp_id"], "crm": row["CUSTNO"]})
+
+
 # --------------------------------------------------------------------------
 # HR
 
@@ -340,22 +407,27 @@ _ICD10 = ("J06.9", "J11.1", "J20.9", "M54.5", "A09", "K52.9", "S93.4", "I10", "R
 _LAST_EDITS = date(2020, 1, 1)
 
 
-def _seed_hr(path: Path, n: int, seed: int) -> dict[str, int]:
+def _seed_hr(path: Path, n: int, seed: int) -> tuple[dict[str, int], dict | None]:
+    """Write the HR database; returns the dirty counts and the first employee under an active hold."""
     rng = _rng(seed, "hr")
     fake = _faker("uk_UA", seed, "hr")
     plan = _dirty_plan(rng, n, 3, _HR_DEFECTS)
     staff = [_employee(rng, fake, f"E{i + 1:05d}", plan.get(i)) for i in range(n)]
     clean = [emp for i, emp in enumerate(staff) if i not in plan]
+    # One random stream for the whole app: these calls must keep their order.
     sick = _sick_leave(rng, clean)
+    checks = _background_checks(rng, clean)
+    holds = _litigation_holds(rng, clean)
     tables = [
         ("employees", [tuple(emp.values()) for emp in staff]),
         ("sick_leave", sick),
-        ("background_checks", _background_checks(rng, clean)),
-        ("litigation_holds", _litigation_holds(rng, clean)),
+        ("background_checks", checks),
+        ("litigation_holds", holds),
         ("garnishments", _garnishments(rng, clean)),
     ]
     _write_db(path, _HR_DDL, tables)
-    return {"hr.employees": len(plan), "hr.sick_leave": 1}
+    held = next((emp_id for emp_id, _, _, active in holds if active), None)
+    return {"hr.employees": len(plan), "hr.sick_leave": 1}, next((e for e in clean if e["emp_id"] == held), None)
 
 
 def _employee(rng: random.Random, fake: Faker, emp_id: str, defect: str | None) -> dict:
@@ -473,6 +545,9 @@ def _litigation_holds(rng: random.Random, clean: list[dict]) -> list[tuple]:
         since = _day_between(rng, date(2023, 1, 1), BASE_DATE - timedelta(days=7))
         active = 1 if rng.random() < 0.8 else 0
         rows.append((emp["emp_id"], f"LIT-{since.year}-{number:03d}", since.isoformat(), active))
+    if rows and not any(row[3] for row in rows):
+        # The erasure walk-through needs one hold in force; most seeds have several anyway.
+        rows[0] = (*rows[0][:3], 1)
     return rows
 
 
@@ -485,6 +560,200 @@ def _garnishments(rng: random.Random, clean: list[dict]) -> list[tuple]:
         amount = round(rng.uniform(1_500, 12_000), 2)
         rows.append((i + 1, emp["emp_id"], ref, amount, "UAH", since.isoformat()))
     return rows
+
+
+# --------------------------------------------------------------------------
+# Accounting
+
+_ACCOUNTING_DDL = """
+CREATE TABLE DEBTORS (
+    ACCT_NO TEXT PRIMARY KEY, NAME TEXT, MAIL TEXT, TEL TEXT, ADDR_LINE TEXT,
+    POSTCODE TEXT, TOWN TEXT, COUNTRY TEXT, DOB TEXT, CHANGED TEXT,
+    STATUS TEXT NOT NULL DEFAULT 'A'
+);
+"""
+_OVERLAP_SHARE = 0.40  # of the CRM's clean customers who are debtors too
+_FUZZY_SHARE = 0.25  # of those, kept under another spelling without e-mail or phone
+_REVIEW_SHARE = 0.02  # of the CRM's clean customers: near-duplicates for the review queue
+_ONLY_SHARE = 0.10  # debtors the CRM does not know, relative to its clean customers
+_CLOSED = 2
+# Near-duplicates, in turn: a birth date with day and month swapped; the same name in
+# the same postcode and town with a post-office box for an address and no birth date;
+# a respelled name with a swapped birth date.
+_REVIEW_KINDS = ("swapped_birth", "po_box", "respelled_swapped_birth")
+_PO_BOX = {"UA": "а/с {n}", "DE": "Postfach {n}"}
+# Spellings a clerk typing Ukrainian names on a Russian keyboard layout produces.
+_RESPELLINGS = (("ій", "ий"), ("і", "и"), ("є", "е"), ("ї", "и"), ("ґ", "г"))
+_UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue"))
+
+
+def _seed_accounting(path: Path, crm: list[dict], seed: int) -> tuple[int, IdentityCases]:
+    """Write the accounting database from the CRM's clean rows; returns its size and what should match."""
+    rng = _rng(seed, "accounting")
+    fakers = {"UA": _faker("uk_UA", seed, "accounting"), "DE": _faker("de_DE", seed, "accounting")}
+    contacts = [(row["EMAIL"].lower(), _e164(row["PHONE"])) for row in crm]
+    taken = {value for pair in contacts for value in pair}
+    # A CRM e-mail or phone shared by two customers would link ambiguously: leave those out.
+    used = Counter(value for pair in contacts for value in pair)
+    eligible = [i for i, (email, phone) in enumerate(contacts) if used[email] == used[phone] == 1]
+    kinds = _debtor_kinds(rng, crm, eligible)
+    debtors = [(kind, row["CUSTNO"], _debtor(rng, kind, row, taken)) for row, kind in kinds]
+    debtors += [("new", None, _new_debtor(rng, fakers, taken)) for _ in range(round(len(crm) * _ONLY_SHARE))]
+    debtors += [("closed", None, {**_new_debtor(rng, fakers, taken), "STATUS": "X"}) for _ in range(_CLOSED)]
+    # The accounting app numbered accounts as they were opened, not in CRM order.
+    rng.shuffle(debtors)
+    rows, cases = [], IdentityCases()
+    for number, (kind, custno, debtor) in enumerate(debtors, start=10001):
+        acct = f"D-{number}"
+        rows.append(tuple({"ACCT_NO": acct, **debtor}.values()))
+        cases = _noted(cases, kind, acct, custno)
+    _write_db(path, _ACCOUNTING_DDL, [("DEBTORS", rows)])
+    return len(rows), replace(cases, erasable=_erasable(cases, crm, rows))
+
+
+def _debtor_kinds(rng: random.Random, crm: list[dict], eligible: list[int]) -> list[tuple[dict, str]]:
+    """Which CRM customers are debtors too, and how accounting holds each one."""
+    overlap = _pick(rng, eligible, _OVERLAP_SHARE)
+    rng.shuffle(overlap)  # kinds by chance, not by customer number
+    reviews = min(len(overlap), max(3, round(len(crm) * _REVIEW_SHARE)))
+    kinds: dict[int, str] = {}
+    for slot in range(reviews):
+        kind = _REVIEW_KINDS[slot % len(_REVIEW_KINDS)]
+        fits = [i for i in overlap if i not in kinds and (kind == "po_box" or _swappable(crm[i]["BIRTH"]))]
+        kinds[fits[0] if fits else next(i for i in overlap if i not in kinds)] = kind if fits else "po_box"
+    rest = [i for i in overlap if i not in kinds]
+    fuzzy = round(len(overlap) * _FUZZY_SHARE)
+    kinds.update(dict.fromkeys(rest[:fuzzy], "fuzzy"))
+    kinds.update(dict.fromkeys(rest[fuzzy:], "key"))
+    return [(crm[i], kinds[i]) for i in sorted(kinds)]
+
+
+def _swappable(birth: str) -> bool:
+    """A DD.MM.YYYY date that is another valid date with day and month swapped."""
+    day, month = int(birth[:2]), int(birth[3:5])
+    return day <= 12 and day != month
+
+
+def _debtor(rng: random.Random, kind: str, row: dict, taken: set[str]) -> dict:
+    """A CRM customer as accounting holds them, clean and in its own conventions."""
+    first, last = _tidy_name(row["FNAME"]), _tidy_name(row["LNAME"])
+    country = row["CTRY"].upper()
+    birth = datetime.strptime(row["BIRTH"], "%d.%m.%Y").date()
+    debtor = {
+        "NAME": f"{last}, {first}", "MAIL": row["EMAIL"], "TEL": _tel(row["PHONE"]), "ADDR_LINE": row["STREET"],
+        "POSTCODE": row["ZIP"], "TOWN": row["CITY"], "COUNTRY": country, "DOB": birth.isoformat(),
+        "CHANGED": _changed(rng), "STATUS": "A",
+    }  # fmt: skip
+    if kind == "key":
+        # Linked by e-mail, or by phone where accounting never recorded the e-mail.
+        roll = rng.random()
+        debtor["MAIL"] = None if roll < 0.15 else debtor["MAIL"]
+        debtor["TEL"] = None if 0.15 <= roll < 0.45 else debtor["TEL"]
+        return debtor
+    debtor["MAIL"] = None
+    debtor["TEL"] = _other_phone(rng, country, taken) if kind == "fuzzy" and rng.random() < 0.4 else None
+    if kind in ("fuzzy", "respelled_swapped_birth"):
+        first, last = _respell(first, last)
+        debtor["NAME"] = f"{last}, {first}"
+    if kind in ("swapped_birth", "respelled_swapped_birth"):
+        debtor["DOB"] = f"{birth.year}-{birth.day:02d}-{birth.month:02d}"
+    if kind == "po_box":
+        debtor["DOB"] = None
+        debtor["ADDR_LINE"] = _PO_BOX[country].format(n=rng.randint(1, 9999))
+    return debtor
+
+
+def _new_debtor(rng: random.Random, fakers: dict[str, Faker], taken: set[str]) -> dict:
+    """A customer only accounting knows (invoiced once, never in the CRM)."""
+    country = "DE" if rng.random() < 0.10 else "UA"
+    fake = fakers[country]
+    first, last = fake.first_name(), fake.last_name()
+    email = _customer_email(rng, first, last, country)
+    while email in taken:  # a namesake in the CRM must not link by e-mail
+        email = email.replace("@", f"{rng.randint(0, 9)}@")
+    taken.add(email)
+    birth = _day_between(rng, date(1950, 1, 1), date(2005, 12, 31))
+    return {
+        "NAME": f"{last}, {first}", "MAIL": email, "TEL": _other_phone(rng, country, taken),
+        "ADDR_LINE": fake.street_address(), "POSTCODE": fake.postcode(), "TOWN": fake.city(),
+        "COUNTRY": country, "DOB": birth.isoformat(), "CHANGED": _changed(rng), "STATUS": "A",
+    }  # fmt: skip
+
+
+def _noted(cases: IdentityCases, kind: str, acct: str, custno: str | None) -> IdentityCases:
+    if kind == "key":
+        return replace(cases, by_key={**cases.by_key, acct: custno})
+    if kind == "fuzzy":
+        return replace(cases, by_fuzzy={**cases.by_fuzzy, acct: custno})
+    if kind in _REVIEW_KINDS:
+        return replace(cases, review={**cases.review, acct: custno})
+    if kind == "new":
+        return replace(cases, new=(*cases.new, acct))
+    return replace(cases, closed=(*cases.closed, acct))
+
+
+def _erasable(cases: IdentityCases, crm: list[dict], rows: list[tuple]) -> Subject | None:
+    """The first debtor linked by e-mail: a customer in two systems, under no hold."""
+    with_mail = {row[0] for row in rows if row[2]}
+    acct = next((a for a in sorted(cases.by_key) if a in with_mail), None)
+    if acct is None:
+        return None
+    custno = cases.by_key[acct]
+    email = next(row["EMAIL"] for row in crm if row["CUSTNO"] == custno)
+    return Subject(email, {"crm": custno, "accounting": acct})
+
+
+def _tidy_name(name: str) -> str:
+    """A CRM name as accounting's entry form stores it: trimmed, title case."""
+    name = name.strip()
+    return "-".join(part.capitalize() for part in name.split("-")) if name.isupper() else name
+
+
+def _respell(first: str, last: str) -> tuple[str, str]:
+    """The same name spelled differently: umlauts written out, a Russian-layout letter, or a typo.
+
+    Only the longer part changes, so the whole name stays recognisably the same.
+    """
+    if len(last) >= len(first):
+        return first, _respelled(last)
+    return _respelled(first), last
+
+
+def _respelled(word: str) -> str:
+    for original, variant in (*_UMLAUTS, *_RESPELLINGS):
+        if original in word[1:]:
+            return word[0] + word[1:].replace(original, variant, 1)
+    # A doubled letter in the middle, the commonest slip of a fast typist.
+    middle = len(word) // 2
+    return word[: middle + 1] + word[middle:]
+
+
+def _e164(text: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, "UA")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _tel(text: str) -> str | None:
+    """Accounting's one phone style: international, grouped (``+380 44 123 4567``)."""
+    number = _e164(text)
+    if number is None:
+        return None
+    return phonenumbers.format_number(phonenumbers.parse(number), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _other_phone(rng: random.Random, country: str, taken: set[str]) -> str | None:
+    """A phone number nobody in the CRM has (an office switchboard, a new mobile)."""
+    while (number := _e164(_customer_phone(rng, country))) in taken:
+        pass
+    taken.add(number)
+    return _tel(number)
+
+
+def _changed(rng: random.Random) -> str:
+    return _stamp(_moment_between(rng, datetime(2025, 1, 1), _BASE_DT))
 
 
 # --------------------------------------------------------------------------

@@ -7,22 +7,31 @@ stored batch with nothing lost and nothing stored twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from canonical_model import SCHEMA_VERSION, layout
+from canonical_model import layout
+from canonical_model.errors import FatalError
 from connectors import ReadBatch, ReadOptions
 from connectors.jsonable import jsonable
 from officehub.config import PipelineConfig, Project
+from officehub.engine.echo import echo_columns, echo_hash
+from officehub.engine.golden_writer import GoldenWriter, Written
+from officehub.engine.resolve import resolve
 from officehub.mapping import InboundMapping, MappedBatch
 from officehub.store import bookkeeping as bk
-from officehub.store import golden, xref
+from officehub.store import golden, matches, sources, xref
 from officehub.store.hub import HubStore
-from officehub.store.schema import child_table_name
+from officehub.store.schema import child_table_name, source_table_name
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[bk.RunMetrics], None]
 
@@ -37,6 +46,13 @@ def _raw_rows(batch: pa.RecordBatch, indexes: list[int]) -> list[dict[str, Any]]
 class _Outcome:
     written: int = 0
     unchanged: int = 0
+    linked: int = 0
+
+
+def writer_for(project: Project, entity: str) -> GoldenWriter:
+    """The golden-record writer of ``entity`` with the project's identity rules."""
+    return GoldenWriter(entity, project.config.identity.for_entity(entity),
+                        timedelta(days=project.config.hub.delete_grace_days))
 
 
 class Ingest:
@@ -45,8 +61,12 @@ class Ingest:
     kind = "ingest"
 
     def __init__(self, project: Project, store: HubStore, name: str, pipeline: PipelineConfig) -> None:
-        self.project, self.store, self.name = project, store, name
+        self.project, self.store, self.name, self.pipeline = project, store, name, pipeline
         self.spec = project.config.mappings[pipeline.mapping]
+        self.writer = writer_for(project, self.spec.entity)
+        self.echo = echo_columns(project, self.spec.system, self.spec.entity)
+        self._actor = f"{self.spec.system} (pipeline {name})"
+        self._deleted = 0
         self.mapping = InboundMapping(self.spec, pipeline.mapping)
         self.options = ReadOptions(tuple(self.spec.key), self.spec.cursor,
                                    pipeline.batch_size or project.config.hub.batch_size)
@@ -58,6 +78,7 @@ class Ingest:
             self._grown_tables[child] = ("system", "vendor_id", "canonical_id")
         else:
             self._grown_tables[self.spec.entity] = ("canonical_id", "change_seq")
+            self._grown_tables[source_table_name(self.spec.entity)] = ("system", "vendor_id", "canonical_id")
 
     def estimate(self) -> int | None:
         """Rows the source holds, for the progress bar (None if unknown)."""
@@ -65,30 +86,81 @@ class Ingest:
             return source.estimate_rows(self.spec.stream)
 
     def run(self, run_id: int, progress: Progress) -> bk.RunMetrics:
-        """Read every batch after the checkpoint and store it."""
+        """Read every batch after the checkpoint and store it.
+
+        A snapshot pipeline reads the whole stream every run; once the read completed,
+        records it no longer contains are deleted (soft, with a grace period).
+        """
         total = bk.RunMetrics()
+        snapshot = self.pipeline.deletes == "snapshot" and not self.spec.collection
         with self.store.begin() as conn:
-            cursor = bk.get_checkpoint(conn, self.name)
+            cursor = None if snapshot else bk.get_checkpoint(conn, self.name)
+            if not self.spec.collection:
+                total.records_deleted += self._purge_due(conn, run_id)
         with self.project.connector(self.spec.system) as source:
             for batch in source.read(self.spec.stream, cursor, self.options):
-                total.add(self.store_batch(batch, run_id, total))
+                total.add(self.store_batch(batch, run_id, total, seen=snapshot))
                 progress(total)
+        if snapshot:
+            with self.store.begin() as conn:
+                total.records_deleted += self._snapshot_deletes(conn, run_id)
+                bk.record_progress(conn, run_id, total)
+            progress(total)
         return total
 
-    def store_batch(self, rb: ReadBatch, run_id: int, total: bk.RunMetrics) -> bk.RunMetrics:
+    def _snapshot_deletes(self, conn: sa.Connection, run_id: int) -> int:
+        """Delete this system's records a complete snapshot no longer contains."""
+        system, entity = self.spec.system, self.spec.entity
+        missing = sources.unseen(conn, entity, system, run_id)
+        if not missing:
+            return 0
+        live = sources.count_live(conn, entity, system)
+        if len(missing) > self.pipeline.max_delete_fraction * live:
+            raise FatalError(f"the snapshot lacks {len(missing)} of {live} records, more than max_delete_fraction "
+                             f"{self.pipeline.max_delete_fraction} allows: nothing deleted (an export cut short?)",
+                             system=system, stream=self.spec.stream)
+        return self._delete_sources(conn, [vid for vid, _ in missing], run_id)
+
+    def _delete_sources(self, conn: sa.Connection, vendor_ids: list[str], run_id: int | None) -> int:
+        """Mark this system's copies deleted and recompute their golden records; returns records soft-deleted."""
+        affected = sources.mark_deleted(conn, self.spec.entity, self.spec.system, vendor_ids, bk.now(), run_id)
+        before = self._deleted
+        self._note(self.writer.recompute(conn, affected, changed_by=self._actor, run_id=run_id))
+        return self._deleted - before
+
+    def _purge_due(self, conn: sa.Connection, run_id: int) -> int:
+        """Purge soft-deleted records whose grace period ended (the deletion is then published)."""
+        return len(self.writer.purge_due(conn, changed_by=self._actor, run_id=run_id))
+
+    def store_batch(self, rb: ReadBatch, run_id: int, total: bk.RunMetrics, seen: bool = False) -> bk.RunMetrics:
         """Map, validate and store one batch with its quarantine and cursor, in one transaction."""
-        mapped = self.mapping.apply(rb.batch)
+        batch, positions_all = rb.batch, rb.positions
+        deleted_ids: list[str] = []
+        mask = self.mapping.deleted(batch)
+        if mask is not None and pc.any(mask).as_py():
+            deleted_ids = self.mapping.vendor_ids(batch.filter(mask))
+            keep = pc.invert(mask)
+            positions_all = [p for p, k in zip(positions_all, keep.to_pylist()) if k]
+            batch = batch.filter(keep)
+        mapped = self.mapping.apply(batch)
         failed = list(mapped.errors)
-        bad = [bk.Quarantined(rb.positions[i], mapped.errors[i], raw)
-               for i, raw in zip(failed, _raw_rows(rb.batch, failed))]
+        bad = [bk.Quarantined(positions_all[i], mapped.errors[i], raw)
+               for i, raw in zip(failed, _raw_rows(batch, failed))]
         bad += [bk.Quarantined(r.position, r.reason, r.raw) for r in rb.rejects]
-        positions = [rb.positions[i] for i in mapped.rows]
+        positions = [positions_all[i] for i in mapped.rows]
         with self.store.begin() as conn:
-            outcome = self.store_mapped(conn, mapped, positions, bad, lambda i: _raw_rows(rb.batch, [mapped.rows[i]])[0])
+            deleted_before = self._deleted
+            outcome = self.store_mapped(conn, mapped, positions, bad,
+                                        lambda i: _raw_rows(batch, [mapped.rows[i]])[0], run_id)
+            if deleted_ids:
+                self._delete_sources(conn, deleted_ids, run_id)
+            if seen:
+                sources.mark_seen(conn, self.spec.entity, self.spec.system, mapped.vendor_ids, run_id)
             bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, bad)
             bk.set_checkpoint(conn, self.name, rb.cursor, run_id)
             metrics = bk.RunMetrics(records_read=rb.num_rows, records_written=outcome.written,
-                                    records_unchanged=outcome.unchanged, records_quarantined=len(bad))
+                                    records_unchanged=outcome.unchanged, records_quarantined=len(bad),
+                                    records_deleted=self._deleted - deleted_before, records_linked=outcome.linked)
             after = bk.RunMetrics(**vars(total))
             after.add(metrics)
             bk.record_progress(conn, run_id, after)
@@ -96,57 +168,89 @@ class Ingest:
         return metrics
 
     def store_mapped(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
-                     bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> _Outcome:
+                     bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None = None) -> _Outcome:
         """Store rows that mapped cleanly; rows that cannot be linked join ``bad``."""
         if self.spec.collection:
             return self._store_children(conn, mapped, positions, bad, raw)
-        return self._store_records(conn, mapped, positions, bad, raw)
+        return self._store_records(conn, mapped, positions, bad, raw, run_id)
 
     def _latest_per_key(self, keys: list[str]) -> list[int]:
         """Row indexes with the last occurrence of each key: a later row supersedes an earlier one."""
         return sorted({key: i for i, key in enumerate(keys)}.values())
 
     def _store_records(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
-                       bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> _Outcome:
+                       bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None) -> _Outcome:
+        """Source rows of this system, then the golden records they feed.
+
+        Vendor ids new to the hub are resolved (linked to an existing golden record, queued
+        for review, or given a new one); a source row that did not change is skipped; a
+        record only this batch supplies is written straight through, the rest go through
+        survivorship.
+        """
         system, entity = self.spec.system, self.spec.entity
         rows = self._latest_per_key(mapped.vendor_ids)
         outcome = _Outcome(unchanged=len(mapped.vendor_ids) - len(rows))
-        ids = xref.lookup(conn, system, entity, mapped.vendor_ids)
+        links = xref.links(conn, system, entity, [mapped.vendor_ids[i] for i in rows])
+        # Records erased on a data-subject request are never taken in again.
+        outcome.unchanged += sum(1 for i in rows if (link := links.get(mapped.vendor_ids[i])) and link.erased)
+        rows = [i for i in rows if not ((link := links.get(mapped.vendor_ids[i])) and link.erased)]
         if self.spec.extends:
-            orphans = [i for i in rows if mapped.vendor_ids[i] not in ids]
+            orphans = [i for i in rows if mapped.vendor_ids[i] not in links]
             bad += [bk.Quarantined(positions[i], f"no {entity} from {system} with this key yet "
                                    "(replay the quarantine once it has arrived)", raw(i)) for i in orphans]
-            rows = [i for i in rows if mapped.vendor_ids[i] in ids]
-        known = set(ids.values())
-        if not self.spec.extends:
-            ids.update(xref.link_new(conn, system, entity, [v for v in mapped.vendor_ids if v not in ids]))
-        # Only records this system supplied before can have a golden row to merge with.
-        existing = golden.fetch(conn, entity, "canonical_id",
-                                [ids[mapped.vendor_ids[i]] for i in rows if ids[mapped.vendor_ids[i]] in known])
+            rows = [i for i in rows if mapped.vendor_ids[i] in links]
         values = {name: col.to_pylist() for name, col in mapped.columns.items()}
-        changes = []
-        for i in rows:
-            cid = ids[mapped.vendor_ids[i]]
-            incoming = {name: col[i] for name, col in values.items()}
-            before = existing.get(cid)
-            digest = golden.content_hash({**(before or {}), **incoming}, self.entity_columns)
-            if before is not None and before["content_hash"] == digest:
-                outcome.unchanged += 1
-                continue
-            changes.append({"canonical_id": cid, "version": (before["version"] if before else 0) + 1,
-                            "content_hash": digest, **incoming})
-        self._stamp(conn, changes)
-        golden.upsert(conn, entity, ["canonical_id"], changes)
-        outcome.written += len(changes)
+        incoming = {mapped.vendor_ids[i]: {name: col[i] for name, col in values.items()} for i in rows}
+        resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming)
+        xref.link(conn, system, entity, resolution.links)
+        ids = {**{v: link.canonical_id for v, link in links.items()}, **resolution.ids}
+        previous = sources.by_vendor_id(conn, entity, system, [v for v in incoming if v in links])
+        changed = self._changed_sources(incoming, ids, previous, links, outcome, run_id)
+        sources.upsert(conn, entity, changed)
+        if self.echo:  # what this system now holds, so a publish does not send it straight back
+            xref.set_sent_hashes(conn, system, entity, {r["vendor_id"]: echo_hash(incoming[r["vendor_id"]], self.echo)
+                                                        for r in changed})
+        fresh = [{"canonical_id": r["canonical_id"], **incoming[r["vendor_id"]]}
+                 for r in changed if r["canonical_id"] in resolution.fresh]
+        self.writer.new_records(conn, fresh, changed_by=self._actor, run_id=run_id)
+        others = [r["canonical_id"] for r in changed if r["canonical_id"] not in resolution.fresh]
+        edits = {r["canonical_id"]: (previous[r["vendor_id"]], incoming[r["vendor_id"]])
+                 for r in changed if r["vendor_id"] in previous}
+        self._note(self.writer.recompute(conn, others, changed_by=self._actor, run_id=run_id, edits=edits))
+        matches.add_reviews(conn, entity, resolution.reviews, run_id)
+        outcome.written += len(changed)
+        outcome.linked += resolution.matched
         return outcome
 
-    def _stamp(self, conn: sa.Connection, changes: list[dict[str, Any]]) -> None:
-        if not changes:
-            return
-        first = golden.next_change_seqs(conn, self.spec.entity, len(changes))
+    def _changed_sources(self, incoming: dict[str, dict[str, Any]], ids: dict[str, str],
+                         previous: dict[str, dict[str, Any]], links: dict[str, xref.Link],
+                         outcome: _Outcome, run_id: int | None) -> list[dict[str, Any]]:
+        """Source rows whose values changed; values the hub itself wrote there keep their old change time."""
         moment = bk.now()
-        for offset, change in enumerate(changes):
-            change.update(change_seq=first + offset, schema_version=SCHEMA_VERSION, updated_at=moment)
+        changed = []
+        for vid, values in incoming.items():
+            before = previous.get(vid)
+            merged = {**before, **values} if before else values
+            digest = golden.content_hash(merged, self.entity_columns)
+            if before is not None and before["content_hash"] == digest and before["deleted_at"] is None:
+                outcome.unchanged += 1
+                continue
+            link = links.get(vid)
+            echo = (before is not None and link is not None and link.sent_hash is not None and self.echo
+                    and link.sent_hash == echo_hash(values, self.echo))
+            changed.append({"system": self.spec.system, "vendor_id": vid, "canonical_id": ids[vid],
+                            "content_hash": digest, "changed_at": before["changed_at"] if echo else moment,
+                            "run_id": run_id, "deleted_at": None, **values})
+        return changed
+
+    def _note(self, written: Written) -> None:
+        """Conflicts and legal holds met in a batch, for the run log (ids only, never values)."""
+        for cid, fields in written.conflicts.items():
+            log.info("%s %s: sources disagree on %s; resolved by survivorship", self.spec.entity, cid,
+                     ", ".join(fields))
+        for cid in written.held:
+            log.warning("%s %s: every source deleted it, but a legal hold keeps it", self.spec.entity, cid)
+        self._deleted += len(written.deleted)
 
     def _store_children(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                         bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> _Outcome:
@@ -180,6 +284,7 @@ class Ingest:
     def _bump_parents(self, conn: sa.Connection, parent_ids: list[str]) -> None:
         if not parent_ids:
             return
+        golden.archive(conn, self.spec.entity, parent_ids)
         first = golden.next_change_seqs(conn, self.spec.entity, len(parent_ids))
         moment = bk.now()
         golden.bump(conn, self.spec.entity,

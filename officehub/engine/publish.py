@@ -7,19 +7,26 @@ upsert (or file name) makes harmless.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from connectors import Connector, RejectedRecords
+from canonical_model.errors import FatalError
+from connectors import Connector, RejectedRecords, WriteMode
 from officehub.config import PipelineConfig, Project
+from officehub.engine.echo import echo_columns, echo_hash
+from officehub.engine.golden_writer import GONE
 from officehub.mapping import OutboundMapping
 from officehub.store import audit
 from officehub.store import bookkeeping as bk
-from officehub.store import golden
+from officehub.store import golden, xref
 from officehub.store.hub import HubStore
 from policies import CompileContext, Destination, PolicedBatch, compile_plan
+
+log = logging.getLogger(__name__)
 
 
 def destination_of(project: Project, pipeline: str) -> Destination:
@@ -50,6 +57,11 @@ class Publish:
         self.batch_size = pipeline.batch_size or project.config.hub.batch_size
         #: The golden-record columns a batch needs: what the mapping sends plus what the plan reads.
         self.columns = list(dict.fromkeys(self.mapping.canonical_columns + self.plan.needed_columns))
+        #: Write-back: the destination keys records by its own ids (the xref), not the hub's.
+        self.by_vendor_id = "vendor_id" in self.mapping.canonical_columns
+        #: Fields the destination also supplies: what it already holds is not sent again.
+        self.echo = echo_columns(project, self.spec.system, self.spec.entity)
+        self.sends_deletes = pipeline.write_mode is not WriteMode.APPEND
 
     def _after(self) -> int:
         with self.store.begin() as conn:
@@ -75,23 +87,104 @@ class Publish:
                     return total
                 seqs = changes.column("change_seq")
                 first, last = seqs[0].as_py(), seqs[-1].as_py()
+                batch_id = f"{first:012d}-{last:012d}"
+                live, gone = self._split(changes)
+                with self.store.begin() as conn:
+                    live, known = self._prepare(conn, live, run_id)
                 # Only what the destination's mapping asks for goes through the plan.
-                policed = self.plan.apply(changes.select(self.columns))
+                policed = self.plan.apply(live.select(self.columns))
                 vendor = self.mapping.apply(policed)
                 # The audit entry is committed before anything leaves, so no batch reaches
                 # a destination unrecorded, even if the process dies right after sending.
-                self._audit(run_id, first, last, policed)
-                written, refused = self._write(destination, vendor, f"{first:012d}-{last:012d}")
+                self._audit(run_id, first, last, policed, gone.num_rows)
+                written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
+                deleted = self.delete_records(destination, gone, batch_id)
                 total.add(bk.RunMetrics(records_read=changes.num_rows, records_written=written,
-                                        records_quarantined=len(refused), fields_redacted=policed.values_withheld))
+                                        records_unchanged=changes.num_rows - live.num_rows - gone.num_rows,
+                                        records_quarantined=len(refused), fields_redacted=policed.values_withheld,
+                                        records_deleted=deleted))
                 with self.store.begin() as conn:
                     # Refused records wait in the quarantine; the checkpoint moves on, so one bad
                     # record cannot hold back every later change.
                     bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, refused)
+                    xref.set_sent_hashes(conn, self.spec.system, self.spec.entity, known)
                     bk.set_checkpoint(conn, self.name, {"seq": last}, run_id)
                     bk.record_progress(conn, run_id, total)
                 after = last
                 progress(total)
+
+    def _split(self, changes: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """Records to send, and records gone from the hub (purged, erased, merged) to delete.
+
+        Records soft-deleted but still in their grace period are neither.
+        """
+        status = changes.column("status")
+        live = changes.filter(pc.equal(status, "active"))
+        gone = changes.filter(pc.is_in(status, pa.array(sorted(GONE)))) if self.sends_deletes else changes.slice(0, 0)
+        return live, gone
+
+    def _prepare(self, conn: sa.Connection, live: pa.Table, run_id: int) -> tuple[pa.Table, dict[str, str]]:
+        """Add the destination's vendor ids (creating links for records new to it) and leave out
+        records it already holds as they are; returns the rows and, by vendor id, what it will hold."""
+        if not (self.by_vendor_id or self.echo):
+            return live, {}
+        if live.num_rows == 0:
+            return (live.append_column("vendor_id", pa.array([], pa.string())) if self.by_vendor_id else live), {}
+        ids = live.column("canonical_id").to_pylist()
+        known = xref.vendor_ids_of(conn, self.spec.system, self.spec.entity, ids)
+        if self.by_vendor_id:
+            if self.pipeline.create_missing:
+                # A record new to the destination is created there under its canonical id.
+                xref.link(conn, self.spec.system, self.spec.entity,
+                          [(cid, cid, "publish", None) for cid in ids if cid not in known])
+                known.update({cid: cid for cid in ids if cid not in known})
+            else:
+                live = live.filter(pa.array([cid in known for cid in ids]))
+                ids = live.column("canonical_id").to_pylist()
+            live = live.append_column("vendor_id", pa.array([known[cid] for cid in ids], pa.string()))
+        if not self.echo:
+            return live, {}
+        held = xref.sent_hashes(conn, self.spec.system, self.spec.entity, ids)
+        policed = self.plan.apply(live.select([c for c in self.columns if c in live.column_names]))
+        echo = {c: policed.columns[c].to_pylist() for c in self.echo if c in policed.columns}
+        keep, sending = [], {}
+        for row, cid in enumerate(ids):
+            digest = echo_hash({c: values[row] for c, values in echo.items()}, self.echo)
+            if held.get(cid) == digest:
+                continue  # the destination holds these values already (it supplied them, or we sent them)
+            keep.append(row)
+            if cid in known:
+                sending[known[cid]] = digest
+        return live.take(pa.array(keep, pa.int64())), sending
+
+    def delete_records(self, destination: Connector, gone: pa.Table, batch_id: str, strict: bool = False) -> int:
+        """Delete records in the destination, under its own ids; returns how many were sent.
+
+        A destination that cannot delete (a file drop) is logged and skipped, or, with
+        ``strict``, raises its error.
+        """
+        if gone.num_rows == 0:
+            return 0
+        if self.by_vendor_id:
+            with self.store.begin() as conn:
+                known = xref.vendor_ids_of(conn, self.spec.system, self.spec.entity,
+                                           gone.column("canonical_id").to_pylist(), include_erased=True)
+            gone = gone.filter(pa.array([cid in known for cid in gone.column("canonical_id").to_pylist()]))
+            gone = gone.append_column("vendor_id", pa.array(
+                [known[cid] for cid in gone.column("canonical_id").to_pylist()], pa.string()))
+        keys = self.mapping.apply(self.plan.apply(gone.select([c for c in self.columns if c in gone.column_names])))
+        keys = keys.select([k for k in self.spec.key if k in keys.schema.names])
+        if keys.num_columns != len(self.spec.key) or keys.num_rows == 0:
+            return 0
+        try:
+            destination.write(self.spec.stream, keys, WriteMode.DELETE, key=tuple(self.spec.key),
+                              batch_id=f"{batch_id}-delete")
+        except FatalError as exc:
+            if strict:
+                raise
+            log.warning("%s: %d deletion(s) not sent: %s", self.name, keys.num_rows, exc.describe())
+            return 0
+        return keys.num_rows
 
     def _write(self, destination: Connector, vendor: pa.RecordBatch, batch_id: str) -> tuple[int, list[bk.Quarantined]]:
         """Write one batch; records the destination refuses come back for the quarantine."""
@@ -101,12 +194,12 @@ class Publish:
         except RejectedRecords as exc:
             return exc.written, [bk.Quarantined(r.position, r.reason, r.raw) for r in exc.rejects]
 
-    def _audit(self, run_id: int, first: int, last: int, policed: PolicedBatch) -> None:
+    def _audit(self, run_id: int, first: int, last: int, policed: PolicedBatch, deletes: int) -> None:
         plan = self.plan
         agreement = plan.agreement
         with self.store.begin() as conn:
             audit.append(conn, actor=f"pipeline:{self.name}", action="publish", subject=self.subject, run_id=run_id,
-                            detail={"records": policed.num_rows, "changes": [first, last],
+                            detail={"records": policed.num_rows, "deletes": deletes, "changes": [first, last],
                                     "policy_version": plan.policy_version, "plan": plan.fingerprint,
                                     "agreement": agreement.id if agreement else None,
                                     "purpose": agreement.purpose if agreement else None,

@@ -121,6 +121,19 @@ class InboundMapping:
         cols = set(self.spec.key) | {s for f in self.fields for s in f.spec.sources}
         return cols | ({self.spec.parent_key} if self.spec.parent_key else set())
 
+    def deleted(self, batch: pa.RecordBatch) -> pa.Array | None:
+        """Which rows the source marks deleted (``deleted_when``), or None if it does not report deletes."""
+        rule = self.spec.deleted_when
+        if rule is None or batch.num_rows == 0:
+            return None
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(batch.column(rule.column), pa.string())))
+        wanted = [v.lower() for v in rule.values] if rule.values else ["true", "1", "y", "yes", "t"]
+        return pc.fill_null(pc.is_in(text, pa.array(wanted, pa.string())), False)
+
+    def vendor_ids(self, batch: pa.RecordBatch) -> list[str]:
+        """The vendor ids of ``batch``'s rows, as the hub keys them."""
+        return _vendor_ids(batch, self.spec.key).to_pylist()
+
     def apply(self, batch: pa.RecordBatch) -> MappedBatch:
         """Map and validate one batch."""
         if batch.num_rows == 0:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from canonical_model import layout
 
 #: Hub columns an outbound mapping may publish besides the canonical fields.
-HUB_COLUMNS = ("canonical_id", "version", "updated_at")
+HUB_COLUMNS = ("canonical_id", "vendor_id", "version", "updated_at")
 
 
 class FieldSpec(BaseModel):
@@ -30,8 +32,27 @@ class FieldSpec(BaseModel):
         return self
 
 
+def _all_fields(target: str) -> dict[str, Any]:
+    """``fields: all`` (hub to hub, e.g. a peer site): every field of the entity under its own column name."""
+    try:
+        leaves = layout(target).fields
+    except KeyError:
+        return {}  # not an entity: the mapping's compiler reports the target
+    return {"canonical_id": {"from": "canonical_id"}, **{leaf.path: {"from": leaf.column} for leaf in leaves}}
+
+
 def _transform_name(spec: str | dict[str, Any]) -> str:
     return spec if isinstance(spec, str) else next(iter(spec), "")
+
+
+class DeletedWhen(BaseModel):
+    """How a source marks a record deleted: a flag column, or a status column with deletion values."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    column: str = Field(description="vendor column that marks a deleted record")
+    values: list[str] | None = Field(None, alias="in", description=(
+        "values of the column that mean deleted; without them any true-ish value (true, 1, y, yes) does"))
 
 
 class MappingSpec(BaseModel):
@@ -46,6 +67,7 @@ class MappingSpec(BaseModel):
     cursor: str | None = Field(None, description="vendor column that grows on every change (incremental reads)")
     parent_key: str | None = Field(None, description="for a collection: the vendor column holding the parent's id")
     extends: bool = Field(False, description="only enrich records this system already supplied; never create")
+    deleted_when: DeletedWhen | None = Field(None, description="how the source reports a deleted record")
     fields: dict[str, FieldSpec]
     description: str | None = None
 
@@ -56,7 +78,9 @@ class MappingSpec(BaseModel):
 
     @field_validator("fields", mode="before")
     @classmethod
-    def _shorthand(cls, value: Any) -> Any:
+    def _shorthand(cls, value: Any, info: ValidationInfo) -> Any:
+        if value == "all":
+            return _all_fields(info.data.get("target", ""))
         if isinstance(value, dict):
             return {k: {"from": v} if isinstance(v, (str, list)) else v for k, v in value.items()}
         return value

@@ -28,6 +28,8 @@ class RunMetrics:
     records_unchanged: int = 0
     records_quarantined: int = 0
     fields_redacted: int = 0
+    records_deleted: int = 0
+    records_linked: int = 0
 
     def add(self, other: RunMetrics) -> None:
         """Accumulate another batch's figures."""
@@ -47,6 +49,7 @@ def start_run(conn: sa.Connection, pipeline: str, kind: str) -> int:
     result = conn.execute(sa.insert(_T["run"]).values(
         pipeline=pipeline, kind=kind, status="running", started_at=now(),
         records_read=0, records_written=0, records_unchanged=0, records_quarantined=0, fields_redacted=0,
+        records_deleted=0, records_linked=0,
     ))
     return result.inserted_primary_key[0]
 

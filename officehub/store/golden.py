@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from canonical_model import layout
 from connectors import WriteMode
 from connectors.sql import bulk_write
-from officehub.store.schema import child_table_name, hub_metadata
+from officehub.store.schema import child_table_name, history_table_name, hub_metadata
 
 _T = hub_metadata().tables
 _CHUNK = 5_000  # well under every database's bound-parameter limit
@@ -70,9 +70,14 @@ def next_change_seqs(conn: sa.Connection, entity: str, count: int) -> int:
     return last - count + 1
 
 
+_TS = pa.timestamp("us", tz="UTC")
 _META_TYPES = {"canonical_id": pa.string(), "version": pa.int64(), "content_hash": pa.string(),
-               "change_seq": pa.int64(), "schema_version": pa.int64(), "updated_at": pa.timestamp("us", tz="UTC"),
-               "system": pa.string(), "vendor_id": pa.string()}
+               "change_seq": pa.int64(), "schema_version": pa.int64(), "updated_at": _TS,
+               "system": pa.string(), "vendor_id": pa.string(),
+               # revision 2: record state on golden rows, and the source layer's own columns
+               "status": pa.string(), "merged_into": pa.string(), "deleted_at": _TS, "purge_after": _TS,
+               "changed_by": pa.string(), "run_id": pa.int64(), "lineage": pa.string(),
+               "changed_at": _TS, "seen_run": pa.int64()}
 
 
 @cache
@@ -93,6 +98,20 @@ def upsert(conn: sa.Connection, table_name: str, key: Sequence[str], rows: list[
     bulk_write(conn, _T[table_name], pa.RecordBatch.from_pylist(rows, schema), WriteMode.UPSERT, key)
 
 
+def archive(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> None:
+    """Copy the current versions of ``canonical_ids`` into the history, before they are superseded.
+
+    One INSERT … SELECT per chunk: the rows never travel through Python.
+    """
+    table, history = _T[entity], _T[history_table_name(entity)]
+    names = [c.name for c in history.columns if c.name != "id"]
+    unique = list(dict.fromkeys(canonical_ids))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start:start + _CHUNK]
+        select = sa.select(*[table.c[n] for n in names]).where(table.c.canonical_id.in_(chunk))
+        conn.execute(sa.insert(history).from_select(names, select))
+
+
 def bump(conn: sa.Connection, entity: str, changes: list[dict[str, Any]]) -> None:
     """New version and change number for parents whose repeating groups changed."""
     table = _T[entity]
@@ -105,7 +124,8 @@ def bump(conn: sa.Connection, entity: str, changes: list[dict[str, Any]]) -> Non
 def _read_schema(entity: str) -> pa.Schema:
     return pa.schema([
         ("canonical_id", pa.string()), ("version", pa.int64()), ("change_seq", pa.int64()),
-        ("updated_at", pa.timestamp("us", tz="UTC")), *[(f.column, f.arrow_type) for f in layout(entity).fields],
+        ("updated_at", pa.timestamp("us", tz="UTC")), ("status", pa.string()),
+        *[(f.column, f.arrow_type) for f in layout(entity).fields],
     ])
 
 
@@ -129,8 +149,43 @@ def changes_since(conn: sa.Connection, entity: str, after_seq: int, limit: int) 
     return _as_arrow(entity, conn.execute(stmt).all())
 
 
+def records(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> pa.Table:
+    """Golden records by canonical id, as Arrow (as a publish reads them)."""
+    table = _T[entity]
+    return _as_arrow(entity, conn.execute(sa.select(*_read_columns(entity))
+                                          .where(table.c.canonical_id.in_(list(canonical_ids)))).all())
+
+
 def recent(conn: sa.Connection, entity: str, limit: int) -> pa.Table:
     """The most recently changed golden records, as Arrow."""
     table = _T[entity]
     stmt = sa.select(*_read_columns(entity)).order_by(table.c.change_seq.desc()).limit(limit)
     return _as_arrow(entity, conn.execute(stmt).all())
+
+
+def set_lineage(conn: sa.Connection, entity: str, canonical_id: str, lineage: str | None) -> None:
+    """Update who supplied which field, without a new version (the values did not change)."""
+    table = _T[entity]
+    conn.execute(sa.update(table).where(table.c.canonical_id == canonical_id).values(lineage=lineage))
+
+
+def due_for_purge(conn: sa.Connection, entity: str, moment: Any) -> list[dict[str, Any]]:
+    """Soft-deleted records whose grace period ended before ``moment``."""
+    table = _T[entity]
+    stmt = sa.select(table.c.canonical_id).where(table.c.status == "deleted", table.c.purge_after <= moment)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def forget(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> None:
+    """Delete the history and repeating groups of records being purged or erased."""
+    tables = [_T[history_table_name(entity)], *(_T[child_table_name(entity, c.name)] for c in layout(entity).collections)]
+    unique = list(dict.fromkeys(canonical_ids))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start:start + _CHUNK]
+        for table in tables:
+            conn.execute(sa.delete(table).where(table.c.canonical_id.in_(chunk)))
+
+
+def collections(entity: str) -> list[str]:
+    """Names of the entity's repeating groups."""
+    return [coll.name for coll in layout(entity).collections]

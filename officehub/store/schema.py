@@ -5,6 +5,16 @@ entity (nested single values flattened into columns), one child table per
 repeating group. So the hub store is itself the shared, queryable database of
 customers, products and employees. The bookkeeping tables (xref, checkpoints,
 runs, quarantine, audit) are fixed.
+
+The metadata is built for a schema *revision*: each Alembic migration creates
+exactly what its revision added (``hub_metadata(1)`` is the store as migration
+0001 created it), so a released migration never changes meaning.
+
+Revision 2 (identity resolution) adds, per entity, a source layer
+(``customer__source``: each system's own copy of a record, the input of
+survivorship) and a history (``customer__history``: every superseded version),
+record status, lineage and who changed it on the golden tables, the echo hash on
+xref, and the match-key index, review queue and link log.
 """
 
 from __future__ import annotations
@@ -12,11 +22,15 @@ from __future__ import annotations
 from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from canonical_model import ENTITIES, EntityLayout, LeafField, layout
 
 ID = sa.String(36)
 HASH = sa.String(64)
+#: Microseconds on MariaDB/MySQL too (their DATETIME keeps whole seconds by default):
+#: "most recent" survivorship compares these.
+PRECISE_TIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def _column(leaf: LeafField) -> sa.Column:
@@ -25,7 +39,27 @@ def _column(leaf: LeafField) -> sa.Column:
     return sa.Column(leaf.column, sql_type(leaf.arrow_type), nullable=True)
 
 
-def _golden_table(metadata: sa.MetaData, lay: EntityLayout) -> None:
+#: The newest schema revision this code builds (one per Alembic migration).
+LATEST = 2
+
+
+def golden_state_columns() -> list[sa.Column]:
+    """Revision 2 columns of golden tables: status, lineage and what changed the record."""
+    return [
+        # active | deleted (soft, in its grace period) | purged | merged | erased
+        sa.Column("status", sa.String(10), nullable=False, server_default="active"),
+        sa.Column("merged_into", ID),
+        sa.Column("deleted_at", sa.DateTime(timezone=True)),
+        sa.Column("purge_after", sa.DateTime(timezone=True)),
+        sa.Column("changed_by", sa.String(300)),
+        sa.Column("run_id", sa.Integer),
+        # JSON text (written by bulk COPY): {"fields": {top-level field: [system, vendor id]},
+        # "conflicts": [fields two sources changed differently]}, when more than one source supplies it
+        sa.Column("lineage", sa.Text),
+    ]
+
+
+def _golden_table(metadata: sa.MetaData, lay: EntityLayout, revision: int) -> None:
     sa.Table(
         lay.entity, metadata,
         sa.Column("canonical_id", ID, primary_key=True),
@@ -35,8 +69,11 @@ def _golden_table(metadata: sa.MetaData, lay: EntityLayout) -> None:
         sa.Column("schema_version", sa.Integer, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         *(_column(leaf) for leaf in lay.fields),
+        *(golden_state_columns() if revision >= 2 else ()),
         comment=f"golden records: {lay.entity}",
     )
+    if revision >= 2:
+        _source_and_history(metadata, lay)
     for coll in lay.collections:
         sa.Table(
             child_table_name(lay.entity, coll.name), metadata,
@@ -51,12 +88,117 @@ def _golden_table(metadata: sa.MetaData, lay: EntityLayout) -> None:
         )
 
 
+def _source_and_history(metadata: sa.MetaData, lay: EntityLayout) -> None:
+    sa.Table(
+        source_table_name(lay.entity), metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("system", sa.String(100), nullable=False),
+        sa.Column("vendor_id", sa.String(200), nullable=False),
+        sa.Column("canonical_id", ID, nullable=False, index=True),
+        sa.Column("content_hash", HASH, nullable=False),
+        # when this system's values last changed (not merely when they were read again)
+        sa.Column("changed_at", PRECISE_TIME, nullable=False),
+        sa.Column("run_id", sa.Integer),
+        sa.Column("seen_run", sa.Integer),
+        sa.Column("deleted_at", sa.DateTime(timezone=True)),
+        *(_column(leaf) for leaf in lay.fields),
+        sa.UniqueConstraint("system", "vendor_id", name=f"uq_{lay.entity}_source"),
+        comment=f"each system's own copy of a {lay.entity}: the input of survivorship",
+    )
+    sa.Table(
+        history_table_name(lay.entity), metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("canonical_id", ID, nullable=False, index=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("content_hash", HASH, nullable=False),
+        sa.Column("change_seq", sa.BigInteger, nullable=False),
+        sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *(_column(leaf) for leaf in lay.fields),
+        *golden_state_columns(),
+        comment=f"superseded versions of {lay.entity} golden records",
+    )
+
+
+def source_table_name(entity: str) -> str:
+    """Name of the table holding each system's own copy of ``entity`` records."""
+    return f"{entity}__source"
+
+
+def history_table_name(entity: str) -> str:
+    """Name of the table holding superseded versions of ``entity`` golden records."""
+    return f"{entity}__history"
+
+
 def child_table_name(entity: str, collection: str) -> str:
     """Name of the child table holding ``entity``'s repeating group ``collection``."""
     return f"{entity}__{collection}"
 
 
-def _bookkeeping(metadata: sa.MetaData) -> None:
+def xref_revision2_columns() -> list[sa.Column]:
+    """Revision 2 columns of xref: how the link was made, the echo hash, erasure."""
+    return [
+        # auto (a new record or a deterministic/fuzzy match), manual (a steward's link), publish
+        sa.Column("linked_by", sa.String(100)),
+        sa.Column("match_score", sa.Float),
+        # hash of the canonical values the hub last wrote to this system for this record:
+        # reading the same values back is an echo, not a change
+        sa.Column("sent_hash", HASH),
+        sa.Column("erased_at", sa.DateTime(timezone=True)),
+    ]
+
+
+def run_revision2_columns() -> list[sa.Column]:
+    """Revision 2 columns of run: records deleted, and records linked to an existing golden record."""
+    return [sa.Column("records_deleted", sa.BigInteger, nullable=False, server_default="0"),
+            sa.Column("records_linked", sa.BigInteger, nullable=False, server_default="0")]
+
+
+def _identity_tables(metadata: sa.MetaData) -> None:
+    now = sa.func.current_timestamp()
+    sa.Table(
+        "match_key", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(50), nullable=False),
+        sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("value", sa.String(400), nullable=False),
+        sa.Column("canonical_id", ID, nullable=False, index=True),
+        sa.Index("ix_match_key_lookup", "entity", "key", "value"),
+        comment="normalised match keys and blocks of golden records, for finding candidates",
+    )
+    sa.Table(
+        "match_review", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(50), nullable=False),
+        sa.Column("canonical_id", ID, nullable=False, index=True),
+        sa.Column("candidate_id", ID, nullable=False, index=True),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("evidence", sa.JSON, nullable=False),
+        # pending | linked | rejected | obsolete
+        sa.Column("status", sa.String(10), nullable=False, server_default="pending", index=True),
+        sa.Column("run_id", sa.Integer),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+        sa.Column("decided_at", sa.DateTime(timezone=True)),
+        sa.Column("decided_by", sa.String(200)),
+        comment="pairs the fuzzy rules scored between review_at and link_at, for a data steward",
+    )
+    sa.Table(
+        "link_log", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(50), nullable=False),
+        sa.Column("action", sa.String(10), nullable=False),  # merge | unlink
+        sa.Column("survivor_id", ID, nullable=False, index=True),
+        sa.Column("other_id", ID, nullable=False, index=True),
+        # what is needed to undo it: the xrefs moved, the other record's state before
+        sa.Column("detail", sa.JSON, nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("undone_at", sa.DateTime(timezone=True)),
+        comment="manual merges and unlinks, each reversible",
+    )
+
+
+def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
     now = sa.func.current_timestamp()
     sa.Table(
         "xref", metadata,
@@ -67,8 +209,11 @@ def _bookkeeping(metadata: sa.MetaData) -> None:
         sa.Column("canonical_id", ID, nullable=False, index=True),
         sa.Column("record_hash", HASH),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+        *(xref_revision2_columns() if revision >= 2 else ()),
         sa.UniqueConstraint("system", "entity", "vendor_id", name="uq_xref_source"),
     )
+    if revision >= 2:
+        _identity_tables(metadata)
     sa.Table(
         "change_counter", metadata,
         sa.Column("entity", sa.String(50), primary_key=True),
@@ -95,6 +240,7 @@ def _bookkeeping(metadata: sa.MetaData) -> None:
         sa.Column("records_quarantined", sa.BigInteger, nullable=False, default=0),
         sa.Column("fields_redacted", sa.BigInteger, nullable=False, default=0),
         sa.Column("error", sa.Text),
+        *(run_revision2_columns() if revision >= 2 else ()),
     )
     sa.Table(
         "quarantine", metadata,
@@ -125,10 +271,10 @@ def _bookkeeping(metadata: sa.MetaData) -> None:
 
 
 @cache
-def hub_metadata() -> sa.MetaData:
-    """All hub-store tables for the current canonical model."""
+def hub_metadata(revision: int = LATEST) -> sa.MetaData:
+    """All hub-store tables for the current canonical model, as of schema ``revision``."""
     metadata = sa.MetaData()
-    _bookkeeping(metadata)
+    _bookkeeping(metadata, revision)
     for entity in ENTITIES:
-        _golden_table(metadata, layout(entity))
+        _golden_table(metadata, layout(entity), revision)
     return metadata

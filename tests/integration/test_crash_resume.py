@@ -13,7 +13,8 @@ import pytest
 from tests.helpers import folder_files, sync_all, table_rows
 
 CUSTOMERS = 15_000  # ~75 batches of 200: a wide window to land the kill in
-VOLATILE = ("updated_at", "created_at", "run_id", "resolved_run_id", "id")
+VOLATILE = ("updated_at", "created_at", "run_id", "resolved_run_id", "id", "changed_at", "seen_run", "deleted_at",
+            "purge_after")
 
 pytestmark = pytest.mark.slow
 

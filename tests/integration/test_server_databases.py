@@ -36,7 +36,7 @@ def test_demo_estate_on_a_database_server(server: str, request: pytest.FixtureRe
         columns = {c["name"] for c in sa.inspect(conn).get_columns("employees")}
     engine.dispose()
     assert golden == reported == first["crm_customers_in"].metrics.records_written
-    assert revision == "0001"
+    assert revision == "0002"
     assert "health_restrictions" not in columns and "background_check" not in columns
 
 

@@ -6,7 +6,7 @@ import hashlib
 import re
 import sqlite3
 from contextlib import closing
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -61,7 +61,7 @@ def test_seeding_is_byte_identical(tmp_path: Path) -> None:
     seed_estate(first)
     seed_estate(second)
     digests = _digests(first)
-    assert set(digests) == {"crm.db", "hr.db", str(ITEMS), str(STOCK)}
+    assert set(digests) == {"crm.db", "hr.db", "accounting.db", str(ITEMS), str(STOCK)}
     assert digests == _digests(second)
     # Reseeding in place wipes what was there, including foreign leftovers.
     (first / "inventory" / "export" / "OLD.TXT").write_bytes(b"x")
@@ -81,6 +81,31 @@ def test_row_counts_match_summary(estate: tuple[Path, SeedSummary]) -> None:
     assert _count(data_dir / "crm.db", "CUST") == summary.customers
     assert _count(data_dir / "hr.db", "employees") == summary.employees
     assert len(_lines(data_dir / ITEMS)) == summary.products
+    assert _count(data_dir / "accounting.db", "DEBTORS") == summary.debtors == 246
+
+
+def test_accounting_debtors_in_their_own_conventions(estate: tuple[Path, SeedSummary]) -> None:
+    data_dir, summary = estate
+    rows = _query(data_dir / "accounting.db",
+                  "SELECT ACCT_NO, NAME, MAIL, TEL, POSTCODE, COUNTRY, DOB, CHANGED, STATUS FROM DEBTORS")
+    for acct, name, mail, tel, postcode, country, dob, changed, status in rows:
+        assert re.fullmatch(r"D-1\d{4}", acct)
+        last, first = name.split(", ")
+        assert last.strip() == last and first and not name.isupper()
+        assert mail is None or "@" in mail
+        assert tel is None or re.fullmatch(r"\+(380|49) [\d ]+", tel)
+        assert postcode and country in {"UA", "DE"}
+        assert dob is None or date.fromisoformat(dob)
+        assert "2025-01-01" <= changed < "2026-11-01"
+        assert status in {"A", "X"}
+    closed = {acct for acct, *_, status in rows if status == "X"}
+    assert closed == set(summary.identity.closed) and len(closed) == 2
+
+
+def test_crm_customer_numbers_are_text(estate: tuple[Path, SeedSummary]) -> None:
+    # The hub writes customers new to the CRM back under their canonical id (a UUID).
+    data_dir, _ = estate
+    assert _query(data_dir / "crm.db", "SELECT DISTINCT typeof(CUSTNO) FROM CUST") == [("text",)]
 
 
 def test_dirty_counts_as_promised(estate: tuple[Path, SeedSummary]) -> None:

@@ -15,10 +15,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Generated from canonical model schema_version 1 (see docs/adr/0003). A later
+    # Schema revision 1, generated from canonical model schema_version 1 (see docs/adr/0003). A later
     # change to the model comes with a migration of its own that alters these tables.
-    hub_metadata().create_all(op.get_bind())
+    hub_metadata(1).create_all(op.get_bind())
 
 
 def downgrade() -> None:
-    hub_metadata().drop_all(op.get_bind())
+    hub_metadata(1).drop_all(op.get_bind())

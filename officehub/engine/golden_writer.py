@@ -1,0 +1,213 @@
+"""Golden records from their sources: survivorship, status, lineage, history, match keys.
+
+Every path that changes what the hub believes about a record — an ingest batch, a
+delete, a merge or unmerge, an erasure — ends here: the record's live source rows
+go through the entity's survivorship rules, and a record whose values or status
+changed gets a new version (the old one moves to the history), a new change number
+(so publishes send it) and fresh match keys.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from canonical_model import SCHEMA_VERSION
+from officehub.identity import EntityIdentity, Matcher, SourceRecord, column_groups, survive
+from officehub.identity.holds import legal_holds
+from officehub.store import bookkeeping as bk
+from officehub.store import golden, matches, sources
+
+#: Statuses of a golden record that publishes send as deletes.
+GONE = frozenset({"purged", "erased", "merged"})
+
+
+@dataclass
+class Written:
+    """What one recompute changed."""
+
+    versions: int = 0
+    deleted: list[str] = field(default_factory=list)
+    held: dict[str, list[str]] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+
+
+class GoldenWriter:
+    """Writes the golden records of one entity, compiled once per pipeline or command."""
+
+    def __init__(self, entity: str, identity: EntityIdentity, grace: timedelta) -> None:
+        self.entity, self.identity, self.grace = entity, identity, grace
+        self.columns = golden.entity_columns(entity)
+        rules = identity.match
+        self.matcher = Matcher(entity, rules) if (rules.keys or rules.fuzzy) else None
+
+    # -- values -------------------------------------------------------------------------
+    def digest(self, values: dict[str, Any]) -> str:
+        """The content hash of a record's canonical values."""
+        return golden.content_hash(values, self.columns)
+
+    def _survive(self, live: list[dict[str, Any]], previous_at: datetime | None):
+        records = [SourceRecord(s["system"], s["vendor_id"], s["changed_at"], s["run_id"],
+                                {c: s[c] for c in self.columns}) for s in live]
+        return survive(self.entity, records, self.identity.survivorship, previous_at)
+
+    # -- writing --------------------------------------------------------------------------
+    def recompute(self, conn: sa.Connection, canonical_ids: list[str], *, changed_by: str,
+                  run_id: int | None, revive: frozenset[str] | set[str] = frozenset(),
+                  edits: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = None) -> Written:
+        """Bring the golden records of ``canonical_ids`` in line with their source rows.
+
+        Records merged away or erased stay as they are, except those in ``revive`` (an unmerge).
+        ``edits`` holds, per canonical id, a system's previous and new values, for telling
+        conflicting edits apart from ordinary ones.
+        """
+        out = Written()
+        ids = list(dict.fromkeys(canonical_ids))
+        if not ids:
+            return out
+        current = golden.fetch(conn, self.entity, "canonical_id", ids)
+        by_id = sources.by_canonical_id(conn, self.entity, ids)
+        moment = bk.now()
+        rows: list[dict[str, Any]] = []
+        for cid in ids:
+            before = current.get(cid)
+            if before is not None and before["status"] in GONE and cid not in revive:
+                continue  # merged, purged or erased records are not brought back by a late source row
+            live = [s for s in by_id.get(cid, []) if s["deleted_at"] is None]
+            if not live:
+                row = self._soft_delete(cid, before, moment, out)
+            else:
+                row = self._survived(cid, before, live, out, (edits or {}).get(cid))
+            if row is not None:
+                rows.append({**row, "changed_by": changed_by, "run_id": run_id})
+        self.write(conn, rows, current)
+        out.versions = len(rows)
+        return out
+
+    def _soft_delete(self, cid: str, before: dict[str, Any] | None, moment: datetime,
+                     out: Written) -> dict[str, Any] | None:
+        if before is None or before["status"] != "active":
+            return None
+        holds = legal_holds(self.entity, before)
+        if holds:
+            out.held[cid] = holds  # every source deleted it, but a legal hold keeps it
+            return None
+        out.deleted.append(cid)
+        return {**before, "status": "deleted", "deleted_at": moment, "purge_after": moment + self.grace}
+
+    def _survived(self, cid: str, before: dict[str, Any] | None, live: list[dict[str, Any]], out: Written,
+                  edit: tuple[dict[str, Any], dict[str, Any]] | None) -> dict[str, Any] | None:
+        previous_at = before["updated_at"] if before else None
+        result = self._survive(live, previous_at)
+        lineage = None
+        if len(live) > 1:
+            conflicts = sorted(set(result.conflicts) | self._conflicting(before, edit))
+            lineage = json.dumps({"fields": {k: list(v) for k, v in sorted(result.lineage.items())},
+                                  "conflicts": conflicts}, sort_keys=True)
+            if conflicts:
+                out.conflicts[cid] = conflicts
+        digest = self.digest(result.values)
+        if before is not None and before["status"] == "active" and before["content_hash"] == digest:
+            if before.get("lineage") != lineage:
+                return {**before, "lineage": lineage, "_lineage_only": True}
+            return None
+        return {**(before or {}), **result.values, "canonical_id": cid, "content_hash": digest,
+                "status": "active", "deleted_at": None, "purge_after": None, "merged_into": None,
+                "lineage": lineage}
+
+    def _conflicting(self, golden_before: dict[str, Any] | None,
+                     edit: tuple[dict[str, Any], dict[str, Any]] | None) -> set[str]:
+        """Fields a system changed while the hub's value had changed too since that system's copy.
+
+        A three-way comparison: the system's previous values are the common base; the hub's
+        value (from another system) and the system's new value both moved away from it, and
+        not to the same value. Survivorship then decides, and the conflict is recorded.
+        """
+        if golden_before is None or edit is None:
+            return set()
+        base, new = edit
+        found = set()
+        for group, columns in column_groups(self.entity):
+            if not any(c in new for c in columns):
+                continue
+            ours = tuple(golden_before.get(c) for c in columns)
+            theirs = tuple(new.get(c) for c in columns)
+            was = tuple(base.get(c) for c in columns)
+            if ours != was and theirs != was and theirs != ours:
+                found.add(group)
+        return found
+
+    def write(self, conn: sa.Connection, rows: list[dict[str, Any]],
+              current: dict[str, dict[str, Any]] | None = None) -> None:
+        """Store new versions of golden rows: archive the old ones, number the changes, refresh keys.
+
+        A row marked ``_lineage_only`` updates only who supplied which field (no new version).
+        """
+        quiet = [r for r in rows if r.pop("_lineage_only", False)]
+        for row in quiet:
+            golden.set_lineage(conn, self.entity, row["canonical_id"], row["lineage"])
+        rows = [r for r in rows if r not in quiet]
+        if not rows:
+            return
+        current = current if current is not None else golden.fetch(
+            conn, self.entity, "canonical_id", [r["canonical_id"] for r in rows])
+        golden.archive(conn, self.entity, [r["canonical_id"] for r in rows if r["canonical_id"] in current])
+        first = golden.next_change_seqs(conn, self.entity, len(rows))
+        moment = bk.now()
+        stored = []
+        for offset, row in enumerate(rows):
+            before = current.get(row["canonical_id"])
+            stored.append({**{c: row.get(c) for c in self.columns}, **{k: row.get(k) for k in _STATE},
+                           "canonical_id": row["canonical_id"], "content_hash": row["content_hash"],
+                           "version": (before["version"] if before else 0) + 1, "change_seq": first + offset,
+                           "schema_version": SCHEMA_VERSION, "updated_at": moment})
+        golden.upsert(conn, self.entity, ["canonical_id"], stored)
+        self.refresh_keys(conn, stored)
+
+    def refresh_keys(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """Match keys of active records; none for records that are gone or deleted."""
+        if self.matcher is None or not rows:
+            return
+        matches.replace_keys(conn, self.entity, {
+            r["canonical_id"]: self.matcher.index_keys(r) if r.get("status", "active") == "active" else []
+            for r in rows})
+
+    def new_records(self, conn: sa.Connection, rows: list[dict[str, Any]], *, changed_by: str,
+                    run_id: int | None) -> None:
+        """Golden records for canonical ids created in this batch from one source each (the fast path)."""
+        self.write(conn, [{**r, "content_hash": self.digest(r), "status": "active", "changed_by": changed_by,
+                           "run_id": run_id} for r in rows], current={})
+
+    def purge_due(self, conn: sa.Connection, *, changed_by: str, run_id: int | None) -> list[str]:
+        """Purge soft-deleted records whose grace period has ended; returns their ids."""
+        due = [r["canonical_id"] for r in golden.due_for_purge(conn, self.entity, bk.now())]
+        return self.tombstone(conn, due, "purged", changed_by=changed_by, run_id=run_id)
+
+    def tombstone(self, conn: sa.Connection, canonical_ids: list[str], status: str, *, changed_by: str,
+                  run_id: int | None) -> list[str]:
+        """Remove every value of these records from the hub, keeping a tombstone version.
+
+        The tombstone's new change number makes publishes send the deletion to every
+        destination; history, source rows and repeating groups go. Records under a legal
+        hold are left alone; returns the ids tombstoned.
+        """
+        current = golden.fetch(conn, self.entity, "canonical_id", canonical_ids)
+        done = [cid for cid, row in current.items() if not legal_holds(self.entity, row)]
+        if not done:
+            return []
+        empty = dict.fromkeys(self.columns)
+        self.write(conn, [{**empty, "canonical_id": cid, "content_hash": self.digest(empty), "status": status,
+                           "deleted_at": current[cid]["deleted_at"] or bk.now(), "purge_after": None,
+                           "merged_into": None, "lineage": None, "changed_by": changed_by, "run_id": run_id}
+                          for cid in done], current)
+        golden.forget(conn, self.entity, done)
+        for cid in done:
+            sources.erase(conn, self.entity, cid)
+        return done
+
+
+_STATE = ("status", "merged_into", "deleted_at", "purge_after", "changed_by", "run_id", "lineage")

@@ -1,0 +1,251 @@
+"""Data-subject requests (GDPR Art. 15 and 17): find a person, export what the hub holds, erase it.
+
+A person may be a customer and an employee at once: ``find`` searches every
+entity that holds people and returns each golden record with the systems and
+vendor ids that hold it. ``export`` gathers everything the hub holds about one
+record, with field lineage. ``erase`` deletes the record in every system that
+supports deletes (through the same publish pipelines and connectors as a sync),
+then removes its values from the hub, leaving a tombstone; a legal hold stops
+all of it and the report says why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from canonical_model.errors import FatalError, OfficehubError
+from connectors import WriteMode
+from connectors.jsonable import jsonable
+from officehub.config import Project
+from officehub.engine.ingest import writer_for
+from officehub.engine.publish import Publish
+from officehub.identity import field_groups, normalise_phone
+from officehub.identity.holds import legal_holds
+from officehub.store import audit, golden, matches, sources, xref
+from officehub.store.bookkeeping import now
+from officehub.store.hub import HubStore
+from officehub.store.schema import child_table_name, history_table_name, hub_metadata
+
+_T = hub_metadata().tables
+#: Entities that hold people (the subjects of data-subject requests).
+PERSON_ENTITIES = ("customer", "employee")
+_GONE_FOR_SEARCH = ("erased", "purged", "merged")
+
+
+@dataclass
+class Hit:
+    """A golden record that may be the person asked about."""
+
+    entity: str
+    canonical_id: str
+    name: str
+    status: str
+    holders: list[tuple[str, str]]  # (system, vendor id)
+
+
+def find(conn: sa.Connection, query: str) -> list[Hit]:
+    """Golden people records matching an id, vendor id, e-mail, phone number or part of a name."""
+    text = query.strip()
+    if not text:
+        raise FatalError("say what to look for: an e-mail, phone number, name, canonical id or vendor id")
+    by_vendor = {x.canonical_id for x in conn.execute(sa.select(_T["xref"].c.canonical_id)
+                                                      .where(_T["xref"].c.vendor_id == text))}
+    hits: list[Hit] = []
+    for entity in PERSON_ENTITIES:
+        t = _T[entity]
+        full_name = sa.func.lower(sa.func.coalesce(t.c.name__first, "") + " " + sa.func.coalesce(t.c.name__last, ""))
+        conditions = [t.c.canonical_id == text, sa.func.lower(t.c.contact__email) == text.lower(),
+                      full_name.contains(text.lower(), autoescape=True)]
+        if (phone := normalise_phone(text)) and len(phone) >= 7:
+            conditions.append(t.c.contact__phone == phone)
+        if by_vendor:
+            conditions.append(t.c.canonical_id.in_(by_vendor))
+        stmt = (sa.select(t.c.canonical_id, t.c.name__first, t.c.name__last, t.c.status)
+                .where(sa.or_(*conditions), t.c.status.not_in(_GONE_FOR_SEARCH)).order_by(t.c.name__last).limit(200))
+        for row in conn.execute(stmt):
+            hits.append(Hit(entity, row.canonical_id, f"{row.name__first or ''} {row.name__last or ''}".strip(),
+                            row.status, []))
+    holders: dict[str, list[tuple[str, str]]] = {}
+    for link in xref.of_records(conn, [h.canonical_id for h in hits]):
+        if link["erased_at"] is None:
+            holders.setdefault(link["canonical_id"], []).append((link["system"], link["vendor_id"]))
+    for hit in hits:
+        hit.holders = holders.get(hit.canonical_id, [])
+    return hits
+
+
+def locate(conn: sa.Connection, canonical_id: str) -> tuple[str, dict[str, Any]]:
+    """The entity and golden row of ``canonical_id``."""
+    for entity in ("customer", "employee", "product"):
+        row = golden.fetch(conn, entity, "canonical_id", [canonical_id]).get(canonical_id)
+        if row is not None:
+            return entity, row
+    raise FatalError(f"no record {canonical_id} in the hub (find it with `officehub subject find`)")
+
+
+# -- lineage and export -----------------------------------------------------------------------------
+def _versions(conn: sa.Connection, entity: str, canonical_id: str, current: dict[str, Any]) -> list[dict[str, Any]]:
+    history = _T[history_table_name(entity)]
+    rows = [dict(r._mapping) for r in conn.execute(
+        sa.select(history).where(history.c.canonical_id == canonical_id).order_by(history.c.version))]
+    return [*rows, current]
+
+
+def _supplier(version: dict[str, Any], group: str, links: dict[str, str]) -> tuple[str | None, str | None]:
+    """(system, vendor id) that supplied ``group`` in ``version``."""
+    if version.get("lineage"):
+        found = json.loads(version["lineage"]).get("fields", {}).get(group)
+        if found:
+            return found[0], found[1]
+    system = (version.get("changed_by") or "").split(" ", 1)[0] or None
+    return system, links.get(system) if system else None
+
+
+def lineage(conn: sa.Connection, entity: str, canonical_id: str, current: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """For every field with a value: the system, vendor id and run that supplied it, and since when."""
+    versions = _versions(conn, entity, canonical_id, current)
+    links = {x["system"]: x["vendor_id"] for x in xref.of_records(conn, [canonical_id])}
+    out: dict[str, dict[str, Any]] = {}
+    for group, columns in field_groups(entity).items():
+        if all(current.get(c) is None for c in columns):
+            continue
+        since = versions[-1]
+        for older in reversed(versions[:-1]):
+            if any(older.get(c) != current.get(c) for c in columns):
+                break
+            since = older
+        system, vendor_id = _supplier(since, group, links)
+        out[group] = {"system": system, "vendor_id": vendor_id, "run_id": since.get("run_id"),
+                      "since": since.get("updated_at"), "version": since.get("version")}
+    return out
+
+
+def _values(entity: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {c: jsonable(row.get(c)) for c in golden.entity_columns(entity) if row.get(c) is not None}
+
+
+def export(conn: sa.Connection, canonical_id: str) -> dict[str, Any]:
+    """Everything the hub holds about one record, JSON-ready."""
+    entity, row = locate(conn, canonical_id)
+    children = {}
+    for coll in golden.collections(entity):
+        table = _T[child_table_name(entity, coll)]
+        children[coll] = [{k: jsonable(v) for k, v in dict(r._mapping).items() if k not in ("id", "content_hash")}
+                          for r in conn.execute(sa.select(table).where(table.c.canonical_id == canonical_id))]
+    source_rows = sources.by_canonical_id(conn, entity, [canonical_id]).get(canonical_id, [])
+    return {
+        "entity": entity, "canonical_id": canonical_id, "status": row["status"], "version": row["version"],
+        "updated_at": jsonable(row["updated_at"]), "record": _values(entity, row),
+        "lineage": {k: {kk: jsonable(vv) for kk, vv in v.items()} for k, v in lineage(conn, entity, canonical_id, row).items()},
+        "held_by": legal_holds(entity, row),
+        "systems": [{"system": x["system"], "vendor_id": x["vendor_id"], "linked_by": x["linked_by"],
+                     "linked_at": jsonable(x["created_at"]), "erased_at": jsonable(x["erased_at"])}
+                    for x in xref.of_records(conn, [canonical_id])],
+        "sources": [{"system": s["system"], "vendor_id": s["vendor_id"], "changed_at": jsonable(s["changed_at"]),
+                     "deleted_at": jsonable(s["deleted_at"]), "values": _values(entity, s)} for s in source_rows],
+        "collections": children,
+        "history": [{"version": v["version"], "updated_at": jsonable(v["updated_at"]), "status": v["status"],
+                     "changed_by": v["changed_by"], "run_id": v["run_id"], "values": _values(entity, v)}
+                    for v in _versions(conn, entity, canonical_id, row)[:-1]],
+        "merges": [{k: jsonable(v) for k, v in e.items()} for e in matches.link_entries(conn, canonical_id)],
+    }
+
+
+# -- erasure --------------------------------------------------------------------------------------------
+@dataclass
+class ErasureLine:
+    """What happened in one place that held the record."""
+
+    system: str
+    vendor_id: str | None
+    outcome: str  # deleted | kept (legal hold) | not supported | failed | erased (the hub)
+    detail: str = ""
+
+
+@dataclass
+class ErasureReport:
+    """The answer to an erasure request, for the compliance officer."""
+
+    entity: str
+    canonical_id: str
+    erased: bool
+    held_by: list[str]
+    lines: list[ErasureLine] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (ids and outcomes only: no record values)."""
+        return {**asdict(self), "lines": [asdict(line) for line in self.lines]}
+
+
+def erase(project: Project, store: HubStore, canonical_id: str, actor: str, dry_run: bool = False) -> ErasureReport:
+    """Erase a record everywhere that supports deletes, unless a legal hold applies."""
+    with store.begin() as conn:
+        entity, row = locate(conn, canonical_id)
+        links = {x["system"]: x["vendor_id"] for x in xref.of_records(conn, [canonical_id]) if x["erased_at"] is None}
+        as_published = golden.records(conn, entity, [canonical_id])
+    if row["status"] in ("erased", "purged"):
+        raise FatalError(f"{entity} {canonical_id} was already {row['status']}")
+    holds = legal_holds(entity, row)
+    report = ErasureReport(entity, canonical_id, erased=False, held_by=holds)
+    if holds:
+        report.lines = [ErasureLine(s, v, "kept (legal hold)", "; ".join(holds)) for s, v in sorted(links.items())]
+        report.lines.append(ErasureLine("hub", canonical_id, "kept (legal hold)", "; ".join(holds)))
+    else:
+        report.lines = _erase_in_systems(project, store, entity, as_published, links, dry_run)
+        report.erased = not dry_run
+        report.lines.append(ErasureLine("hub", canonical_id, "would erase" if dry_run else "erased",
+                                        "values, history, source copies and repeating groups removed; "
+                                        "a tombstone keeps the ids so the record is never taken in again"))
+    if dry_run:
+        return report
+    with store.begin() as conn:
+        if report.erased:
+            writer = writer_for(project, entity)
+            writer.tombstone(conn, [canonical_id], "erased", changed_by=actor, run_id=None)
+            xref.mark_erased(conn, entity, canonical_id, now())
+            matches.obsolete_reviews(conn, [canonical_id])
+        audit.append(conn, actor=actor, action="subject.erase" if report.erased else "subject.erase.refused",
+                     subject=f"{entity} {canonical_id}", detail=report.as_dict())
+    return report
+
+
+def _erase_in_systems(project: Project, store: HubStore, entity: str, record: pa.Table,
+                      links: dict[str, str], dry_run: bool) -> list[ErasureLine]:
+    canonical_id = record.column("canonical_id")[0].as_py()
+    lines: list[ErasureLine] = []
+    served: set[str] = set()
+    for name, pipeline in project.config.pipelines.items():
+        spec = project.config.mappings[pipeline.mapping]
+        if pipeline.kind != "publish" or spec.target != entity:
+            continue
+        system = spec.system
+        served.add(system)
+        step = Publish(project, store, name, pipeline)
+        vendor_id = links.get(system) if step.by_vendor_id else canonical_id
+        if step.by_vendor_id and vendor_id is None:
+            continue  # the system never received this record
+        if pipeline.write_mode is WriteMode.APPEND:
+            lines.append(ErasureLine(system, vendor_id, "not supported",
+                                     f"{system} takes file drops (pipeline {name}); remove the person from "
+                                     "files already delivered by hand"))
+            continue
+        if dry_run:
+            lines.append(ErasureLine(system, vendor_id, "would delete", f"pipeline {name}"))
+            continue
+        try:
+            with project.connector(system) as destination:
+                sent = step.delete_records(destination, record, f"erase-{canonical_id}", strict=True)
+            lines.append(ErasureLine(system, vendor_id, "deleted", f"pipeline {name}") if sent else
+                         ErasureLine(system, vendor_id, "not supported", f"pipeline {name} cannot key a delete"))
+        except OfficehubError as exc:
+            lines.append(ErasureLine(system, vendor_id, "failed", exc.describe()))
+    for system, vendor_id in sorted(links.items()):
+        if system not in served:
+            lines.append(ErasureLine(system, vendor_id, "not supported",
+                                     f"officehub only reads from {system}; delete {vendor_id} there by hand"))
+    return lines

@@ -1,0 +1,423 @@
+"""Matching a record new to the hub to a golden record: deterministic keys, then fuzzy fields.
+
+Pure functions over flat golden-column dicts; the hub store fetches the candidates
+(golden records sharing an index key, see :meth:`Matcher.index_keys`) and records the
+decision. A :class:`Decision`'s evidence names keys, fields, scores and canonical ids,
+never a record value: it is stored and logged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from itertools import permutations
+from typing import Any, Literal
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+from canonical_model import layout
+from officehub.identity.rules import EntityIdentity, FuzzyField, MatchRules, rule_problems
+
+# ---------------------------------------------------------------------------------------------
+# Normalisers: value → comparable string, or None when there is nothing to compare.
+
+# German-style transliteration first (Müller → mueller, as legacy systems without umlauts
+# write it); NFKD then strips the remaining accents (é → e). casefold already maps ß → ss.
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "æ": "ae", "œ": "oe", "ø": "o",
+                                  "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+_NON_WORD = re.compile(r"[\W_]+")
+_ID_NOISE = re.compile(r"[\s\-\u2010-\u2015]+")
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+@lru_cache(maxsize=1 << 16)
+def _text(value: str) -> str | None:
+    folded = unicodedata.normalize("NFC", value).casefold().translate(_TRANSLITERATION)
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", stripped).strip() or None
+
+
+def normalise_text(value: Any) -> str | None:
+    """Casefold, transliterate (ü → ue, ß → ss), strip accents, punctuation to single spaces."""
+    if type(value) is str:  # the common case, straight to the cache
+        return _text(value)
+    text = _as_text(value)
+    return _text(text) if text is not None else None
+
+
+def normalise_email(value: Any) -> str | None:
+    """Trimmed and lower-cased."""
+    text = _as_text(value)
+    return text.lower() if text is not None else None
+
+
+def normalise_phone(value: Any) -> str | None:
+    """Digits only, with a leading + kept (a leading 00 becomes +)."""
+    text = _as_text(value)
+    if text is None:
+        return None
+    digits = "".join(c for c in text if c.isdigit())
+    if text.startswith("+"):
+        return "+" + digits if digits else None
+    if digits.startswith("00") and len(digits) > 2:
+        return "+" + digits[2:]
+    return digits or None
+
+
+def normalise_id(value: Any) -> str | None:
+    """Upper-cased, without spaces or dashes."""
+    text = _as_text(value)
+    return (_ID_NOISE.sub("", text.upper()) or None) if text is not None else None
+
+
+def normalise_date(value: Any) -> str | None:
+    """An ISO date (YYYY-MM-DD); a string that is not one is compared as given."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    text = _as_text(value)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return text
+
+
+def normalise_none(value: Any) -> str | None:
+    """The value as a string, unchanged."""
+    return None if _as_text(value) is None else str(value)
+
+
+NORMALISERS: dict[str, Callable[[Any], str | None]] = {
+    "email": normalise_email, "phone": normalise_phone, "text": normalise_text,
+    "id": normalise_id, "date": normalise_date, "none": normalise_none,
+}
+
+
+def _compact(value: Any) -> str | None:
+    text = normalise_text(value)
+    return text.replace(" ", "") if text else None
+
+
+def _natural(entity: str, column: str) -> Callable[[Any], str | None]:
+    """The normaliser a column's type implies: dates as ISO dates, everything else as text."""
+    base = layout(entity).field(column.replace("__", ".")).base_type
+    return normalise_date if base in (date, datetime) else normalise_text
+
+
+# ---------------------------------------------------------------------------------------------
+# Field similarity, each in [0, 1] and symmetric in its two arguments.
+
+def _token_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler per name token; below 0.8 the tokens are different names (0), an initial fits its name."""
+    if a == b:
+        return 1.0
+    if len(a) == 1 or len(b) == 1:
+        return 0.9 if a[0] == b[0] else 0.0
+    similarity = JaroWinkler.normalized_similarity(a, b)
+    return similarity if similarity >= 0.8 else 0.0
+
+
+def name_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """Best one-to-one alignment of name tokens (order-free), averaged over the longer name.
+
+    Whole-string ratios score two small spelling variants (Jon Smyth / John Smith, 0.84)
+    about as high as a different first name (John / Jane Smith, 0.80); per-token
+    Jaro-Winkler with a floor separates them (0.91 vs 0.50).
+    """
+    if sorted(a) == sorted(b):
+        return 1.0
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    sims = [[_token_similarity(s, t) for t in long] for s in short]
+    if len(short) == 1:
+        best = max(sims[0])
+    elif len(long) == 2:  # the usual first + last
+        best = max(sims[0][0] + sims[1][1], sims[0][1] + sims[1][0])
+    elif len(long) <= 4:
+        best = max(sum(row[j] for row, j in zip(sims, perm)) for perm in permutations(range(len(long)), len(short)))
+    else:  # rare long names: greedy, ordered by similarity then the tokens themselves (symmetric)
+        pairs = sorted(((sims[i][j], min(short[i], long[j]), max(short[i], long[j]), i, j)
+                        for i in range(len(short)) for j in range(len(long))), key=lambda p: (-p[0], p[1], p[2]))
+        used_i: set[int] = set()
+        used_j: set[int] = set()
+        best = 0.0
+        for sim, _, _, i, j in pairs:
+            if i not in used_i and j not in used_j:
+                used_i.add(i)
+                used_j.add(j)
+                best += sim
+    return best / len(long)
+
+
+def date_similarity(a: str, b: str) -> float:
+    """1 for the same ISO date, 0.8 when day and month are swapped, else 0."""
+    if a == b:
+        return 1.0
+    if len(a) == len(b) == 10 and a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
+        return 0.8
+    return 0.0
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Token-set similarity of two normalised texts; spacing alone never makes a difference (SW1A 1AA)."""
+    if a == b or a.replace(" ", "") == b.replace(" ", ""):
+        return 1.0
+    return fuzz.token_set_ratio(a, b) / 100.0
+
+
+def _field_score(method: str, a: Any, b: Any) -> float | None:
+    """Similarity of two prepared field values; None when they cannot be compared.
+
+    Multi-column text and exact fields compare the columns present on both sides only:
+    one system's missing city says nothing about another's.
+    """
+    if method == "name":
+        return name_similarity(a, b)
+    if method == "date":
+        return date_similarity(a, b)
+    pairs = [(x, y) for x, y in zip(a, b) if x is not None and y is not None]
+    if not pairs:
+        return None
+    if method == "exact":
+        return 1.0 if all(x == y for x, y in pairs) else 0.0
+    return sum(text_similarity(x, y) for x, y in pairs) / len(pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates and decisions.
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A golden record that may be the same real-world thing, with the systems that supply it."""
+
+    canonical_id: str
+    values: Mapping[str, Any]
+    systems: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with a record: link to a golden record, queue for review, or create a new one."""
+
+    outcome: Literal["link", "review", "new"]
+    canonical_id: str | None
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    keys: dict[str, str]
+    blocks: frozenset[tuple[str, str]]
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledField:
+    name: str
+    weight: float
+    method: str
+    columns: tuple[str, ...]
+    normalisers: tuple[Callable[[Any], str | None], ...]
+
+    def prepare(self, values: Mapping[str, Any]) -> Any:
+        """The field's comparable form, or None when the record has nothing for it."""
+        normalised = tuple(fn(values.get(col)) for col, fn in zip(self.columns, self.normalisers))
+        if self.method == "name":
+            tokens = tuple(t for part in normalised if part for t in part.split())
+            return tokens or None
+        if self.method == "date":
+            return normalised[0]
+        return normalised if any(v is not None for v in normalised) else None
+
+
+def _compile_field(entity: str, name: str, spec: FuzzyField) -> _CompiledField:
+    if spec.method in ("name", "text"):
+        fns = tuple(normalise_text for _ in spec.columns)
+    elif spec.method == "date":
+        fns = (normalise_date,)
+    else:
+        fns = tuple(_natural(entity, col) for col in spec.columns)
+    return _CompiledField(name, spec.weight, spec.method, tuple(spec.columns), fns)
+
+
+#: Prepared candidates a Matcher remembers (a few hundred bytes each).
+_CACHE_SIZE = 50_000
+
+
+class Matcher:
+    """Matching rules of one entity compiled for repeated use on records new to the hub."""
+
+    def __init__(self, entity: str, rules: MatchRules) -> None:
+        if problems := rule_problems(entity, EntityIdentity(match=rules)):
+            raise ValueError("; ".join(problems))
+        self.entity = entity
+        self.rules = rules
+        self._keys = [(k.name, tuple(k.columns), NORMALISERS[k.normalise]) for k in rules.keys]
+        fuzzy = rules.fuzzy
+        self._blocks = [] if fuzzy is None else [
+            ("block:" + "+".join(block), tuple(block),
+             tuple(normalise_date if _natural(entity, c) is normalise_date else _compact for c in block))
+            for block in fuzzy.blocks
+        ]
+        self._fields = [] if fuzzy is None else [_compile_field(entity, n, f) for n, f in fuzzy.fields.items()]
+        self._total_weight = sum(f.weight for f in self._fields)
+        named = {c for _, cols, _ in self._keys for c in cols} | {c for _, cols, _ in self._blocks for c in cols}
+        named |= {c for f in self._fields for c in f.columns}
+        #: The golden columns matching reads, in layout order.
+        self.columns: tuple[str, ...] = tuple(leaf.column for leaf in layout(entity).fields if leaf.column in named)
+        self._cache: dict[tuple, _Prepared] = {}
+
+    def index_keys(self, record: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(key name, normalised value) pairs under which the record is indexed and candidates are found."""
+        pairs = [(name, value) for name, value in self._key_values(record).items()]
+        return pairs + sorted(self._block_values(record))
+
+    def decide(self, record: Mapping[str, Any], system: str, candidates: Iterable[Candidate]) -> Decision:
+        """Link, review or new for ``record`` (supplied by ``system``) against ``candidates``."""
+        return self._decide(self._prepare(record), system, candidates)
+
+    def decide_many(self, records: Sequence[Mapping[str, Any]], system: str,
+                    candidates_by_record: Sequence[Iterable[Candidate]]) -> list[Decision]:
+        """:meth:`decide` for each record with its own candidates."""
+        if len(records) != len(candidates_by_record):
+            raise ValueError("candidates_by_record must have one entry per record")
+        return [self.decide(r, system, cands) for r, cands in zip(records, candidates_by_record, strict=True)]
+
+    # -- preparation ---------------------------------------------------------------------------
+
+    def _key_values(self, values: Mapping[str, Any]) -> dict[str, str]:
+        out = {}
+        for name, columns, fn in self._keys:
+            parts = [fn(values.get(c)) for c in columns]
+            if all(p is not None for p in parts):
+                out[name] = "\x1f".join(parts)  # type: ignore[arg-type]
+        return out
+
+    def _block_values(self, values: Mapping[str, Any]) -> set[tuple[str, str]]:
+        out = set()
+        for name, columns, fns in self._blocks:
+            parts = [fn(values.get(c)) for c, fn in zip(columns, fns)]
+            if all(p is not None for p in parts):
+                out.add((name, "\x1f".join(parts)))  # type: ignore[arg-type]
+        return out
+
+    def _prepare(self, values: Mapping[str, Any]) -> _Prepared:
+        return _Prepared(self._key_values(values), frozenset(self._block_values(values)),
+                         {f.name: f.prepare(values) for f in self._fields})
+
+    def _prepare_candidate(self, values: Mapping[str, Any]) -> _Prepared:
+        """:meth:`_prepare`, remembered by the candidate's values: the same golden records recur."""
+        try:
+            row = tuple(values.get(c) for c in self.columns)
+            prepared = self._cache.get(row)
+        except TypeError:  # an unhashable value: nothing to remember it by
+            return self._prepare(values)
+        if prepared is None:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            prepared = self._cache[row] = self._prepare(values)
+        return prepared
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    def _considered(self, system: str, candidates: Iterable[Candidate]) -> tuple[list[Candidate], list[str]]:
+        """Candidates to weigh (deduplicated by id) and the ids ignored as the record's own system's."""
+        seen: dict[str, Candidate] = {}
+        for cand in candidates:
+            seen.setdefault(cand.canonical_id, cand)
+        own = [] if self.rules.within_system else [
+            cid for cid, c in seen.items() if c.systems and c.systems <= {system}]
+        return [c for cid, c in seen.items() if cid not in own], sorted(own)
+
+    def _decide(self, record: _Prepared, system: str, candidates: Iterable[Candidate]) -> Decision:
+        considered, ignored = self._considered(system, candidates)
+        evidence: dict[str, Any] = {"candidates": sorted(c.canonical_id for c in considered)}
+        if ignored:
+            evidence["ignored_own_system"] = ignored
+        prepared = {cand.canonical_id: self._prepare_candidate(cand.values) for cand in considered}
+        if decision := self._by_keys(record, prepared, evidence):
+            return decision
+        if self.rules.fuzzy is None:
+            return Decision("new", None, 0.0, {"method": "none", **evidence})
+        return self._by_similarity(record, prepared, evidence)
+
+    def _by_keys(self, record: _Prepared, prepared: dict[str, _Prepared], evidence: dict) -> Decision | None:
+        hits = {}
+        for cid, cand in prepared.items():
+            matched = [name for name, value in record.keys.items() if cand.keys.get(name) == value]
+            if matched:
+                hits[cid] = matched
+        if not hits:
+            return None
+        first = min(hits)
+        if len(hits) == 1:
+            return Decision("link", first, 1.0, {"method": "key", "keys": hits[first], **evidence})
+        return Decision("review", first, 1.0, {"method": "key", "ambiguous": True,
+                                               "key_matches": dict(sorted(hits.items())), **evidence})
+
+    def _by_similarity(self, record: _Prepared, prepared: dict[str, _Prepared], evidence: dict) -> Decision:
+        fuzzy = self.rules.fuzzy
+        assert fuzzy is not None
+        scored: dict[str, tuple[float, dict[str, float]]] = {}
+        unblocked, too_sparse = [], []
+        for cid, cand in prepared.items():
+            if not record.blocks & cand.blocks:
+                unblocked.append(cid)
+            elif (result := self._score(record, cand)) is None:
+                too_sparse.append(cid)
+            else:
+                scored[cid] = result
+        evidence = {"method": "fuzzy", **evidence}
+        if unblocked:
+            evidence["unblocked"] = sorted(unblocked)
+        if too_sparse:
+            evidence["too_sparse"] = sorted(too_sparse)
+        if not scored:
+            return Decision("new", None, 0.0, evidence)
+        best = min(scored, key=lambda cid: (-scored[cid][0], cid))
+        score, fields = scored[best]
+        evidence["scores"] = {cid: round(s, 3) for cid, (s, _) in sorted(scored.items())}
+        evidence["fields"] = {name: round(s, 3) for name, s in fields.items()}
+        if score >= fuzzy.link_at:
+            return Decision("link", best, score, {**evidence, "best": best})
+        if score >= fuzzy.review_at:
+            return Decision("review", best, score, {**evidence, "best": best})
+        return Decision("new", None, score, {**evidence, "best": best})
+
+    def _score(self, a: _Prepared, b: _Prepared) -> tuple[float, dict[str, float]] | None:
+        """Weighted score over fields comparable on both sides; None under half the total weight."""
+        fields: dict[str, float] = {}
+        weight = total = 0.0
+        for f in self._fields:
+            left, right = a.fields[f.name], b.fields[f.name]
+            if left is None or right is None:
+                continue
+            if (s := _field_score(f.method, left, right)) is None:
+                continue
+            fields[f.name] = s
+            weight += f.weight
+            total += f.weight * s
+        if weight < self._total_weight / 2:
+            return None
+        return total / weight, fields
+
+
+__all__ = [
+    "Candidate", "Decision", "Matcher", "NORMALISERS", "date_similarity", "name_similarity",
+    "normalise_date", "normalise_email", "normalise_id", "normalise_none", "normalise_phone", "normalise_text",
+    "text_similarity",
+]

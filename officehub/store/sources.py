@@ -1,0 +1,103 @@
+"""The source layer: each system's own copy of a record, the input of survivorship.
+
+A golden record is computed from the source rows linked to it; keeping them is what
+lets the hub apply survivorship per field, show lineage, detect deletes and undo a
+merge exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from officehub.store import golden
+from officehub.store.schema import hub_metadata, source_table_name
+
+_T = hub_metadata().tables
+_CHUNK = 5_000  # well under every database's bound-parameter limit
+
+
+def table(entity: str) -> sa.Table:
+    """The source table of ``entity``."""
+    return _T[source_table_name(entity)]
+
+
+def _chunks(values: Sequence[Any]) -> list[list[Any]]:
+    unique = list(dict.fromkeys(values))
+    return [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
+
+
+def by_vendor_id(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """This system's source rows of ``vendor_ids``, by vendor id."""
+    t = table(entity)
+    rows: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(vendor_ids):
+        stmt = sa.select(t).where(t.c.system == system, t.c.vendor_id.in_(chunk))
+        rows.update({r.vendor_id: dict(r._mapping) for r in conn.execute(stmt)})
+    return rows
+
+
+def by_canonical_id(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every source row of each canonical id (deleted ones included), by canonical id."""
+    t = table(entity)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for chunk in _chunks(canonical_ids):
+        for r in conn.execute(sa.select(t).where(t.c.canonical_id.in_(chunk)).order_by(t.c.system, t.c.vendor_id)):
+            rows.setdefault(r.canonical_id, []).append(dict(r._mapping))
+    return rows
+
+
+def upsert(conn: sa.Connection, entity: str, rows: list[dict[str, Any]]) -> None:
+    """Insert or update source rows in bulk (keyed by system and vendor id)."""
+    golden.upsert(conn, source_table_name(entity), ["system", "vendor_id"], rows)
+
+
+def mark_seen(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str], run_id: int) -> None:
+    """Note that a full snapshot of ``system`` contained ``vendor_ids`` in run ``run_id``."""
+    t = table(entity)
+    for chunk in _chunks(vendor_ids):
+        conn.execute(sa.update(t).where(t.c.system == system, t.c.vendor_id.in_(chunk)).values(seen_run=run_id))
+
+
+def unseen(conn: sa.Connection, entity: str, system: str, run_id: int) -> list[tuple[str, str]]:
+    """(vendor id, canonical id) of live source rows a complete snapshot in ``run_id`` did not contain."""
+    t = table(entity)
+    stmt = sa.select(t.c.vendor_id, t.c.canonical_id).where(
+        t.c.system == system, t.c.deleted_at.is_(None), sa.or_(t.c.seen_run.is_(None), t.c.seen_run != run_id))
+    return [(r.vendor_id, r.canonical_id) for r in conn.execute(stmt)]
+
+
+def count_live(conn: sa.Connection, entity: str, system: str) -> int:
+    """Live (not deleted) source rows of ``system``."""
+    t = table(entity)
+    return conn.execute(sa.select(sa.func.count()).select_from(t)
+                        .where(t.c.system == system, t.c.deleted_at.is_(None))).scalar_one()
+
+
+def mark_deleted(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str],
+                 at: datetime, run_id: int | None) -> list[str]:
+    """Mark this system's copies of ``vendor_ids`` deleted; returns their canonical ids."""
+    t = table(entity)
+    affected: list[str] = []
+    for chunk in _chunks(vendor_ids):
+        where = sa.and_(t.c.system == system, t.c.vendor_id.in_(chunk), t.c.deleted_at.is_(None))
+        affected += [r.canonical_id for r in conn.execute(sa.select(t.c.canonical_id).where(where))]
+        conn.execute(sa.update(t).where(where).values(deleted_at=at, run_id=run_id))
+    return list(dict.fromkeys(affected))
+
+
+def relink(conn: sa.Connection, entity: str, pairs: Sequence[tuple[str, str]], canonical_id: str) -> None:
+    """Point the source rows of (system, vendor id) ``pairs`` at ``canonical_id``."""
+    t = table(entity)
+    for system, vendor_id in pairs:
+        conn.execute(sa.update(t).where(t.c.system == system, t.c.vendor_id == vendor_id)
+                     .values(canonical_id=canonical_id))
+
+
+def erase(conn: sa.Connection, entity: str, canonical_id: str) -> int:
+    """Delete every source row of ``canonical_id`` (data-subject erasure)."""
+    t = table(entity)
+    return conn.execute(sa.delete(t).where(t.c.canonical_id == canonical_id)).rowcount
