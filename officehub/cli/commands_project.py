@@ -120,12 +120,14 @@ def demo(directory: Annotated[Path, typer.Argument(help="The demo estate's folde
         shutil.rmtree(directory / state, ignore_errors=True)
     summary = seed_estate(directory / "data", customers=customers, employees=employees, products=products)
     if not as_json:
-        console.print(f"Seeded {summary.customers} CRM customers, {summary.employees} HR employees and "
-                      f"{summary.products} inventory items ({sum(summary.dirty.values())} rows deliberately dirty).")
+        console.print(f"Seeded {summary.customers} CRM customers, {summary.debtors} accounting debtors, "
+                      f"{summary.employees} HR employees and {summary.products} inventory items "
+                      f"({sum(summary.dirty.values())} rows deliberately dirty).")
     loaded = load_project(directory)
     code = run_and_report(loaded, loaded.pipelines_in_order(), as_json)
     if not as_json:
-        console.print(f"Destinations: {directory / 'out'} · quarantine: officehub -p {directory} quarantine list")
+        console.print(f"Destinations: {directory / 'out'} · quarantine: officehub -p {directory} quarantine list · "
+                      f"likely duplicates to review: officehub -p {directory} match review")
     raise typer.Exit(code)
 
 

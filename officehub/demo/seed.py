@@ -602,12 +602,16 @@ def _seed_accounting(path: Path, crm: list[dict], seed: int) -> tuple[int, Ident
     debtors += [("closed", None, {**_new_debtor(rng, fakers, taken), "STATUS": "X"}) for _ in range(_CLOSED)]
     # The accounting app numbered accounts as they were opened, not in CRM order.
     rng.shuffle(debtors)
-    rows, cases = [], IdentityCases()
+    rows, meant = [], {}  # kind → {ACCT_NO: CUSTNO}
     for number, (kind, custno, debtor) in enumerate(debtors, start=10001):
         acct = f"D-{number}"
         rows.append(tuple({"ACCT_NO": acct, **debtor}.values()))
-        cases = _noted(cases, kind, acct, custno)
+        meant.setdefault("review" if kind in _REVIEW_KINDS else kind, {})[acct] = custno
     _write_db(path, _ACCOUNTING_DDL, [("DEBTORS", rows)])
+    cases = IdentityCases(
+        by_key=meant.get("key", {}), by_fuzzy=meant.get("fuzzy", {}), review=meant.get("review", {}),
+        new=tuple(meant.get("new", ())), closed=tuple(meant.get("closed", ())),
+    )  # fmt: skip
     return len(rows), replace(cases, erasable=_erasable(cases, crm, rows))
 
 
@@ -678,18 +682,6 @@ def _new_debtor(rng: random.Random, fakers: dict[str, Faker], taken: set[str]) -
         "ADDR_LINE": fake.street_address(), "POSTCODE": fake.postcode(), "TOWN": fake.city(),
         "COUNTRY": country, "DOB": birth.isoformat(), "CHANGED": _changed(rng), "STATUS": "A",
     }  # fmt: skip
-
-
-def _noted(cases: IdentityCases, kind: str, acct: str, custno: str | None) -> IdentityCases:
-    if kind == "key":
-        return replace(cases, by_key={**cases.by_key, acct: custno})
-    if kind == "fuzzy":
-        return replace(cases, by_fuzzy={**cases.by_fuzzy, acct: custno})
-    if kind in _REVIEW_KINDS:
-        return replace(cases, review={**cases.review, acct: custno})
-    if kind == "new":
-        return replace(cases, new=(*cases.new, acct))
-    return replace(cases, closed=(*cases.closed, acct))
 
 
 def _erasable(cases: IdentityCases, crm: list[dict], rows: list[tuple]) -> Subject | None:

@@ -165,7 +165,8 @@ class GoldenWriter:
                            "canonical_id": row["canonical_id"], "content_hash": row["content_hash"],
                            "version": (before["version"] if before else 0) + 1, "change_seq": first + offset,
                            "schema_version": SCHEMA_VERSION, "updated_at": moment})
-        golden.upsert(conn, self.entity, ["canonical_id"], stored)
+        golden.upsert(conn, self.entity, ["canonical_id"], [r for r in stored if r["version"] > 1])
+        golden.upsert(conn, self.entity, ["canonical_id"], [r for r in stored if r["version"] == 1], new=True)
         self.refresh_keys(conn, stored)
 
     def refresh_keys(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
@@ -67,6 +67,7 @@ class Ingest:
         self.echo = echo_columns(project, self.spec.system, self.spec.entity)
         self._actor = f"{self.spec.system} (pipeline {name})"
         self._deleted = 0
+        self._source_times: dict[str, datetime] = {}
         self.mapping = InboundMapping(self.spec, pipeline.mapping)
         self.options = ReadOptions(tuple(self.spec.key), self.spec.cursor,
                                    pipeline.batch_size or project.config.hub.batch_size)
@@ -119,14 +120,18 @@ class Ingest:
             raise FatalError(f"the snapshot lacks {len(missing)} of {live} records, more than max_delete_fraction "
                              f"{self.pipeline.max_delete_fraction} allows: nothing deleted (an export cut short?)",
                              system=system, stream=self.spec.stream)
-        return self._delete_sources(conn, [vid for vid, _ in missing], run_id)
+        before = self._deleted
+        self._delete_sources(conn, [vid for vid, _ in missing], run_id)
+        return self._deleted - before
 
     def _delete_sources(self, conn: sa.Connection, vendor_ids: list[str], run_id: int | None) -> int:
-        """Mark this system's copies deleted and recompute their golden records; returns records soft-deleted."""
+        """Mark this system's copies deleted and recompute their golden records; returns copies marked.
+
+        Golden records soft-deleted as a result are counted in ``self._deleted``.
+        """
         affected = sources.mark_deleted(conn, self.spec.entity, self.spec.system, vendor_ids, bk.now(), run_id)
-        before = self._deleted
-        self._note(self.writer.recompute(conn, affected, changed_by=self._actor, run_id=run_id))
-        return self._deleted - before
+        self._note(self.writer.recompute(conn, list(dict.fromkeys(affected)), changed_by=self._actor, run_id=run_id))
+        return len(affected)
 
     def _purge_due(self, conn: sa.Connection, run_id: int) -> int:
         """Purge soft-deleted records whose grace period ended (the deletion is then published)."""
@@ -143,6 +148,7 @@ class Ingest:
             positions_all = [p for p, k in zip(positions_all, keep.to_pylist()) if k]
             batch = batch.filter(keep)
         mapped = self.mapping.apply(batch)
+        self._source_times = self._change_times(batch, mapped)
         failed = list(mapped.errors)
         bad = [bk.Quarantined(positions_all[i], mapped.errors[i], raw)
                for i, raw in zip(failed, _raw_rows(batch, failed))]
@@ -152,8 +158,11 @@ class Ingest:
             deleted_before = self._deleted
             outcome = self.store_mapped(conn, mapped, positions, bad,
                                         lambda i: _raw_rows(batch, [mapped.rows[i]])[0], run_id)
-            if deleted_ids:
-                self._delete_sources(conn, deleted_ids, run_id)
+            # A deletion the source reports is written when it marks a copy the hub holds; a
+            # deletion of a record the hub never had (or already deleted) changes nothing.
+            marked = self._delete_sources(conn, deleted_ids, run_id) if deleted_ids else 0
+            outcome.written += marked
+            outcome.unchanged += len(deleted_ids) - marked
             if seen:
                 sources.mark_seen(conn, self.spec.entity, self.spec.system, mapped.vendor_ids, run_id)
             bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, bad)
@@ -166,6 +175,29 @@ class Ingest:
             bk.record_progress(conn, run_id, after)
         self.store.grew(self._grown_tables, outcome.written)
         return metrics
+
+    def _change_times(self, batch: pa.RecordBatch, mapped: MappedBatch) -> dict[str, datetime]:
+        """When the source itself says each record changed: its cursor column, if that holds times.
+
+        "Most recent" survivorship compares these, so the system that really changed a record
+        last wins, not the one whose ingest happened to run last.
+        """
+        if not self.spec.cursor or not mapped.rows or batch.num_rows == 0:
+            return {}
+        column = batch.column(self.spec.cursor)
+        try:
+            if pa.types.is_date(column.type):
+                column = pc.cast(column, pa.timestamp("s"))
+            elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                column = pc.cast(column, pa.timestamp("us"))
+            elif not pa.types.is_timestamp(column.type):
+                return {}
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return {}  # not a time (a sequence number, a text timestamp in another format)
+        times = column.take(pa.array(mapped.rows, pa.int64())).to_pylist()
+        moment = bk.now()
+        return {vid: min(t if t.tzinfo else t.replace(tzinfo=timezone.utc), moment)
+                for vid, t in zip(mapped.vendor_ids, times) if t is not None}
 
     def store_mapped(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                      bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None = None) -> _Outcome:
@@ -206,7 +238,9 @@ class Ingest:
         ids = {**{v: link.canonical_id for v, link in links.items()}, **resolution.ids}
         previous = sources.by_vendor_id(conn, entity, system, [v for v in incoming if v in links])
         changed = self._changed_sources(incoming, ids, previous, links, outcome, run_id)
-        sources.upsert(conn, entity, changed)
+        # Rows of vendor ids the hub has never seen are appended: the fast path of a first load.
+        sources.upsert(conn, entity, [r for r in changed if r["vendor_id"] in previous])
+        sources.upsert(conn, entity, [r for r in changed if r["vendor_id"] not in previous], new=True)
         if self.echo:  # what this system now holds, so a publish does not send it straight back
             xref.set_sent_hashes(conn, system, entity, {r["vendor_id"]: echo_hash(incoming[r["vendor_id"]], self.echo)
                                                         for r in changed})
@@ -239,7 +273,8 @@ class Ingest:
             echo = (before is not None and link is not None and link.sent_hash is not None and self.echo
                     and link.sent_hash == echo_hash(values, self.echo))
             changed.append({"system": self.spec.system, "vendor_id": vid, "canonical_id": ids[vid],
-                            "content_hash": digest, "changed_at": before["changed_at"] if echo else moment,
+                            "content_hash": digest,
+                            "changed_at": before["changed_at"] if echo else self._source_times.get(vid, moment),
                             "run_id": run_id, "deleted_at": None, **values})
         return changed
 

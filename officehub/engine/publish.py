@@ -22,7 +22,7 @@ from officehub.engine.golden_writer import GONE
 from officehub.mapping import OutboundMapping
 from officehub.store import audit
 from officehub.store import bookkeeping as bk
-from officehub.store import golden, xref
+from officehub.store import golden, matches, xref
 from officehub.store.hub import HubStore
 from policies import CompileContext, Destination, PolicedBatch, compile_plan
 
@@ -61,7 +61,11 @@ class Publish:
         self.by_vendor_id = "vendor_id" in self.mapping.canonical_columns
         #: Fields the destination also supplies: what it already holds is not sent again.
         self.echo = echo_columns(project, self.spec.system, self.spec.entity)
-        self.sends_deletes = pipeline.write_mode is not WriteMode.APPEND
+        #: Vendor key column → the hub id it is written from, when every key column is one.
+        hub_keys = {fspec.sources[0]: path for path, fspec in self.spec.fields.items()
+                    if path in ("vendor_id", "canonical_id")}
+        self.delete_keys = {k: hub_keys[k] for k in self.spec.key} if set(self.spec.key) <= set(hub_keys) else {}
+        self.sends_deletes = pipeline.write_mode is not WriteMode.APPEND and bool(self.delete_keys)
 
     def _after(self) -> int:
         with self.store.begin() as conn:
@@ -133,14 +137,17 @@ class Publish:
         ids = live.column("canonical_id").to_pylist()
         known = xref.vendor_ids_of(conn, self.spec.system, self.spec.entity, ids)
         if self.by_vendor_id:
+            # A record new to the destination is created there under its canonical id, unless it
+            # waits in the review queue: a likely duplicate is not copied into other systems
+            # before a steward has decided.
+            new = [cid for cid in ids if cid not in known]
+            held = matches.pending_ids(conn, new) if new else set()
             if self.pipeline.create_missing:
-                # A record new to the destination is created there under its canonical id.
                 xref.link(conn, self.spec.system, self.spec.entity,
-                          [(cid, cid, "publish", None) for cid in ids if cid not in known])
-                known.update({cid: cid for cid in ids if cid not in known})
-            else:
-                live = live.filter(pa.array([cid in known for cid in ids]))
-                ids = live.column("canonical_id").to_pylist()
+                          [(cid, cid, "publish", None) for cid in new if cid not in held])
+                known.update({cid: cid for cid in new if cid not in held})
+            live = live.filter(pa.array([cid in known for cid in ids]))
+            ids = live.column("canonical_id").to_pylist()
             live = live.append_column("vendor_id", pa.array([known[cid] for cid in ids], pa.string()))
         if not self.echo:
             return live, {}
@@ -160,22 +167,23 @@ class Publish:
     def delete_records(self, destination: Connector, gone: pa.Table, batch_id: str, strict: bool = False) -> int:
         """Delete records in the destination, under its own ids; returns how many were sent.
 
-        A destination that cannot delete (a file drop) is logged and skipped, or, with
-        ``strict``, raises its error.
+        The destination's key must come from the hub's ids (``vendor_id`` or ``canonical_id``):
+        a record gone from the hub has no values left to key it by. A destination that cannot
+        delete (a file drop) is logged and skipped, or, with ``strict``, raises its error.
         """
-        if gone.num_rows == 0:
+        if gone.num_rows == 0 or not self.delete_keys:
             return 0
-        if self.by_vendor_id:
+        ids = gone.column("canonical_id").to_pylist()
+        vendor_ids: dict[str, str] = {}
+        if "vendor_id" in self.delete_keys.values():
             with self.store.begin() as conn:
-                known = xref.vendor_ids_of(conn, self.spec.system, self.spec.entity,
-                                           gone.column("canonical_id").to_pylist(), include_erased=True)
-            gone = gone.filter(pa.array([cid in known for cid in gone.column("canonical_id").to_pylist()]))
-            gone = gone.append_column("vendor_id", pa.array(
-                [known[cid] for cid in gone.column("canonical_id").to_pylist()], pa.string()))
-        keys = self.mapping.apply(self.plan.apply(gone.select([c for c in self.columns if c in gone.column_names])))
-        keys = keys.select([k for k in self.spec.key if k in keys.schema.names])
-        if keys.num_columns != len(self.spec.key) or keys.num_rows == 0:
+                vendor_ids = xref.vendor_ids_of(conn, self.spec.system, self.spec.entity, ids, include_erased=True)
+            ids = [cid for cid in ids if cid in vendor_ids]
+        if not ids:
             return 0
+        keys = pa.RecordBatch.from_pydict({
+            column: pa.array([vendor_ids[cid] if hub == "vendor_id" else cid for cid in ids], pa.string())
+            for column, hub in self.delete_keys.items()})
         try:
             destination.write(self.spec.stream, keys, WriteMode.DELETE, key=tuple(self.spec.key),
                               batch_id=f"{batch_id}-delete")

@@ -89,13 +89,19 @@ def _arrow_types(entity: str) -> dict[str, pa.DataType]:
     return {**types, **_META_TYPES}
 
 
-def upsert(conn: sa.Connection, table_name: str, key: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """Insert or update ``rows`` in bulk (COPY on PostgreSQL), touching only the columns they carry."""
+def upsert(conn: sa.Connection, table_name: str, key: Sequence[str], rows: list[dict[str, Any]],
+           new: bool = False) -> None:
+    """Insert or update ``rows`` in bulk (COPY on PostgreSQL), touching only the columns they carry.
+
+    ``new``: the caller knows none of the rows exists yet (in this transaction), so they are
+    appended — on PostgreSQL one COPY straight into the table, without staging and conflict checks.
+    """
     if not rows:
         return
     types = _arrow_types(table_name.split("__", 1)[0])
     schema = pa.schema([(name, types[name]) for name in rows[0]])
-    bulk_write(conn, _T[table_name], pa.RecordBatch.from_pylist(rows, schema), WriteMode.UPSERT, key)
+    mode = WriteMode.APPEND if new else WriteMode.UPSERT
+    bulk_write(conn, _T[table_name], pa.RecordBatch.from_pylist(rows, schema), mode, key)
 
 
 def archive(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> None:

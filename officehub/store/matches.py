@@ -64,6 +64,18 @@ def reviews(conn: sa.Connection, status: str | None = "pending", entity: str | N
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
+def pending_ids(conn: sa.Connection, canonical_ids: Sequence[str]) -> set[str]:
+    """Which of ``canonical_ids`` wait in the review queue as a possible duplicate of another record."""
+    table = _T["match_review"]
+    found: set[str] = set()
+    ids = list(dict.fromkeys(canonical_ids))
+    for start in range(0, len(ids), _CHUNK):
+        stmt = sa.select(table.c.canonical_id).where(table.c.status == "pending",
+                                                     table.c.canonical_id.in_(ids[start:start + _CHUNK]))
+        found.update(r.canonical_id for r in conn.execute(stmt))
+    return found
+
+
 def review(conn: sa.Connection, review_id: int) -> dict[str, Any] | None:
     """One review-queue entry."""
     table = _T["match_review"]

@@ -50,9 +50,9 @@ def by_canonical_id(conn: sa.Connection, entity: str, canonical_ids: Sequence[st
     return rows
 
 
-def upsert(conn: sa.Connection, entity: str, rows: list[dict[str, Any]]) -> None:
-    """Insert or update source rows in bulk (keyed by system and vendor id)."""
-    golden.upsert(conn, source_table_name(entity), ["system", "vendor_id"], rows)
+def upsert(conn: sa.Connection, entity: str, rows: list[dict[str, Any]], new: bool = False) -> None:
+    """Insert or update source rows in bulk (keyed by system and vendor id); ``new`` rows are appended."""
+    golden.upsert(conn, source_table_name(entity), ["system", "vendor_id"], rows, new=new)
 
 
 def mark_seen(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str], run_id: int) -> None:
@@ -79,14 +79,14 @@ def count_live(conn: sa.Connection, entity: str, system: str) -> int:
 
 def mark_deleted(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str],
                  at: datetime, run_id: int | None) -> list[str]:
-    """Mark this system's copies of ``vendor_ids`` deleted; returns their canonical ids."""
+    """Mark this system's live copies of ``vendor_ids`` deleted; returns their canonical ids, one per row marked."""
     t = table(entity)
     affected: list[str] = []
     for chunk in _chunks(vendor_ids):
         where = sa.and_(t.c.system == system, t.c.vendor_id.in_(chunk), t.c.deleted_at.is_(None))
         affected += [r.canonical_id for r in conn.execute(sa.select(t.c.canonical_id).where(where))]
         conn.execute(sa.update(t).where(where).values(deleted_at=at, run_id=run_id))
-    return list(dict.fromkeys(affected))
+    return affected
 
 
 def relink(conn: sa.Connection, entity: str, pairs: Sequence[tuple[str, str]], canonical_id: str) -> None:

@@ -113,8 +113,8 @@ def test_an_address_change_in_the_crm_reaches_every_system_under_its_own_id_with
     assert json.loads(record["lineage"])["fields"]["address"] == ["crm", "1"]  # the CRM, not the echo
 
 
-def test_two_systems_changing_one_field_between_runs_is_resolved_by_survivorship_and_recorded(tmp_path):
-    folder = _estate(tmp_path)
+def test_two_systems_changing_one_field_between_runs_is_resolved_by_survivorship_and_recorded(tmp_path, store_url):
+    folder = _estate(tmp_path, store_url)
     olena = _cid(folder, "crm", "2")
     _sqlite(folder, "data/crm.db", "UPDATE customers SET street = '1 CRM Lane' WHERE id = 2")
     _sqlite(folder, "data/acct.db", "UPDATE debtors SET street = '2 Ledger Road' WHERE acct_no = 'D-2'")
@@ -134,8 +134,8 @@ def test_two_systems_changing_one_field_between_runs_is_resolved_by_survivorship
     assert _sqlite(folder, "data/crm.db", "SELECT street FROM customers WHERE id = 2") == [("2 Ledger Road",)]
 
 
-def test_a_reported_delete_soft_deletes_only_what_no_other_system_holds_then_purges_after_grace(tmp_path):
-    folder = _estate(tmp_path, grace_days=0)
+def test_a_reported_delete_soft_deletes_only_what_no_other_system_holds_then_purges_after_grace(tmp_path, store_url):
+    folder = _estate(tmp_path, store_url, grace_days=0)
     marta, olena = _cid(folder, "acct", "D-9"), _cid(folder, "crm", "2")
     _sqlite(folder, "data/acct.db", "UPDATE debtors SET status = 'X' WHERE acct_no IN ('D-9', 'D-2')")
 
@@ -162,24 +162,32 @@ def test_a_reported_delete_soft_deletes_only_what_no_other_system_holds_then_pur
     assert _sqlite(folder, "out/reporting.db", "SELECT count(*) FROM customers WHERE hub_id = ?", marta) == [(0,)]
 
 
-def test_a_complete_snapshot_deletes_what_disappeared_and_refuses_a_suspiciously_short_one(tmp_path):
-    folder = _estate(tmp_path, crm_deletes="snapshot")
-    petro_only_crm = _cid(folder, "crm", "4")  # Iryna Melnyk: only in the CRM
+def test_a_complete_snapshot_deletes_what_disappeared_and_refuses_a_suspiciously_short_one(tmp_path, store_url):
+    folder = _estate(tmp_path, store_url, crm_deletes="snapshot")
+    iryna = _cid(folder, "crm", "4")  # only in the CRM at first; the hub created her in accounting
+    assert _sqlite(folder, "data/acct.db", "SELECT count(*) FROM debtors WHERE acct_no = ?", iryna) == [(1,)]
+    sync_all(folder)  # accounting's copy is read back
     _sqlite(folder, "data/crm.db", "DELETE FROM customers WHERE id = 4")
 
     results = sync_all(folder)
 
-    assert results["crm_in"].metrics.records_deleted == 1
-    project, store = _hub(folder)
-    try:
-        with store.begin() as conn:
-            assert golden.fetch(conn, "customer", "canonical_id", [petro_only_crm])[petro_only_crm]["status"] == \
-                "deleted"
-    finally:
-        store.close()
+    assert results["crm_in"].metrics.records_deleted == 0  # accounting still holds her
+    assert _status(folder, iryna) == "active"
+    _sqlite(folder, "data/acct.db", "UPDATE debtors SET status = 'X' WHERE acct_no = ?", iryna)
+    assert sync_all(folder)["acct_in"].metrics.records_deleted == 1
+    assert _status(folder, iryna) == "deleted"
     _sqlite(folder, "data/crm.db", "DELETE FROM customers WHERE id IN (1, 2, 3)")
     refused = sync_all(folder)["crm_in"]
     assert refused.status == "failed" and "max_delete_fraction" in refused.error
+
+
+def _status(folder: Path, canonical_id: str) -> str:
+    project, store = _hub(folder)
+    try:
+        with store.begin() as conn:
+            return golden.fetch(conn, "customer", "canonical_id", [canonical_id])[canonical_id]["status"]
+    finally:
+        store.close()
 
 
 def test_a_merge_is_reversed_exactly_by_unmerge(tmp_path, store_url):
@@ -221,8 +229,8 @@ def _pending(store) -> list[dict]:
         return matches.reviews(conn)
 
 
-def test_erasure_removes_a_person_everywhere_except_under_a_legal_hold(tmp_path):
-    folder = _estate(tmp_path)
+def test_erasure_removes_a_person_everywhere_except_under_a_legal_hold(tmp_path, store_url):
+    folder = _estate(tmp_path, store_url)
     project, store = _hub(folder)
     try:
         with store.begin() as conn:

@@ -13,24 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from officehub.config import load_project
+from officehub.config import Project, load_project
 from officehub.demo.seed import SeedSummary, seed_estate
-from officehub.identity import Candidate, Decision, Matcher
+from officehub.identity import Candidate, Decision, Matcher, normalise_text
 from officehub.mapping import InboundMapping
-from officehub.identity.matching import normalise_text
+
+Estate = tuple[Path, SeedSummary, dict[str, Decision]]
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 
 @pytest.fixture(scope="module")
-def project():  # type: ignore[no-untyped-def]
+def project() -> Project:
     return load_project(DEMO)
 
 
-def _records(project, db: Path, table: str, mapping: str,  # type: ignore[no-untyped-def]
-             clean: bool = True) -> dict[str, dict[str, Any]]:
+def _records(project: Project, db: Path, table: str, mapping: str, clean: bool = True) -> dict[str, dict[str, Any]]:
     """Vendor id → golden columns, through the demo's mapping; reported deletes and dirty rows left out."""
     with closing(sqlite3.connect(db)) as conn:
         cursor = conn.execute(f"SELECT * FROM {table}")
@@ -39,14 +40,14 @@ def _records(project, db: Path, table: str, mapping: str,  # type: ignore[no-unt
     batch = pa.RecordBatch.from_pydict({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
     compiled = InboundMapping(project.config.mappings[mapping], mapping)
     if (deleted := compiled.deleted(batch)) is not None:
-        batch = batch.filter(pa.compute.invert(deleted))
+        batch = batch.filter(pc.invert(deleted))
     mapped = compiled.apply(batch)
     assert not clean or mapped.errors == {}, f"{mapping}: rows that would be quarantined: {mapped.errors}"
     columns = {name: col.to_pylist() for name, col in mapped.columns.items()}
     return {vid: {name: col[i] for name, col in columns.items()} for i, vid in enumerate(mapped.vendor_ids)}
 
 
-def _decisions(project, data_dir: Path) -> dict[str, Decision]:  # type: ignore[no-untyped-def]
+def _decisions(project: Project, data_dir: Path) -> dict[str, Decision]:
     """Every open debtor decided against the CRM's customers (the golden records before accounting runs).
 
     Candidates are found as the hub store finds them: by the match keys and blocks a debtor shares.
@@ -64,7 +65,7 @@ def _decisions(project, data_dir: Path) -> dict[str, Decision]:  # type: ignore[
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory, project) -> tuple[Path, SeedSummary, dict[str, Decision]]:  # type: ignore[no-untyped-def]
+def estate(tmp_path_factory: pytest.TempPathFactory, project: Project) -> Estate:
     data_dir = tmp_path_factory.mktemp("identity")
     summary = seed_estate(data_dir)
     return data_dir, summary, _decisions(project, data_dir)
@@ -85,12 +86,12 @@ def _assert_intended(summary: SeedSummary, decisions: dict[str, Decision]) -> No
     assert set(decisions) == set(expected) | set(cases.new)  # closed accounts are deletes, not records
 
 
-def test_every_debtor_ends_where_the_seed_says(estate) -> None:  # type: ignore[no-untyped-def]
+def test_every_debtor_ends_where_the_seed_says(estate: Estate) -> None:
     _, summary, decisions = estate
     _assert_intended(summary, decisions)
 
 
-def test_the_mix_of_cases(estate) -> None:  # type: ignore[no-untyped-def]
+def test_the_mix_of_cases(estate: Estate) -> None:
     _, summary, _ = estate
     cases = summary.identity
     clean_crm = summary.customers - summary.dirty["crm.CUST"]
@@ -101,8 +102,8 @@ def test_the_mix_of_cases(estate) -> None:  # type: ignore[no-untyped-def]
     assert summary.debtors == overlap + len(cases.new) + len(cases.closed)
 
 
-def test_fuzzy_links_are_spelled_differently_and_share_no_key(estate, project) -> None:  # type: ignore[no-untyped-def]
-    data_dir, summary, decisions = estate
+def test_fuzzy_links_are_spelled_differently_and_share_no_key(estate: Estate, project: Project) -> None:
+    data_dir, summary, _ = estate
     crm = _records(project, data_dir / "crm.db", "CUST", "crm_customers", clean=False)
     debtors = _records(project, data_dir / "accounting.db", "DEBTORS", "accounting_debtors")
 
@@ -110,21 +111,23 @@ def test_fuzzy_links_are_spelled_differently_and_share_no_key(estate, project) -
         return normalise_text(f"{values['name__first']} {values['name__last']}")
 
     fuzzy = summary.identity.by_fuzzy
-    assert all(debtors[acct]["contact__email"] is None for acct in fuzzy)
+    for acct, custno in fuzzy.items():
+        assert debtors[acct]["contact__email"] is None
+        assert debtors[acct]["contact__phone"] is None or debtors[acct]["contact__phone"] != crm[custno]["contact__phone"]
     respelled = [acct for acct, custno in fuzzy.items() if name(debtors[acct]) != name(crm[custno])]
     assert len(respelled) >= 0.8 * len(fuzzy)
     for acct, custno in summary.identity.review.items():
         assert name(debtors[acct]) == name(crm[custno]) or debtors[acct]["birth_date"] != crm[custno]["birth_date"]
 
 
-def test_review_scores_sit_between_the_thresholds(estate, project) -> None:  # type: ignore[no-untyped-def]
+def test_review_scores_sit_between_the_thresholds(estate: Estate, project: Project) -> None:
     _, summary, decisions = estate
     fuzzy = project.config.identity.customer.match.fuzzy
     scores = [decisions[acct].score for acct in summary.identity.review]
     assert all(fuzzy.review_at <= s < fuzzy.link_at for s in scores)
 
 
-def test_the_held_employee_is_also_a_customer(estate) -> None:  # type: ignore[no-untyped-def]
+def test_the_held_employee_is_also_a_customer(estate: Estate) -> None:
     data_dir, summary, _ = estate
     held = summary.identity.held
     assert held is not None and set(held.ids) == {"hr", "crm"}
@@ -141,7 +144,7 @@ def test_the_held_employee_is_also_a_customer(estate) -> None:  # type: ignore[n
     assert active == (1,) and same_mail == 1 and debtor == 0
 
 
-def test_the_erasable_customer_is_in_crm_and_accounting_only(estate) -> None:  # type: ignore[no-untyped-def]
+def test_the_erasable_customer_is_in_crm_and_accounting_only(estate: Estate) -> None:
     data_dir, summary, _ = estate
     erasable = summary.identity.erasable
     assert erasable is not None and set(erasable.ids) == {"crm", "accounting"}
@@ -154,7 +157,7 @@ def test_the_erasable_customer_is_in_crm_and_accounting_only(estate) -> None:  #
 
 
 @pytest.mark.parametrize("seed", [1, 7])
-def test_other_seeds_keep_their_promises(tmp_path: Path, project, seed: int) -> None:  # type: ignore[no-untyped-def]
+def test_other_seeds_keep_their_promises(tmp_path: Path, project: Project, seed: int) -> None:
     summary = seed_estate(tmp_path, customers=300, employees=40, products=10, seed=seed)
     _assert_intended(summary, _decisions(project, tmp_path))
     assert len(summary.identity.review) >= 3 and summary.identity.held is not None
