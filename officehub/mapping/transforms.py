@@ -8,6 +8,8 @@ form. Each transform is one small class registered by name with a pydantic
 
 from __future__ import annotations
 
+import re
+
 from abc import ABC
 from datetime import datetime
 from typing import Any, ClassVar
@@ -96,9 +98,23 @@ class Lower(_Case):
 
 
 class Title(_Case):
-    """Title-case, for names typed in capitals (both directions)."""
+    """Title-case, for names typed in capitals (both directions).
+
+    A letter after an apostrophe stays upper-case only after a one-letter prefix
+    (O'Brien, D'Artagnan); inside a word it is lower-case (Ukrainian Мар'яна, not Мар'Яна).
+    """
 
     name, function = "title", "utf8_title"
+    _INNER = r"\p{L}{2,}['’ʼ]\p{Lu}"
+
+    def inbound(self, values: pa.Array) -> Result:
+        titled, _ = super().inbound(values)
+        inner = pc.fill_null(pc.match_substring_regex(titled, self._INNER), False)
+        if not pc.any(inner).as_py():
+            return titled, None
+        fixed = [re.sub(r"(\w{2,}['’ʼ])(\w)", lambda m: m.group(1) + m.group(2).lower(), v) if hit else v
+                 for v, hit in zip(titled.to_pylist(), inner.to_pylist())]
+        return pa.array(fixed, pa.string()), None
 
 
 class NullIf(Transform):

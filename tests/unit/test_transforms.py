@@ -159,3 +159,12 @@ def test_unknown_transform_lists_the_known_ones() -> None:
 def test_bad_params_are_value_errors_naming_the_problem(spec, match: str) -> None:
     with pytest.raises(ValueError, match=match):  # pydantic's ValidationError is a ValueError
         build_transform(spec)
+
+
+def test_title_keeps_a_capital_after_a_one_letter_prefix_only():
+    from officehub.mapping.transforms import build_transform
+
+    titled, failed = build_transform("title").inbound(
+        pa.array(["МАРʼЯНА", "o'brien", "d'ARTAGNAN", "jean-luc", "МАР'ЯНА-ОЛЕНА", None]))
+    assert failed is None
+    assert titled.to_pylist() == ["Марʼяна", "O'Brien", "D'Artagnan", "Jean-Luc", "Мар'яна-Олена", None]
