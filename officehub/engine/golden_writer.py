@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from canonical_model import SCHEMA_VERSION
@@ -112,8 +113,7 @@ class GoldenWriter:
                 out.conflicts[cid] = conflicts
         digest = self.digest(result.values)
         if before is not None and before["status"] == "active" and before["content_hash"] == digest:
-            if before.get("lineage") != lineage:
-                return {**before, "lineage": lineage, "_lineage_only": True}
+            # Same values: the system that first supplied them stays on record as their source.
             return None
         return {**(before or {}), **result.values, "canonical_id": cid, "content_hash": digest,
                 "status": "active", "deleted_at": None, "purge_after": None, "merged_into": None,
@@ -143,14 +143,7 @@ class GoldenWriter:
 
     def write(self, conn: sa.Connection, rows: list[dict[str, Any]],
               current: dict[str, dict[str, Any]] | None = None) -> None:
-        """Store new versions of golden rows: archive the old ones, number the changes, refresh keys.
-
-        A row marked ``_lineage_only`` updates only who supplied which field (no new version).
-        """
-        quiet = [r for r in rows if r.pop("_lineage_only", False)]
-        for row in quiet:
-            golden.set_lineage(conn, self.entity, row["canonical_id"], row["lineage"])
-        rows = [r for r in rows if r not in quiet]
+        """Store new versions of golden rows: archive the old ones, number the changes, refresh keys."""
         if not rows:
             return
         current = current if current is not None else golden.fetch(
@@ -177,11 +170,29 @@ class GoldenWriter:
             r["canonical_id"]: self.matcher.index_keys(r) if r.get("status", "active") == "active" else []
             for r in rows})
 
-    def new_records(self, conn: sa.Connection, rows: list[dict[str, Any]], *, changed_by: str,
-                    run_id: int | None) -> None:
-        """Golden records for canonical ids created in this batch from one source each (the fast path)."""
-        self.write(conn, [{**r, "content_hash": self.digest(r), "status": "active", "changed_by": changed_by,
-                           "run_id": run_id} for r in rows], current={})
+    def append_new(self, conn: sa.Connection, columns: dict[str, pa.Array], indexes: list[int],
+                   canonical_ids: list[str], digests: list[str], *, changed_by: str, run_id: int | None) -> None:
+        """Golden records created in this batch from one source each, as Arrow columns (the fast path)."""
+        if not indexes:
+            return
+        count = len(indexes)
+        take = pa.array(indexes, pa.int64())
+        first = golden.next_change_seqs(conn, self.entity, count)
+        moment = bk.now()
+        batch = {
+            **{name: col.take(take) for name, col in columns.items()},
+            "canonical_id": pa.array(canonical_ids, pa.string()), "content_hash": pa.array(digests, pa.string()),
+            "version": pa.array([1] * count, pa.int64()),
+            "change_seq": pa.array(range(first, first + count), pa.int64()),
+            "schema_version": pa.array([SCHEMA_VERSION] * count, pa.int64()),
+            "updated_at": pa.array([moment] * count, pa.timestamp("us", tz="UTC")),
+            "status": pa.array(["active"] * count, pa.string()),
+            "changed_by": pa.array([changed_by] * count, pa.string()),
+            "run_id": pa.array([run_id] * count, pa.int64()),
+        }
+        golden.append(conn, self.entity, batch)
+        if self.matcher is not None:
+            self.refresh_keys(conn, pa.Table.from_pydict(batch).to_pylist())
 
     def purge_due(self, conn: sa.Connection, *, changed_by: str, run_id: int | None) -> list[str]:
         """Purge soft-deleted records whose grace period has ended; returns their ids."""

@@ -8,7 +8,7 @@ stored batch with nothing lost and nothing stored twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -40,6 +40,24 @@ def _raw_rows(batch: pa.RecordBatch, indexes: list[int]) -> list[dict[str, Any]]
     """Vendor rows as JSON can keep them, converted in one pass over the batch."""
     taken = batch.take(pa.array(indexes, pa.int64())).to_pylist() if indexes else []
     return [{k: jsonable(v) for k, v in row.items()} for row in taken]
+
+
+class _Records(Mapping[str, dict[str, Any]]):
+    """The batch's records by vendor id, each built as a dict only when something asks for it."""
+
+    def __init__(self, vendor_ids: list[str], values: dict[str, list[Any]], rows: list[int]) -> None:
+        self._values = values
+        self._row = {vendor_ids[i]: i for i in rows}
+
+    def __getitem__(self, vendor_id: str) -> dict[str, Any]:
+        i = self._row[vendor_id]
+        return {name: col[i] for name, col in self._values.items()}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
 
 
 @dataclass
@@ -232,45 +250,73 @@ class Ingest:
                                    "(replay the quarantine once it has arrived)", raw(i)) for i in orphans]
             rows = [i for i in rows if mapped.vendor_ids[i] in links]
         values = {name: col.to_pylist() for name, col in mapped.columns.items()}
-        incoming = {mapped.vendor_ids[i]: {name: col[i] for name, col in values.items()} for i in rows}
+        incoming = _Records(mapped.vendor_ids, values, rows)
         resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming)
         xref.link(conn, system, entity, resolution.links)
         ids = {**{v: link.canonical_id for v, link in links.items()}, **resolution.ids}
         previous = sources.by_vendor_id(conn, entity, system, [v for v in incoming if v in links])
+        # First sight of a vendor id (the bulk of a first load): its source row, and the golden
+        # row of a record only it supplies, go in as Arrow columns straight from the mapping.
+        first = [i for i in rows if mapped.vendor_ids[i] not in previous]
+        first_ids = [ids[mapped.vendor_ids[i]] for i in first]
+        digests = self._digests(values, first)
+        self._append_sources(conn, mapped, first, first_ids, digests, run_id)
+        fresh = [k for k, cid in enumerate(first_ids) if cid in resolution.fresh]
+        self.writer.append_new(conn, mapped.columns, [first[k] for k in fresh], [first_ids[k] for k in fresh],
+                               [digests[k] for k in fresh], changed_by=self._actor, run_id=run_id)
         changed = self._changed_sources(incoming, ids, previous, links, outcome, run_id)
-        # Rows of vendor ids the hub has never seen are appended: the fast path of a first load.
-        sources.upsert(conn, entity, [r for r in changed if r["vendor_id"] in previous])
-        sources.upsert(conn, entity, [r for r in changed if r["vendor_id"] not in previous], new=True)
+        sources.upsert(conn, entity, changed)
         if self.echo:  # what this system now holds, so a publish does not send it straight back
-            xref.set_sent_hashes(conn, system, entity, {r["vendor_id"]: echo_hash(incoming[r["vendor_id"]], self.echo)
-                                                        for r in changed})
-        fresh = [{"canonical_id": r["canonical_id"], **incoming[r["vendor_id"]]}
-                 for r in changed if r["canonical_id"] in resolution.fresh]
-        self.writer.new_records(conn, fresh, changed_by=self._actor, run_id=run_id)
-        others = [r["canonical_id"] for r in changed if r["canonical_id"] not in resolution.fresh]
-        edits = {r["canonical_id"]: (previous[r["vendor_id"]], incoming[r["vendor_id"]])
-                 for r in changed if r["vendor_id"] in previous}
-        self._note(self.writer.recompute(conn, others, changed_by=self._actor, run_id=run_id, edits=edits))
+            xref.set_sent_hashes(conn, system, entity, {
+                vid: echo_hash(incoming[vid], self.echo)
+                for vid in [r["vendor_id"] for r in changed] + [mapped.vendor_ids[i] for i in first]})
+        others = [r["canonical_id"] for r in changed]
+        others += [cid for cid in first_ids if cid not in resolution.fresh]
+        edits = {r["canonical_id"]: (previous[r["vendor_id"]], incoming[r["vendor_id"]]) for r in changed}
+        self._note(self.writer.recompute(conn, list(dict.fromkeys(others)), changed_by=self._actor, run_id=run_id,
+                                         edits=edits))
         matches.add_reviews(conn, entity, resolution.reviews, run_id)
-        outcome.written += len(changed)
+        outcome.written += len(changed) + len(first)
         outcome.linked += resolution.matched
         return outcome
 
-    def _changed_sources(self, incoming: dict[str, dict[str, Any]], ids: dict[str, str],
+    def _digests(self, values: dict[str, list[Any]], indexes: list[int]) -> list[str]:
+        """Content hashes of mapped rows, computed from the column lists (as ``golden.content_hash``)."""
+        columns = [values.get(c) for c in self.entity_columns]
+        return [golden.content_hash_of([None if col is None else col[i] for col in columns]) for i in indexes]
+
+    def _append_sources(self, conn: sa.Connection, mapped: MappedBatch, indexes: list[int], canonical_ids: list[str],
+                        digests: list[str], run_id: int | None) -> None:
+        if not indexes:
+            return
+        moment = bk.now()
+        count = len(indexes)
+        take = pa.array(indexes, pa.int64())
+        times = [self._source_times.get(mapped.vendor_ids[i], moment) for i in indexes]
+        golden.append(conn, source_table_name(self.spec.entity), {
+            **{name: col.take(take) for name, col in mapped.columns.items()},
+            "system": pa.array([self.spec.system] * count, pa.string()),
+            "vendor_id": pa.array([mapped.vendor_ids[i] for i in indexes], pa.string()),
+            "canonical_id": pa.array(canonical_ids, pa.string()), "content_hash": pa.array(digests, pa.string()),
+            "changed_at": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "run_id": pa.array([run_id] * count, pa.int64()),
+        })
+
+    def _changed_sources(self, incoming: _Records, ids: dict[str, str],
                          previous: dict[str, dict[str, Any]], links: dict[str, xref.Link],
                          outcome: _Outcome, run_id: int | None) -> list[dict[str, Any]]:
-        """Source rows whose values changed; values the hub itself wrote there keep their old change time."""
+        """Known source rows whose values changed; values the hub itself wrote there keep their old change time."""
         moment = bk.now()
         changed = []
-        for vid, values in incoming.items():
-            before = previous.get(vid)
-            merged = {**before, **values} if before else values
+        for vid, before in previous.items():
+            values = incoming[vid]
+            merged = {**before, **values}
             digest = golden.content_hash(merged, self.entity_columns)
             if before is not None and before["content_hash"] == digest and before["deleted_at"] is None:
                 outcome.unchanged += 1
                 continue
             link = links.get(vid)
-            echo = (before is not None and link is not None and link.sent_hash is not None and self.echo
+            echo = (link is not None and link.sent_hash is not None and self.echo
                     and link.sent_hash == echo_hash(values, self.echo))
             changed.append({"system": self.spec.system, "vendor_id": vid, "canonical_id": ids[vid],
                             "content_hash": digest,

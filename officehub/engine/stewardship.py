@@ -134,6 +134,8 @@ class Steward:
                 self._tombstone(conn, writer, _active(conn, entity, other), survivor)
                 writer.recompute(conn, [survivor], changed_by=self.actor, run_id=None)
                 action = "record.relink"
+            if review_id := entry["detail"].get("review"):
+                matches.decide(conn, review_id, "pending", self.actor)  # the steward's question is open again
             matches.mark_undone(conn, log_id)
             audit.append(conn, actor=self.actor, action=action, subject=f"{entity} {survivor}",
                          detail={"other": other, "xrefs": len(pairs), "link_log": log_id})

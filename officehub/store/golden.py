@@ -20,12 +20,17 @@ _CHUNK = 5_000  # well under every database's bound-parameter limit
 
 
 def content_hash(values: dict[str, Any], columns: Sequence[str]) -> str:
-    """A stable hash of a record's canonical values (order and type independent of the driver).
+    """A stable hash of a record's canonical values (order and type independent of the driver)."""
+    return content_hash_of([values.get(c) for c in columns])
+
+
+def content_hash_of(ordered: Sequence[Any]) -> str:
+    """:func:`content_hash` of values already in column order.
 
     Values are joined with a unit separator, a missing value written as NUL, so no two
     different records join to the same text.
     """
-    text = "\x1f".join("\x00" if (v := values.get(c)) is None else str(v) for c in columns)
+    text = "\x1f".join("\x00" if v is None else str(v) for v in ordered)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -104,6 +109,14 @@ def upsert(conn: sa.Connection, table_name: str, key: Sequence[str], rows: list[
     bulk_write(conn, _T[table_name], pa.RecordBatch.from_pylist(rows, schema), mode, key)
 
 
+def append(conn: sa.Connection, table_name: str, columns: dict[str, pa.Array]) -> None:
+    """Append rows given as Arrow columns (COPY on PostgreSQL); the caller knows none exists yet."""
+    types = _arrow_types(table_name.split("__", 1)[0])
+    batch = pa.RecordBatch.from_pydict({name: col.cast(types[name]) if col.type != types[name] else col
+                                        for name, col in columns.items()})
+    bulk_write(conn, _T[table_name], batch, WriteMode.APPEND, ())
+
+
 def archive(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> None:
     """Copy the current versions of ``canonical_ids`` into the history, before they are superseded.
 
@@ -167,12 +180,6 @@ def recent(conn: sa.Connection, entity: str, limit: int) -> pa.Table:
     table = _T[entity]
     stmt = sa.select(*_read_columns(entity)).order_by(table.c.change_seq.desc()).limit(limit)
     return _as_arrow(entity, conn.execute(stmt).all())
-
-
-def set_lineage(conn: sa.Connection, entity: str, canonical_id: str, lineage: str | None) -> None:
-    """Update who supplied which field, without a new version (the values did not change)."""
-    table = _T[entity]
-    conn.execute(sa.update(table).where(table.c.canonical_id == canonical_id).values(lineage=lineage))
 
 
 def due_for_purge(conn: sa.Connection, entity: str, moment: Any) -> list[dict[str, Any]]:
