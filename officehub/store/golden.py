@@ -14,6 +14,7 @@ from canonical_model import layout
 from connectors import WriteMode
 from connectors.sql import bulk_write
 from officehub.store.schema import child_table_name, history_table_name, hub_metadata
+from officehub.store.select import among, batches
 
 _T = hub_metadata().tables
 _CHUNK = 5_000  # well under every database's bound-parameter limit
@@ -43,9 +44,8 @@ def fetch(conn: sa.Connection, table_name: str, key: str, ids: Sequence[Any]) ->
     """Rows of ``table_name`` whose ``key`` is in ``ids``, by key."""
     table = _T[table_name]
     rows: dict[Any, dict[str, Any]] = {}
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), _CHUNK):
-        stmt = sa.select(table).where(table.c[key].in_(unique[start:start + _CHUNK]))
+    for chunk in batches(conn, ids):
+        stmt = sa.select(table).where(among(conn, table.c[key], chunk))
         rows.update({r._mapping[key]: dict(r._mapping) for r in conn.execute(stmt)})
     return rows
 

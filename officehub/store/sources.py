@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from officehub.store import golden
 from officehub.store.schema import hub_metadata, source_table_name
+from officehub.store.select import among, batches
 
 _T = hub_metadata().tables
 _CHUNK = 5_000  # well under every database's bound-parameter limit
@@ -34,8 +35,8 @@ def by_vendor_id(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequ
     """This system's source rows of ``vendor_ids``, by vendor id."""
     t = table(entity)
     rows: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(vendor_ids):
-        stmt = sa.select(t).where(t.c.system == system, t.c.vendor_id.in_(chunk))
+    for chunk in batches(conn, vendor_ids):
+        stmt = sa.select(t).where(t.c.system == system, among(conn, t.c.vendor_id, chunk))
         rows.update({r.vendor_id: dict(r._mapping) for r in conn.execute(stmt)})
     return rows
 
@@ -44,8 +45,9 @@ def by_canonical_id(conn: sa.Connection, entity: str, canonical_ids: Sequence[st
     """Every source row of each canonical id (deleted ones included), by canonical id."""
     t = table(entity)
     rows: dict[str, list[dict[str, Any]]] = {}
-    for chunk in _chunks(canonical_ids):
-        for r in conn.execute(sa.select(t).where(t.c.canonical_id.in_(chunk)).order_by(t.c.system, t.c.vendor_id)):
+    for chunk in batches(conn, canonical_ids):
+        stmt = sa.select(t).where(among(conn, t.c.canonical_id, chunk)).order_by(t.c.system, t.c.vendor_id)
+        for r in conn.execute(stmt):
             rows.setdefault(r.canonical_id, []).append(dict(r._mapping))
     return rows
 
