@@ -5,27 +5,24 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from connectors.files.local import atomic_write
+
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half of one."""
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half of one.
+
+    The temporary file is created private (0600), so a key is never readable by others,
+    not even for a moment; ``mode`` is applied once it is in place.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)
+    if mode != 0o600:
+        os.chmod(path, mode)
     _fsync_dir(path.parent)
 
 

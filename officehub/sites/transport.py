@@ -41,6 +41,8 @@ class ExchangeResult:
     uploaded: int = 0
     resumed: int = 0
     bytes_sent: int = 0
+    #: Bytes of partial uploads the peer already held and verified, not sent again.
+    bytes_resumed: int = 0
     acknowledged: int = 0
     waiting: int = 0
     reconnects: int = 0
@@ -145,6 +147,7 @@ def _upload(sftp: paramiko.SFTPClient, item: Waiting, inbox: str, result: Exchan
     sftp.posix_rename(partial, final)
     result.uploaded += 1
     result.resumed += bool(offset)
+    result.bytes_resumed += offset
 
 
 def _resumable(sftp: paramiko.SFTPClient, partial: str, local: Path, size: int) -> int:

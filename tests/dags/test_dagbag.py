@@ -25,12 +25,15 @@ INGESTS = {
     "hr_garnishments_in": ("5 * * * *", "employee", "hr"),
     "inventory_items_in": ("30 2 * * *", "product", "inventory"),
     "inventory_stock_in": ("35 2 * * *", "product", "inventory"),
+    "accounting_debtors_in": ("20 * * * *", "customer", "accounting"),
 }
 PUBLISHES = {
     "payroll_employees_out": ("employee", "payroll"),
     "reporting_customers_out": ("customer", "reporting"),
     "reporting_employees_out": ("employee", "reporting"),
     "reporting_products_out": ("product", "reporting"),
+    "accounting_debtors_out": ("customer", "accounting"),
+    "crm_customers_out": ("customer", "crm"),
 }
 
 
@@ -132,7 +135,7 @@ def test_pools_are_sized_by_max_connections():
 
     assert {p.name: p.slots for p in pool_specs(DEMO)} == {
         "officehub.demo.crm": 2, "officehub.demo.hr": 2, "officehub.demo.inventory": 4,
-        "officehub.demo.payroll": 4, "officehub.demo.reporting": 4,
+        "officehub.demo.payroll": 4, "officehub.demo.reporting": 4, "officehub.demo.accounting": 2,
     }
     assert json.loads(pools_import_json(DEMO))["officehub.demo.hr"]["slots"] == 2
 
