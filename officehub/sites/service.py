@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from canonical_model.errors import FatalError
 from officehub.config import Project
@@ -11,7 +12,9 @@ from officehub.sites.connector import SiteConfig
 from officehub.sites.keys import SiteCard, public_card
 from officehub.sites.settings import SitePaths, SiteSettings, site_paths
 from officehub.sites.status import LinkStatus, link_status
-from officehub.sites.transport import ExchangeResult, exchange
+
+if TYPE_CHECKING:
+    from officehub.sites.transport import ExchangeResult
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ def peer_config(project: Project, peer: str) -> SiteConfig:
 def exchange_with(project: Project, peer: str) -> ExchangeResult:
     """Send the outbox to ``peer`` and apply its acknowledgement."""
     ctx = context(project)
+    # SFTP (paramiko) is imported only when a site actually exchanges: `officehub` itself
+    # runs without the sftp extra.
+    from officehub.sites.transport import exchange
+
     return exchange(ctx.paths, ctx.card().site, peer, peer_config(project, peer), project.base_dir)
 
 
