@@ -12,12 +12,18 @@ from sqlalchemy.dialects import postgresql
 CHUNK = 5_000
 
 
+def chunks(values: Sequence[Any]) -> list[list[Any]]:
+    """The distinct ``values`` in IN-list-sized groups, first occurrence first."""
+    unique = list(dict.fromkeys(values))
+    return [unique[i:i + CHUNK] for i in range(0, len(unique), CHUNK)]
+
+
 def batches(conn: sa.Connection, values: Sequence[Any]) -> list[list[Any]]:
     """The distinct ``values`` in groups to look up together: one group on PostgreSQL (see :func:`among`)."""
-    unique = list(dict.fromkeys(values))
     if conn.dialect.name == "postgresql":
+        unique = list(dict.fromkeys(values))
         return [unique] if unique else []
-    return [unique[i:i + CHUNK] for i in range(0, len(unique), CHUNK)]
+    return chunks(values)
 
 
 def among(conn: sa.Connection, column: sa.ColumnElement, values: list[Any]) -> sa.ColumnElement[bool]:

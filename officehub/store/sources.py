@@ -15,20 +15,15 @@ import sqlalchemy as sa
 
 from officehub.store import golden
 from officehub.store.schema import hub_metadata, source_table_name
-from officehub.store.select import among, batches
+from officehub.store.select import among, batches, chunks
 
 _T = hub_metadata().tables
-_CHUNK = 5_000  # well under every database's bound-parameter limit
 
 
 def table(entity: str) -> sa.Table:
     """The source table of ``entity``."""
     return _T[source_table_name(entity)]
 
-
-def _chunks(values: Sequence[Any]) -> list[list[Any]]:
-    unique = list(dict.fromkeys(values))
-    return [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
 
 
 def by_vendor_id(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -60,7 +55,7 @@ def upsert(conn: sa.Connection, entity: str, rows: list[dict[str, Any]], new: bo
 def mark_seen(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str], run_id: int) -> None:
     """Note that a full snapshot of ``system`` contained ``vendor_ids`` in run ``run_id``."""
     t = table(entity)
-    for chunk in _chunks(vendor_ids):
+    for chunk in chunks(vendor_ids):
         conn.execute(sa.update(t).where(t.c.system == system, t.c.vendor_id.in_(chunk)).values(seen_run=run_id))
 
 
@@ -84,7 +79,7 @@ def mark_deleted(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequ
     """Mark this system's live copies of ``vendor_ids`` deleted; returns their canonical ids, one per row marked."""
     t = table(entity)
     affected: list[str] = []
-    for chunk in _chunks(vendor_ids):
+    for chunk in chunks(vendor_ids):
         where = sa.and_(t.c.system == system, t.c.vendor_id.in_(chunk), t.c.deleted_at.is_(None))
         affected += [r.canonical_id for r in conn.execute(sa.select(t.c.canonical_id).where(where))]
         conn.execute(sa.update(t).where(where).values(deleted_at=at, run_id=run_id))

@@ -16,13 +16,12 @@ from connectors import WriteMode
 from connectors.sql import bulk_write
 
 from officehub.store.schema import hub_metadata
-from officehub.store.select import among, batches
+from officehub.store.select import among, batches, chunks
 
 _XREF = hub_metadata().tables["xref"]
 #: Namespace of canonical ids derived from a record's first source, so that a
 #: re-run after a crash assigns the very same ids as an uninterrupted run.
 NAMESPACE = uuid.UUID("5b0c6d1e-9f7a-4c52-8a43-0ff1ce0b0b01")
-_CHUNK = 5_000  # well under every database's bound-parameter limit
 
 
 _NAMESPACE_BYTES = NAMESPACE.bytes
@@ -50,10 +49,6 @@ class Link:
     erased: bool = False
 
 
-def _chunks(values: Sequence[Any]) -> list[list[Any]]:
-    unique = list(dict.fromkeys(values))
-    return [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
-
 
 def lookup(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, str]:
     """Known canonical ids of ``vendor_ids`` in ``system``."""
@@ -77,7 +72,7 @@ def vendor_ids_of(conn: sa.Connection, system: str, entity: str, canonical_ids: 
     """This system's vendor id of each canonical id it holds (erased links left out unless asked for)."""
     found: dict[str, str] = {}
     x = _XREF.c
-    for chunk in _chunks(canonical_ids):
+    for chunk in chunks(canonical_ids):
         stmt = sa.select(x.canonical_id, x.vendor_id).where(
             x.system == system, x.entity == entity, x.canonical_id.in_(chunk))
         if not include_erased:
@@ -90,7 +85,7 @@ def sent_hashes(conn: sa.Connection, system: str, entity: str, canonical_ids: Se
     """The echo hash of what the hub last wrote to ``system``, by canonical id."""
     found: dict[str, str | None] = {}
     x = _XREF.c
-    for chunk in _chunks(canonical_ids):
+    for chunk in chunks(canonical_ids):
         stmt = sa.select(x.canonical_id, x.sent_hash).where(
             x.system == system, x.entity == entity, x.canonical_id.in_(chunk))
         found.update({r.canonical_id: r.sent_hash for r in conn.execute(stmt)})
@@ -101,7 +96,7 @@ def of_records(conn: sa.Connection, canonical_ids: Sequence[str]) -> list[dict[s
     """Every cross-reference of ``canonical_ids`` (all systems), oldest first."""
     x = _XREF.c
     rows: list[dict[str, Any]] = []
-    for chunk in _chunks(canonical_ids):
+    for chunk in chunks(canonical_ids):
         stmt = sa.select(_XREF).where(x.canonical_id.in_(chunk)).order_by(x.created_at, x.id)
         rows += [dict(r._mapping) for r in conn.execute(stmt)]
     return rows

@@ -103,12 +103,7 @@ def test_an_address_change_in_the_crm_reaches_every_system_under_its_own_id_with
     for results in (second, third):
         assert {n: w for n, w in _written(results).items() if n.endswith("_out")} == \
             {"crm_out": 0, "acct_out": 0, "reporting_out": 0}
-    project, store = _hub(folder)
-    try:
-        with store.begin() as conn:
-            record = golden.fetch(conn, "customer", "canonical_id", [john])[john]
-    finally:
-        store.close()
+    record = _golden(folder, john)[john]
     assert record["address__street"] == "22 New Road"
     assert json.loads(record["lineage"])["fields"]["address"] == ["crm", "1"]  # the CRM, not the echo
 
@@ -121,12 +116,7 @@ def test_two_systems_changing_one_field_between_runs_is_resolved_by_survivorship
 
     sync_all(folder)
 
-    project, store = _hub(folder)
-    try:
-        with store.begin() as conn:
-            record = golden.fetch(conn, "customer", "canonical_id", [olena])[olena]
-    finally:
-        store.close()
+    record = _golden(folder, olena)[olena]
     assert record["address__street"] == "2 Ledger Road"  # most recent wins: accounting changed last
     lineage = json.loads(record["lineage"])
     assert lineage["fields"]["address"] == ["acct", "D-2"]
@@ -142,22 +132,12 @@ def test_a_reported_delete_soft_deletes_only_what_no_other_system_holds_then_pur
     results = sync_all(folder)
 
     assert results["acct_in"].metrics.records_deleted == 1
-    project, store = _hub(folder)
-    try:
-        with store.begin() as conn:
-            rows = golden.fetch(conn, "customer", "canonical_id", [marta, olena])
-    finally:
-        store.close()
+    rows = _golden(folder, marta, olena)
     assert rows[olena]["status"] == "active"  # the CRM still holds Olena
     assert rows[marta]["status"] == "deleted"
     # Grace period 0: the next ingest purges it, and the publish deletes it downstream.
     sync_all(folder)
-    project, store = _hub(folder)
-    try:
-        with store.begin() as conn:
-            purged = golden.fetch(conn, "customer", "canonical_id", [marta])[marta]
-    finally:
-        store.close()
+    purged = _golden(folder, marta)[marta]
     assert purged["status"] == "purged" and purged["name__last"] is None
     assert _sqlite(folder, "out/reporting.db", "SELECT count(*) FROM customers WHERE hub_id = ?", marta) == [(0,)]
 
@@ -181,13 +161,18 @@ def test_a_complete_snapshot_deletes_what_disappeared_and_refuses_a_suspiciously
     assert refused.status == "failed" and "max_delete_fraction" in refused.error
 
 
-def _status(folder: Path, canonical_id: str) -> str:
+def _golden(folder: Path, *canonical_ids: str) -> dict[str, dict]:
+    """The golden customer rows of ``canonical_ids``, by id."""
     project, store = _hub(folder)
     try:
         with store.begin() as conn:
-            return golden.fetch(conn, "customer", "canonical_id", [canonical_id])[canonical_id]["status"]
+            return golden.fetch(conn, "customer", "canonical_id", list(canonical_ids))
     finally:
         store.close()
+
+
+def _status(folder: Path, canonical_id: str) -> str:
+    return _golden(folder, canonical_id)[canonical_id]["status"]
 
 
 def test_a_merge_is_reversed_exactly_by_unmerge(tmp_path, store_url):
