@@ -1,5 +1,9 @@
 """Profile officehub_e2e with py-spy: ``python -m bench.profile`` (BENCH_ROWS, default 100,000).
 
+``BENCH_PROFILE=officehub_incremental`` profiles the incremental run instead: the full
+end-to-end run goes first, unprofiled, then 1% of the rows change and the incremental
+run is sampled.
+
 Seeds (or reuses) the source table, makes a fresh hub and project, and samples the
 variant's subprocess with py-spy (``--native`` off, 100 Hz, idle time included, so
 waiting on the databases shows up as well). Writes results/profile_officehub_e2e.txt
@@ -34,7 +38,7 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({tail})"
 
 
-def summarise(raw: Path, top: int = 15) -> str:
+def summarise(raw: Path, variant: str = "officehub_e2e", top: int = 15) -> str:
     """Own-time and total-time tables from py-spy's collapsed stacks."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -59,7 +63,7 @@ def summarise(raw: Path, top: int = 15) -> str:
         rows += [f"| {100 * n / samples:5.1f}% | `{name}` |" for name, n in counter.most_common(top)]
         return rows + [""]
 
-    lines = [f"# py-spy profile of officehub_e2e ({samples} samples)", ""]
+    lines = [f"# py-spy profile of {variant} ({samples} samples)", ""]
     lines += table("Own time (leaf frames)", own)
     lines += table("Innermost officehub/connectors/policies/canonical_model frame (own + library callees)", ours)
     lines += table("Total time (inclusive)", total)
@@ -75,20 +79,23 @@ def main() -> int:
     pg_fresh_database(HUB_DB)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     project_dir = Path(tempfile.mkdtemp(prefix="officehub-bench-project-"))
-    raw = RESULTS_DIR / "profile_officehub_e2e.collapsed"
+    variant = os.environ.get("BENCH_PROFILE", "officehub_e2e")
+    raw = RESULTS_DIR / f"profile_{variant}.collapsed"
     try:
         write_project(project_dir, table, settings.batch_size)
         out = project_dir / "result.json"
-        cmd = [py_spy, "record", "--format", "raw", "--rate", "100", "--idle", "--output", str(raw), "--",
-               sys.executable, "-m", "bench.child", "officehub_e2e", "--out", str(out), "--rows", str(rows),
-               "--table", table, "--project-dir", str(project_dir), "--batch-size", str(settings.batch_size)]
-        log(f"profiling officehub_e2e at {rows:,} rows with py-spy")
+        child = [sys.executable, "-m", "bench.child", variant, "--out", str(out), "--rows", str(rows),
+                 "--table", table, "--project-dir", str(project_dir), "--batch-size", str(settings.batch_size)]
+        if variant != "officehub_e2e":  # the incremental run needs the full run's hub first
+            subprocess.run([*child[:3], "officehub_e2e", *child[4:]], cwd=REPO, check=True)
+        cmd = [py_spy, "record", "--format", "raw", "--rate", "100", "--idle", "--output", str(raw), "--", *child]
+        log(f"profiling {variant} at {rows:,} rows with py-spy")
         subprocess.run(cmd, cwd=REPO, check=True)
         log(f"result: {out.read_text()[:400]}")
     finally:
         shutil.rmtree(project_dir, ignore_errors=True)
-    text = summarise(raw)
-    (RESULTS_DIR / "profile_officehub_e2e.txt").write_text(text)
+    text = summarise(raw, variant)
+    (RESULTS_DIR / f"profile_{variant}.txt").write_text(text)
     print(text)
     return 0
 

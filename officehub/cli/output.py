@@ -66,7 +66,7 @@ def summary_table(results: Sequence[RunResult]) -> Table:
 
 
 @contextmanager
-def progress_bars(enabled: bool) -> Iterator[Callable[[str, int | None], Callable[[RunMetrics], None]]]:
+def progress_bars(enabled: bool) -> Iterator[Callable[[str, Callable[[], int | None]], Callable[[RunMetrics], None]]]:
     """A progress-factory for the engine: one bar per pipeline, shown only on a terminal."""
     if not enabled:
         yield lambda _name, _total: (lambda _metrics: None)
@@ -74,8 +74,8 @@ def progress_bars(enabled: bool) -> Iterator[Callable[[str, int | None], Callabl
     bars = Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("[dim]{task.fields[note]}"), TimeElapsedColumn(), console=errors, transient=False)
 
-    def factory(name: str, total: int | None) -> Callable[[RunMetrics], None]:
-        task = bars.add_task(name, total=total, note="")
+    def factory(name: str, estimate: Callable[[], int | None]) -> Callable[[RunMetrics], None]:
+        task = bars.add_task(name, total=estimate(), note="")
 
         def update(metrics: RunMetrics) -> None:
             bars.update(task, completed=metrics.records_read,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
@@ -52,26 +52,32 @@ class GoldenWriter:
         return golden.content_hash(values, self.columns)
 
     def _survive(self, live: list[dict[str, Any]], previous_at: datetime | None):
-        records = [SourceRecord(s["system"], s["vendor_id"], s["changed_at"], s["run_id"],
+        records = [SourceRecord(s["system"], s["vendor_id"], _aware(s["changed_at"]), s["run_id"],
                                 {c: s[c] for c in self.columns}) for s in live]
-        return survive(self.entity, records, self.identity.survivorship, previous_at)
+        return survive(self.entity, records, self.identity.survivorship,
+                       None if previous_at is None else _aware(previous_at))
 
     # -- writing --------------------------------------------------------------------------
     def recompute(self, conn: sa.Connection, canonical_ids: list[str], *, changed_by: str,
                   run_id: int | None, revive: frozenset[str] | set[str] = frozenset(),
-                  edits: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = None) -> Written:
+                  edits: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = None,
+                  known: dict[str, list[dict[str, Any]]] | None = None) -> Written:
         """Bring the golden records of ``canonical_ids`` in line with their source rows.
 
         Records merged away or erased stay as they are, except those in ``revive`` (an unmerge).
         ``edits`` holds, per canonical id, a system's previous and new values, for telling
-        conflicting edits apart from ordinary ones.
+        conflicting edits apart from ordinary ones. ``known`` holds the caller's up-to-date
+        source rows of some ids (an ingest batch has just read and written them), which are
+        then not read again.
         """
         out = Written()
         ids = list(dict.fromkeys(canonical_ids))
         if not ids:
             return out
         current = golden.fetch(conn, self.entity, "canonical_id", ids)
-        by_id = sources.by_canonical_id(conn, self.entity, ids)
+        known = known or {}
+        by_id = {cid: known[cid] for cid in ids if cid in known}
+        by_id.update(sources.by_canonical_id(conn, self.entity, [cid for cid in ids if cid not in known]))
         moment = bk.now()
         rows: list[dict[str, Any]] = []
         for cid in ids:
@@ -220,6 +226,11 @@ class GoldenWriter:
         for cid in done:
             sources.erase(conn, self.entity, cid)
         return done
+
+
+def _aware(moment: datetime) -> datetime:
+    """A change time comparable with any other: SQLite hands back naive UTC times."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 _STATE = ("status", "merged_into", "deleted_at", "purge_after", "changed_by", "run_id", "lineage")

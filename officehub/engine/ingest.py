@@ -65,6 +65,23 @@ class _Outcome:
     written: int = 0
     unchanged: int = 0
     linked: int = 0
+    added: int = 0  # rows new to the hub's tables (updates do not change the planner's picture)
+
+
+def _after(copies: dict[str, list[dict[str, Any]]], changed: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The copies of the changed records as they are once ``changed`` is written.
+
+    A record is left out (to be read afresh) unless each of its changed copies was among those read.
+    """
+    by_record: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for row in changed:
+        by_record.setdefault(row["canonical_id"], {})[(row["system"], row["vendor_id"])] = row
+    after = {}
+    for cid, new in by_record.items():
+        rows = copies.get(cid, [])
+        if set(new) <= {(c["system"], c["vendor_id"]) for c in rows}:
+            after[cid] = [{**c, **new.get((c["system"], c["vendor_id"]), {})} for c in rows]
+    return after
 
 
 def writer_for(project: Project, entity: str) -> GoldenWriter:
@@ -191,7 +208,7 @@ class Ingest:
             after = bk.RunMetrics(**vars(total))
             after.add(metrics)
             bk.record_progress(conn, run_id, after)
-        self.store.grew(self._grown_tables, outcome.written)
+        self.store.grew(self._grown_tables, outcome.added)
         return metrics
 
     def _change_times(self, batch: pa.RecordBatch, mapped: MappedBatch) -> dict[str, datetime]:
@@ -254,7 +271,11 @@ class Ingest:
         resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming)
         xref.link(conn, system, entity, resolution.links)
         ids = {**{v: link.canonical_id for v, link in links.items()}, **resolution.ids}
-        previous = sources.by_vendor_id(conn, entity, system, [v for v in incoming if v in links])
+        # Every copy of the records this batch changes, read once: this system's previous copy
+        # is the base for change detection, and all of them feed survivorship.
+        copies = self._copies(conn, [v for v in incoming if v in links], links)
+        previous = {row["vendor_id"]: row for rows in copies.values() for row in rows
+                    if row["system"] == system and row["vendor_id"] in incoming}
         # First sight of a vendor id (the bulk of a first load): its source row, and the golden
         # row of a record only it supplies, go in as Arrow columns straight from the mapping.
         first = [i for i in rows if mapped.vendor_ids[i] not in previous]
@@ -274,11 +295,23 @@ class Ingest:
         others += [cid for cid in first_ids if cid not in resolution.fresh]
         edits = {r["canonical_id"]: (previous[r["vendor_id"]], incoming[r["vendor_id"]]) for r in changed}
         self._note(self.writer.recompute(conn, list(dict.fromkeys(others)), changed_by=self._actor, run_id=run_id,
-                                         edits=edits))
+                                         edits=edits, known=_after(copies, changed)))
         matches.add_reviews(conn, entity, resolution.reviews, run_id)
         outcome.written += len(changed) + len(first)
+        outcome.added += len(first)
         outcome.linked += resolution.matched
         return outcome
+
+    def _copies(self, conn: sa.Connection, vendor_ids: list[str],
+                links: dict[str, xref.Link]) -> dict[str, list[dict[str, Any]]]:
+        """Every source copy of the records ``vendor_ids`` are linked to, by canonical id."""
+        copies = sources.by_canonical_id(conn, self.spec.entity, list({links[v].canonical_id for v in vendor_ids}))
+        found = {row["vendor_id"] for rows in copies.values() for row in rows if row["system"] == self.spec.system}
+        stray = [v for v in vendor_ids if v not in found]
+        if stray:  # a copy filed under another record than its link (never expected): read it by vendor id
+            for row in sources.by_vendor_id(conn, self.spec.entity, self.spec.system, stray).values():
+                copies.setdefault(row["canonical_id"], []).append(row)
+        return copies
 
     def _digests(self, values: dict[str, list[Any]], indexes: list[int]) -> list[str]:
         """Content hashes of mapped rows, computed from the column lists (as ``golden.content_hash``)."""
@@ -356,6 +389,7 @@ class Ingest:
             if before is not None and before["content_hash"] == digest:
                 outcome.unchanged += 1
                 continue
+            outcome.added += before is None
             changes.append({"system": system, "vendor_id": mapped.vendor_ids[i], "content_hash": digest, **child})
         golden.upsert(conn, child_table_name(entity, coll), ["system", "vendor_id"], changes)
         self._bump_parents(conn, sorted({c["canonical_id"] for c in changes}))

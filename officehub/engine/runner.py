@@ -13,8 +13,10 @@ from officehub.engine.publish import Publish
 from officehub.store import bookkeeping as bk
 from officehub.store.hub import HubStore
 
-#: Builds a per-pipeline progress callback: (pipeline, estimated rows) → callback(metrics so far).
-ProgressFactory = Callable[[str, int | None], Callable[[bk.RunMetrics], None]]
+#: Builds a per-pipeline progress callback: (pipeline, estimator of its rows) → callback(metrics so far).
+#: The estimator is called only by a factory that shows a bar: counting a large source table
+#: costs a scan on some databases, which an unattended run should not pay.
+ProgressFactory = Callable[[str, Callable[[], int | None]], Callable[[bk.RunMetrics], None]]
 
 
 @dataclass
@@ -43,7 +45,7 @@ def build_step(project: Project, store: HubStore, name: str) -> Ingest | Publish
     return (Ingest if pipeline.kind == "ingest" else Publish)(project, store, name, pipeline)
 
 
-def _no_progress(_: str, __: int | None) -> Callable[[bk.RunMetrics], None]:
+def _no_progress(_: str, __: Callable[[], int | None]) -> Callable[[bk.RunMetrics], None]:
     return lambda _metrics: None
 
 
@@ -60,7 +62,7 @@ def run_pipeline(project: Project, store: HubStore, name: str, progress: Progres
     try:
         # Compiling is part of the run: an expired agreement or a missing key fails it, on record.
         step = build_step(project, store, name)
-        result.metrics = step.run(run_id, progress(name, _estimate(step)))
+        result.metrics = step.run(run_id, progress(name, lambda: _estimate(step)))
     except OfficehubError as exc:
         result.status, result.error, result.exit_code = "failed", exc.describe(), exc.exit_code
     except BaseException as exc:

@@ -124,10 +124,8 @@ def archive(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> N
     """
     table, history = _T[entity], _T[history_table_name(entity)]
     names = [c.name for c in history.columns if c.name != "id"]
-    unique = list(dict.fromkeys(canonical_ids))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start:start + _CHUNK]
-        select = sa.select(*[table.c[n] for n in names]).where(table.c.canonical_id.in_(chunk))
+    for chunk in batches(conn, canonical_ids):
+        select = sa.select(*[table.c[n] for n in names]).where(among(conn, table.c.canonical_id, chunk))
         conn.execute(sa.insert(history).from_select(names, select))
 
 

@@ -57,7 +57,7 @@ class HubStore:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.tables = hub_metadata().tables
         self._grown = 0
-        self._next_analyze = _FIRST_ANALYZE
+        self._next_analyze: int | None = None
 
     @classmethod
     def open(cls, url: str, base_dir: Path, *, password: SecretRef | None = None, upgrade: bool = True) -> HubStore:
@@ -85,20 +85,31 @@ class HubStore:
 
         Autovacuum analyses a table only about once a minute; until it does, the planner
         believes a fast-growing xref table is empty and scans it whole for every lookup.
-        Analysing the look-up columns of ``tables`` (name → columns) at 10k, 20k, 40k…
-        new rows keeps the plans on the indexes at a small, bounded cost.
+        Analysing the look-up columns of ``tables`` (name → columns) each time the new rows
+        double what the planner last knew (10k, 20k, 40k… into an empty hub) keeps the plans
+        on the indexes at a small, bounded cost; a run that adds a few rows to large tables
+        (an incremental sync) analyses nothing.
         """
         if self.engine.dialect.name != "postgresql" or rows <= 0:
             return
+        quote = self.engine.dialect.identifier_preparer.quote
+        if self._next_analyze is None:
+            self._next_analyze = max(_FIRST_ANALYZE, self._known_rows(list(tables)))
         self._grown += rows
         if self._grown < self._next_analyze:
             return
         self._next_analyze = self._grown * 2
-        quote = self.engine.dialect.identifier_preparer.quote
         targets = ", ".join(f"{quote(name)} ({', '.join(quote(c) for c in columns)})"
                             for name, columns in tables.items())
         with self.engine.begin() as conn:
             conn.execute(sa.text(f"ANALYZE {targets}"))
+
+    def _known_rows(self, names: list[str]) -> int:
+        """The largest row count the planner holds for ``names`` (0 for tables never analysed)."""
+        with self.engine.connect() as conn:
+            counts = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = ANY(:names)"),
+                                  {"names": names}).scalars().all()
+        return int(max((c for c in counts if c and c > 0), default=0))
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -15,6 +15,9 @@ Revision 2 (identity resolution) adds, per entity, a source layer
 survivorship) and a history (``customer__history``: every superseded version),
 record status, lineage and who changed it on the golden tables, the echo hash on
 xref, and the match-key index, review queue and link log.
+
+Revision 3 indexes when soft-deleted records fall due for purging, so the check each
+ingest makes does not scan the whole golden table.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 2
+LATEST = 3
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -74,6 +77,8 @@ def _golden_table(metadata: sa.MetaData, lay: EntityLayout, revision: int) -> No
     )
     if revision >= 2:
         _source_and_history(metadata, lay)
+    if revision >= 3:
+        metadata.tables[lay.entity].append_constraint(purge_index(lay.entity))
     for coll in lay.collections:
         sa.Table(
             child_table_name(lay.entity, coll.name), metadata,
@@ -118,6 +123,14 @@ def _source_and_history(metadata: sa.MetaData, lay: EntityLayout) -> None:
         *golden_state_columns(),
         comment=f"superseded versions of {lay.entity} golden records",
     )
+
+
+def purge_index(entity: str) -> sa.Index:
+    """Revision 3: soft-deleted records by purge date (partial where the database allows it:
+    only deleted records have one, so the index stays as small as the grace list)."""
+    column = sa.column("purge_after")
+    return sa.Index(f"ix_{entity}_purge_after", "purge_after",
+                    postgresql_where=column.isnot(None), sqlite_where=column.isnot(None))
 
 
 def source_table_name(entity: str) -> str:

@@ -34,13 +34,15 @@ def test_demo_estate_on_a_database_server(server: str, request: pytest.FixtureRe
         reported = conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one()
         revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
         columns = {c["name"] for c in sa.inspect(conn).get_columns("employees")}
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("customer")}
     engine.dispose()
     # Every CRM customer, plus the accounting debtors that matched none of them.
     debtors = first["accounting_debtors_in"].metrics
     assert golden == reported == \
         first["crm_customers_in"].metrics.records_written + debtors.records_written - debtors.records_linked
     assert debtors.records_linked > 100
-    assert revision == "0002"
+    assert revision == "0003"
+    assert "ix_customer_purge_after" in indexes
     assert "health_restrictions" not in columns and "background_check" not in columns
 
 
