@@ -8,7 +8,7 @@ stored batch with nothing lost and nothing stored twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,6 +24,7 @@ from connectors.jsonable import jsonable
 from officehub.config import PipelineConfig, Project
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GoldenWriter, Written
+from officehub.engine.prefetch import prefetched
 from officehub.engine.resolve import resolve
 from officehub.mapping import InboundMapping, MappedBatch
 from officehub.store import bookkeeping as bk
@@ -58,6 +59,25 @@ class _Records(Mapping[str, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._row)
+
+
+@dataclass
+class Prepared:
+    """One batch read, mapped and validated, ready to be stored."""
+
+    read: ReadBatch
+    batch: pa.RecordBatch          # the rows read, less those the source reports deleted
+    mapped: MappedBatch
+    positions: list[str]           # of the mapped rows
+    bad: list[bk.Quarantined]
+    deleted_ids: list[str]
+    source_times: dict[str, datetime]
+    values: dict[str, list[Any]]   # the mapped columns as Python lists
+    digests: list[str] | None      # content hash of each mapped row (records, not repeating groups)
+
+    def raw(self, i: int) -> dict[str, Any]:
+        """The vendor row behind mapped row ``i``, for the quarantine."""
+        return _raw_rows(self.batch, [self.mapped.rows[i]])[0]
 
 
 @dataclass
@@ -134,8 +154,9 @@ class Ingest:
             if not self.spec.collection:
                 total.records_deleted += self._purge_due(conn, run_id)
         with self.project.connector(self.spec.system) as source:
-            for batch in source.read(self.spec.stream, cursor, self.options):
-                total.add(self.store_batch(batch, run_id, total, seen=snapshot))
+            batches = (self.prepare(rb) for rb in source.read(self.spec.stream, cursor, self.options))
+            for prepared in prefetched(batches):
+                total.add(self.store_batch(prepared, run_id, total, seen=snapshot))
                 progress(total)
         if snapshot:
             with self.store.begin() as conn:
@@ -172,8 +193,12 @@ class Ingest:
         """Purge soft-deleted records whose grace period ended (the deletion is then published)."""
         return len(self.writer.purge_due(conn, changed_by=self._actor, run_id=run_id))
 
-    def store_batch(self, rb: ReadBatch, run_id: int, total: bk.RunMetrics, seen: bool = False) -> bk.RunMetrics:
-        """Map, validate and store one batch with its quarantine and cursor, in one transaction."""
+    def prepare(self, rb: ReadBatch) -> Prepared:
+        """Everything about one batch that needs no hub store: mapping, validation, hashes.
+
+        Pure with respect to the pipeline's state, so :meth:`run` prepares the next batch in
+        a background thread while the current one is being stored.
+        """
         batch, positions_all = rb.batch, rb.positions
         deleted_ids: list[str] = []
         mask = self.mapping.deleted(batch)
@@ -183,16 +208,25 @@ class Ingest:
             positions_all = [p for p, k in zip(positions_all, keep.to_pylist()) if k]
             batch = batch.filter(keep)
         mapped = self.mapping.apply(batch)
-        self._source_times = self._change_times(batch, mapped)
         failed = list(mapped.errors)
         bad = [bk.Quarantined(positions_all[i], mapped.errors[i], raw)
                for i, raw in zip(failed, _raw_rows(batch, failed))]
         bad += [bk.Quarantined(r.position, r.reason, r.raw) for r in rb.rejects]
-        positions = [positions_all[i] for i in mapped.rows]
+        values = {name: col.to_pylist() for name, col in mapped.columns.items()}
+        return Prepared(rb, batch, mapped, [positions_all[i] for i in mapped.rows], bad, deleted_ids,
+                        self._change_times(batch, mapped), values,
+                        None if self.spec.collection else self._digests(values, range(len(mapped.vendor_ids))))
+
+    def store_batch(self, rb: ReadBatch | Prepared, run_id: int, total: bk.RunMetrics,
+                    seen: bool = False) -> bk.RunMetrics:
+        """Store one batch with its quarantine and cursor, in one transaction."""
+        prepared = rb if isinstance(rb, Prepared) else self.prepare(rb)
+        mapped, bad, deleted_ids = prepared.mapped, prepared.bad, prepared.deleted_ids
+        self._source_times = prepared.source_times
         with self.store.begin() as conn:
             deleted_before = self._deleted
-            outcome = self.store_mapped(conn, mapped, positions, bad,
-                                        lambda i: _raw_rows(batch, [mapped.rows[i]])[0], run_id)
+            outcome = self.store_mapped(conn, mapped, prepared.positions, bad, prepared.raw, run_id,
+                                        values=prepared.values, digests=prepared.digests)
             # A deletion the source reports is written when it marks a copy the hub holds; a
             # deletion of a record the hub never had (or already deleted) changes nothing.
             marked = self._delete_sources(conn, deleted_ids, run_id) if deleted_ids else 0
@@ -201,8 +235,8 @@ class Ingest:
             if seen:
                 sources.mark_seen(conn, self.spec.entity, self.spec.system, mapped.vendor_ids, run_id)
             bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, bad)
-            bk.set_checkpoint(conn, self.name, rb.cursor, run_id)
-            metrics = bk.RunMetrics(records_read=rb.num_rows, records_written=outcome.written,
+            bk.set_checkpoint(conn, self.name, prepared.read.cursor, run_id)
+            metrics = bk.RunMetrics(records_read=prepared.read.num_rows, records_written=outcome.written,
                                     records_unchanged=outcome.unchanged, records_quarantined=len(bad),
                                     records_deleted=self._deleted - deleted_before, records_linked=outcome.linked)
             after = bk.RunMetrics(**vars(total))
@@ -235,18 +269,26 @@ class Ingest:
                 for vid, t in zip(mapped.vendor_ids, times) if t is not None}
 
     def store_mapped(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
-                     bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None = None) -> _Outcome:
-        """Store rows that mapped cleanly; rows that cannot be linked join ``bad``."""
+                     bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None = None, *,
+                     values: dict[str, list[Any]] | None = None, digests: list[str] | None = None) -> _Outcome:
+        """Store rows that mapped cleanly; rows that cannot be linked join ``bad``.
+
+        ``values`` (the mapped columns as lists) and ``digests`` (each mapped row's content
+        hash) are computed here unless :meth:`prepare` already did.
+        """
+        values = values if values is not None else {name: col.to_pylist() for name, col in mapped.columns.items()}
         if self.spec.collection:
-            return self._store_children(conn, mapped, positions, bad, raw)
-        return self._store_records(conn, mapped, positions, bad, raw, run_id)
+            return self._store_children(conn, mapped, positions, bad, raw, values)
+        digests = digests if digests is not None else self._digests(values, range(len(mapped.vendor_ids)))
+        return self._store_records(conn, mapped, positions, bad, raw, run_id, values, digests)
 
     def _latest_per_key(self, keys: list[str]) -> list[int]:
         """Row indexes with the last occurrence of each key: a later row supersedes an earlier one."""
         return sorted({key: i for i, key in enumerate(keys)}.values())
 
     def _store_records(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
-                       bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None) -> _Outcome:
+                       bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None,
+                       values: dict[str, list[Any]], all_digests: list[str]) -> _Outcome:
         """Source rows of this system, then the golden records they feed.
 
         Vendor ids new to the hub are resolved (linked to an existing golden record, queued
@@ -266,7 +308,6 @@ class Ingest:
             bad += [bk.Quarantined(positions[i], f"no {entity} from {system} with this key yet "
                                    "(replay the quarantine once it has arrived)", raw(i)) for i in orphans]
             rows = [i for i in rows if mapped.vendor_ids[i] in links]
-        values = {name: col.to_pylist() for name, col in mapped.columns.items()}
         incoming = _Records(mapped.vendor_ids, values, rows)
         resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming)
         xref.link(conn, system, entity, resolution.links)
@@ -280,7 +321,7 @@ class Ingest:
         # row of a record only it supplies, go in as Arrow columns straight from the mapping.
         first = [i for i in rows if mapped.vendor_ids[i] not in previous]
         first_ids = [ids[mapped.vendor_ids[i]] for i in first]
-        digests = self._digests(values, first)
+        digests = [all_digests[i] for i in first]
         self._append_sources(conn, mapped, first, first_ids, digests, run_id)
         fresh = [k for k, cid in enumerate(first_ids) if cid in resolution.fresh]
         self.writer.append_new(conn, mapped.columns, [first[k] for k in fresh], [first_ids[k] for k in fresh],
@@ -313,7 +354,7 @@ class Ingest:
                 copies.setdefault(row["canonical_id"], []).append(row)
         return copies
 
-    def _digests(self, values: dict[str, list[Any]], indexes: list[int]) -> list[str]:
+    def _digests(self, values: dict[str, list[Any]], indexes: Iterable[int]) -> list[str]:
         """Content hashes of mapped rows, computed from the column lists (as ``golden.content_hash``)."""
         columns = [values.get(c) for c in self.entity_columns]
         return [golden.content_hash_of([None if col is None else col[i] for col in columns]) for i in indexes]
@@ -367,7 +408,8 @@ class Ingest:
         self._deleted += len(written.deleted)
 
     def _store_children(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
-                        bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> _Outcome:
+                        bad: list[bk.Quarantined], raw: Callable[[int], dict],
+                        values: dict[str, list[Any]]) -> _Outcome:
         system, entity, coll = self.spec.system, self.spec.entity, self.spec.collection
         assert coll is not None and mapped.parent_ids is not None
         rows = self._latest_per_key(mapped.vendor_ids)
@@ -379,7 +421,6 @@ class Ingest:
                 for i in orphans]
         rows = [i for i in rows if mapped.parent_ids[i] in parents]
         existing = golden.fetch_children(conn, entity, coll, system, [mapped.vendor_ids[i] for i in rows])
-        values = {name: col.to_pylist() for name, col in mapped.columns.items()}
         columns = ["canonical_id", *[leaf.column for leaf in layout(entity).collection(coll).fields]]
         changes = []
         for i in rows:

@@ -8,7 +8,7 @@ upsert (or file name) makes harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,6 +19,7 @@ from connectors import Connector, RejectedRecords, WriteMode
 from officehub.config import PipelineConfig, Project
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GONE
+from officehub.engine.prefetch import prefetched
 from officehub.mapping import OutboundMapping
 from officehub.store import audit
 from officehub.store import bookkeeping as bk
@@ -84,11 +85,8 @@ class Publish:
         after = self._after()
         self._note_policy_change(run_id)
         with self.project.connector(self.spec.system) as destination:
-            while True:
-                with self.store.begin() as conn:
-                    changes = golden.changes_since(conn, self.spec.entity, after, self.batch_size)
-                if changes.num_rows == 0:
-                    return total
+            # The next batch of changes is read while this one is written to the destination.
+            for changes in prefetched(self._changes(after)):
                 seqs = changes.column("change_seq")
                 first, last = seqs[0].as_py(), seqs[-1].as_py()
                 batch_id = f"{first:012d}-{last:012d}"
@@ -114,8 +112,18 @@ class Publish:
                     xref.set_sent_hashes(conn, self.spec.system, self.spec.entity, known)
                     bk.set_checkpoint(conn, self.name, {"seq": last}, run_id)
                     bk.record_progress(conn, run_id, total)
-                after = last
                 progress(total)
+        return total
+
+    def _changes(self, after: int) -> Iterator[pa.Table]:
+        """Golden-record changes after change number ``after``, a batch at a time, oldest first."""
+        while True:
+            with self.store.begin() as conn:
+                changes = golden.changes_since(conn, self.spec.entity, after, self.batch_size)
+            if changes.num_rows == 0:
+                return
+            yield changes
+            after = changes.column("change_seq")[-1].as_py()
 
     def _split(self, changes: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Records to send, and records gone from the hub (purged, erased, merged) to delete.

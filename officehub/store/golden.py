@@ -14,7 +14,7 @@ from canonical_model import layout
 from connectors import WriteMode
 from connectors.sql import bulk_write
 from officehub.store.schema import child_table_name, history_table_name, hub_metadata
-from officehub.store.select import among, batches
+from officehub.store.select import among, batches, dicts
 
 _T = hub_metadata().tables
 _CHUNK = 5_000  # well under every database's bound-parameter limit
@@ -46,7 +46,7 @@ def fetch(conn: sa.Connection, table_name: str, key: str, ids: Sequence[Any]) ->
     rows: dict[Any, dict[str, Any]] = {}
     for chunk in batches(conn, ids):
         stmt = sa.select(table).where(among(conn, table.c[key], chunk))
-        rows.update({r._mapping[key]: dict(r._mapping) for r in conn.execute(stmt)})
+        rows.update({r[key]: r for r in dicts(conn.execute(stmt))})
     return rows
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,12 @@ def batches(conn: sa.Connection, values: Sequence[Any]) -> list[list[Any]]:
         unique = list(dict.fromkeys(values))
         return [unique] if unique else []
     return chunks(values)
+
+
+def dicts(result: sa.CursorResult) -> Iterator[dict[str, Any]]:
+    """Each row of ``result`` as a plain dict (about twice as fast as ``dict(row._mapping)``)."""
+    keys = list(result.keys())
+    return (dict(zip(keys, row)) for row in result)
 
 
 def among(conn: sa.Connection, column: sa.ColumnElement, values: list[Any]) -> sa.ColumnElement[bool]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from officehub.store import golden
 from officehub.store.schema import hub_metadata, source_table_name
-from officehub.store.select import among, batches, chunks
+from officehub.store.select import among, batches, chunks, dicts
 
 _T = hub_metadata().tables
 
@@ -32,7 +32,7 @@ def by_vendor_id(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequ
     rows: dict[str, dict[str, Any]] = {}
     for chunk in batches(conn, vendor_ids):
         stmt = sa.select(t).where(t.c.system == system, among(conn, t.c.vendor_id, chunk))
-        rows.update({r.vendor_id: dict(r._mapping) for r in conn.execute(stmt)})
+        rows.update({r["vendor_id"]: r for r in dicts(conn.execute(stmt))})
     return rows
 
 
@@ -42,8 +42,8 @@ def by_canonical_id(conn: sa.Connection, entity: str, canonical_ids: Sequence[st
     rows: dict[str, list[dict[str, Any]]] = {}
     for chunk in batches(conn, canonical_ids):
         stmt = sa.select(t).where(among(conn, t.c.canonical_id, chunk)).order_by(t.c.system, t.c.vendor_id)
-        for r in conn.execute(stmt):
-            rows.setdefault(r.canonical_id, []).append(dict(r._mapping))
+        for r in dicts(conn.execute(stmt)):
+            rows.setdefault(r["canonical_id"], []).append(r)
     return rows
 
 
