@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -116,14 +117,22 @@ class Publish:
         return total
 
     def _changes(self, after: int) -> Iterator[pa.Table]:
-        """Golden-record changes after change number ``after``, a batch at a time, oldest first."""
-        while True:
-            with self.store.begin() as conn:
-                changes = golden.changes_since(conn, self.spec.entity, after, self.batch_size)
-            if changes.num_rows == 0:
-                return
-            yield changes
-            after = changes.column("change_seq")[-1].as_py()
+        """Golden-record changes after change number ``after``, a batch at a time, oldest first.
+
+        Read through the hub store's Arrow-native reader where it has one.
+        """
+        reader = self.store.arrow_reader()
+        with reader.pages() if reader else nullcontext() as fetch:
+            while True:
+                if fetch is not None:
+                    changes = golden.changes_since_arrow(fetch, self.spec.entity, after, self.batch_size)
+                else:
+                    with self.store.begin() as conn:
+                        changes = golden.changes_since(conn, self.spec.entity, after, self.batch_size)
+                if changes.num_rows == 0:
+                    return
+                yield changes
+                after = changes.column("change_seq")[-1].as_py()
 
     def _split(self, changes: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Records to send, and records gone from the hub (purged, erased, merged) to delete.

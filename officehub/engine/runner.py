@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from canonical_model.errors import OfficehubError
 from officehub.config import Project
 from officehub.engine.ingest import Ingest
+from officehub.engine.memory import keep_memory_flat
 from officehub.engine.publish import Publish
 from officehub.store import bookkeeping as bk
 from officehub.store.hub import HubStore
@@ -94,6 +95,7 @@ def _finish(store: HubStore, result: RunResult) -> None:
 def sync(project: Project, names: Iterable[str], progress: ProgressFactory = _no_progress,
          store: HubStore | None = None) -> list[RunResult]:
     """Run pipelines in order; a failed pipeline does not stop the ones after it."""
+    keep_memory_flat()
     own_store = store is None
     store = store or open_store(project)
     try:

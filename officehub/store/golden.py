@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from canonical_model import layout
 from connectors import WriteMode
 from connectors.sql import bulk_write
+from connectors.sql.read_arrow import PageFetcher
 from officehub.store.schema import child_table_name, history_table_name, hub_metadata
 from officehub.store.select import among, batches, dicts
 
@@ -158,12 +159,23 @@ def _as_arrow(entity: str, rows: Sequence[sa.Row]) -> pa.Table:
     return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema)], schema=schema)
 
 
+def _changes_query(entity: str, after_seq: int, limit: int) -> sa.Select:
+    table = _T[entity]
+    return (sa.select(*_read_columns(entity)).where(table.c.change_seq > after_seq)
+            .order_by(table.c.change_seq).limit(limit))
+
+
 def changes_since(conn: sa.Connection, entity: str, after_seq: int, limit: int) -> pa.Table:
     """Golden records changed after ``after_seq``, oldest change first, as Arrow."""
-    table = _T[entity]
-    stmt = (sa.select(*_read_columns(entity)).where(table.c.change_seq > after_seq)
-            .order_by(table.c.change_seq).limit(limit))
-    return _as_arrow(entity, conn.execute(stmt).all())
+    return _as_arrow(entity, conn.execute(_changes_query(entity, after_seq, limit)).all())
+
+
+def changes_since_arrow(fetch: PageFetcher, entity: str, after_seq: int, limit: int) -> pa.Table:
+    """:func:`changes_since` through an Arrow-native reader's page fetcher (same rows, same schema)."""
+    table = fetch(_changes_query(entity, after_seq, limit))
+    schema = _read_schema(entity)
+    return pa.Table.from_arrays([table.column(name).cast(field.type) for name, field in zip(schema.names, schema)],
+                                schema=schema)
 
 
 def records(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> pa.Table:

@@ -11,11 +11,14 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from canonical_model.errors import FatalError, RetriableError
 from connectors import SecretRef
+from connectors.sql.paths import fast_reader
+from connectors.sql.read_arrow import FastReader
 from officehub.store import migrate
 from officehub.store.schema import hub_metadata
 
 
 _FIRST_ANALYZE = 10_000
+_CONNECT_TIMEOUT_S = 30
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -110,6 +113,16 @@ class HubStore:
             counts = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = ANY(:names)"),
                                   {"names": names}).scalars().all()
         return int(max((c for c in counts if c and c > 0), default=0))
+
+    def arrow_reader(self) -> FastReader | None:
+        """An Arrow-native reader of this store (PostgreSQL through ADBC), or None.
+
+        Publishes read golden-record changes through it: the driver decodes PostgreSQL's
+        binary COPY stream straight into Arrow columns, with no Python object per value.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return None
+        return fast_reader(self.engine.url, self.engine.dialect, _CONNECT_TIMEOUT_S)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -57,3 +57,25 @@ def test_postgres_and_sqlite_hub_stores_hold_the_same_golden_records(demo_projec
         lite_rows = table_rows(f"sqlite:///{lite / '.officehub' / 'hub.db'}", ignore)[table]
         pg_rows = table_rows(postgres_url, ignore)[table]
         assert lite_rows == pg_rows, table
+
+
+def test_a_publish_reads_the_same_changes_through_the_arrow_reader_as_through_sqlalchemy(
+        demo_project, postgres_url: str):
+    from officehub.store import golden
+    from officehub.store.hub import HubStore
+
+    folder = demo_project("pg")
+    _point(folder, postgres_url, "sqlite:///out/reporting.db")
+    sync_all(folder)
+    store = HubStore.open(postgres_url, folder)
+    reader = store.arrow_reader()
+    try:
+        assert reader is not None and reader.name == "adbc"
+        with reader.pages() as fetch, store.begin() as conn:
+            for entity in ("customer", "employee", "product"):
+                for after in (0, 100):
+                    plain = golden.changes_since(conn, entity, after, 1_000)
+                    arrow = golden.changes_since_arrow(fetch, entity, after, 1_000)
+                    assert plain.num_rows > 0 and arrow.equals(plain), entity
+    finally:
+        store.close()
