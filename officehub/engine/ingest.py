@@ -8,9 +8,9 @@ stored batch with nothing lost and nothing stored twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -46,12 +46,15 @@ def _raw_rows(batch: pa.RecordBatch, indexes: list[int]) -> list[dict[str, Any]]
 class _Records(Mapping[str, dict[str, Any]]):
     """The batch's records by vendor id, each built as a dict only when something asks for it."""
 
-    def __init__(self, vendor_ids: list[str], values: dict[str, list[Any]], rows: list[int]) -> None:
-        self._values = values
+    def __init__(self, vendor_ids: list[str], columns: dict[str, pa.Array], rows: list[int]) -> None:
+        self._columns = columns
+        self._values: dict[str, list[Any]] | None = None  # Python lists, made on first use only
         self._row = {vendor_ids[i]: i for i in rows}
 
     def __getitem__(self, vendor_id: str) -> dict[str, Any]:
         i = self._row[vendor_id]
+        if self._values is None:
+            self._values = {name: col.to_pylist() for name, col in self._columns.items()}
         return {name: col[i] for name, col in self._values.items()}
 
     def __iter__(self) -> Iterator[str]:
@@ -59,6 +62,36 @@ class _Records(Mapping[str, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._row)
+
+
+_UTC = pa.timestamp("us", tz="UTC")
+
+
+class ChangeTimes:
+    """When the source says each mapped row changed (null where it does not say), in UTC."""
+
+    def __init__(self, vendor_ids: list[str], times: pa.Array | None) -> None:
+        self._vendor_ids, self._times = vendor_ids, times
+        self._by_id: dict[str, datetime] | None = None
+
+    @classmethod
+    def unknown(cls) -> ChangeTimes:
+        """The source gives no change times."""
+        return cls([], None)
+
+    def take(self, indexes: list[int], default: datetime) -> pa.Array:
+        """The times of mapped rows ``indexes``, ``default`` where unknown."""
+        if self._times is None:
+            return pa.array([default] * len(indexes), _UTC)
+        return pc.fill_null(self._times.take(pa.array(indexes, pa.int64())), pa.scalar(default, _UTC))
+
+    def get(self, vendor_id: str, default: datetime) -> datetime:
+        """The time of ``vendor_id``'s row (its last one in the batch), ``default`` where unknown."""
+        if self._times is None:
+            return default
+        if self._by_id is None:
+            self._by_id = {vid: t for vid, t in zip(self._vendor_ids, self._times.to_pylist()) if t is not None}
+        return self._by_id.get(vendor_id, default)
 
 
 @dataclass
@@ -71,8 +104,7 @@ class Prepared:
     positions: list[str]           # of the mapped rows
     bad: list[bk.Quarantined]
     deleted_ids: list[str]
-    source_times: dict[str, datetime]
-    values: dict[str, list[Any]]   # the mapped columns as Python lists
+    source_times: ChangeTimes
     digests: list[str] | None      # content hash of each mapped row (records, not repeating groups)
 
     def raw(self, i: int) -> dict[str, Any]:
@@ -122,7 +154,7 @@ class Ingest:
         self.echo = echo_columns(project, self.spec.system, self.spec.entity)
         self._actor = f"{self.spec.system} (pipeline {name})"
         self._deleted = 0
-        self._source_times: dict[str, datetime] = {}
+        self._source_times = ChangeTimes.unknown()
         self.mapping = InboundMapping(self.spec, pipeline.mapping)
         self.options = ReadOptions(tuple(self.spec.key), self.spec.cursor,
                                    pipeline.batch_size or project.config.hub.batch_size)
@@ -212,10 +244,8 @@ class Ingest:
         bad = [bk.Quarantined(positions_all[i], mapped.errors[i], raw)
                for i, raw in zip(failed, _raw_rows(batch, failed))]
         bad += [bk.Quarantined(r.position, r.reason, r.raw) for r in rb.rejects]
-        values = {name: col.to_pylist() for name, col in mapped.columns.items()}
         return Prepared(rb, batch, mapped, [positions_all[i] for i in mapped.rows], bad, deleted_ids,
-                        self._change_times(batch, mapped), values,
-                        None if self.spec.collection else self._digests(values, range(len(mapped.vendor_ids))))
+                        self._change_times(batch, mapped), None if self.spec.collection else self._digests(mapped))
 
     def store_batch(self, rb: ReadBatch | Prepared, run_id: int, total: bk.RunMetrics,
                     seen: bool = False) -> bk.RunMetrics:
@@ -226,7 +256,7 @@ class Ingest:
         with self.store.begin() as conn:
             deleted_before = self._deleted
             outcome = self.store_mapped(conn, mapped, prepared.positions, bad, prepared.raw, run_id,
-                                        values=prepared.values, digests=prepared.digests)
+                                        digests=prepared.digests)
             # A deletion the source reports is written when it marks a copy the hub holds; a
             # deletion of a record the hub never had (or already deleted) changes nothing.
             marked = self._delete_sources(conn, deleted_ids, run_id) if deleted_ids else 0
@@ -245,14 +275,14 @@ class Ingest:
         self.store.grew(self._grown_tables, outcome.added)
         return metrics
 
-    def _change_times(self, batch: pa.RecordBatch, mapped: MappedBatch) -> dict[str, datetime]:
+    def _change_times(self, batch: pa.RecordBatch, mapped: MappedBatch) -> ChangeTimes:
         """When the source itself says each record changed: its cursor column, if that holds times.
 
         "Most recent" survivorship compares these, so the system that really changed a record
         last wins, not the one whose ingest happened to run last.
         """
         if not self.spec.cursor or not mapped.rows or batch.num_rows == 0:
-            return {}
+            return ChangeTimes.unknown()
         column = batch.column(self.spec.cursor)
         try:
             if pa.types.is_date(column.type):
@@ -260,27 +290,26 @@ class Ingest:
             elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
                 column = pc.cast(column, pa.timestamp("us"))
             elif not pa.types.is_timestamp(column.type):
-                return {}
+                return ChangeTimes.unknown()
+            # Times without a zone are taken as UTC; none may lie in the future.
+            times = pc.cast(column.take(pa.array(mapped.rows, pa.int64())), _UTC)
+            moment = pa.scalar(bk.now(), _UTC)
+            return ChangeTimes(mapped.vendor_ids, pc.if_else(pc.greater(times, moment), moment, times))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return {}  # not a time (a sequence number, a text timestamp in another format)
-        times = column.take(pa.array(mapped.rows, pa.int64())).to_pylist()
-        moment = bk.now()
-        return {vid: min(t if t.tzinfo else t.replace(tzinfo=timezone.utc), moment)
-                for vid, t in zip(mapped.vendor_ids, times) if t is not None}
+            return ChangeTimes.unknown()  # not a time (a sequence number, a text timestamp in another format)
 
     def store_mapped(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                      bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None = None, *,
-                     values: dict[str, list[Any]] | None = None, digests: list[str] | None = None) -> _Outcome:
+                     digests: list[str] | None = None) -> _Outcome:
         """Store rows that mapped cleanly; rows that cannot be linked join ``bad``.
 
-        ``values`` (the mapped columns as lists) and ``digests`` (each mapped row's content
-        hash) are computed here unless :meth:`prepare` already did.
+        ``digests`` (each mapped row's content hash) are computed here unless :meth:`prepare`
+        already did.
         """
-        values = values if values is not None else {name: col.to_pylist() for name, col in mapped.columns.items()}
         if self.spec.collection:
-            return self._store_children(conn, mapped, positions, bad, raw, values)
-        digests = digests if digests is not None else self._digests(values, range(len(mapped.vendor_ids)))
-        return self._store_records(conn, mapped, positions, bad, raw, run_id, values, digests)
+            return self._store_children(conn, mapped, positions, bad, raw)
+        digests = digests if digests is not None else self._digests(mapped)
+        return self._store_records(conn, mapped, positions, bad, raw, run_id, digests)
 
     def _latest_per_key(self, keys: list[str]) -> list[int]:
         """Row indexes with the last occurrence of each key: a later row supersedes an earlier one."""
@@ -288,7 +317,7 @@ class Ingest:
 
     def _store_records(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                        bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None,
-                       values: dict[str, list[Any]], all_digests: list[str]) -> _Outcome:
+                       all_digests: list[str]) -> _Outcome:
         """Source rows of this system, then the golden records they feed.
 
         Vendor ids new to the hub are resolved (linked to an existing golden record, queued
@@ -308,7 +337,7 @@ class Ingest:
             bad += [bk.Quarantined(positions[i], f"no {entity} from {system} with this key yet "
                                    "(replay the quarantine once it has arrived)", raw(i)) for i in orphans]
             rows = [i for i in rows if mapped.vendor_ids[i] in links]
-        incoming = _Records(mapped.vendor_ids, values, rows)
+        incoming = _Records(mapped.vendor_ids, mapped.columns, rows)
         resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming)
         xref.link(conn, system, entity, resolution.links)
         ids = {**{v: link.canonical_id for v, link in links.items()}, **resolution.ids}
@@ -354,10 +383,9 @@ class Ingest:
                 copies.setdefault(row["canonical_id"], []).append(row)
         return copies
 
-    def _digests(self, values: dict[str, list[Any]], indexes: Iterable[int]) -> list[str]:
-        """Content hashes of mapped rows, computed from the column lists (as ``golden.content_hash``)."""
-        columns = [values.get(c) for c in self.entity_columns]
-        return [golden.content_hash_of([None if col is None else col[i] for col in columns]) for i in indexes]
+    def _digests(self, mapped: MappedBatch) -> list[str]:
+        """The content hash of every mapped row (as ``golden.content_hash`` of its values)."""
+        return golden.content_hashes(mapped.columns, self.entity_columns, len(mapped.vendor_ids))
 
     def _append_sources(self, conn: sa.Connection, mapped: MappedBatch, indexes: list[int], canonical_ids: list[str],
                         digests: list[str], run_id: int | None) -> None:
@@ -366,13 +394,13 @@ class Ingest:
         moment = bk.now()
         count = len(indexes)
         take = pa.array(indexes, pa.int64())
-        times = [self._source_times.get(mapped.vendor_ids[i], moment) for i in indexes]
+        times = self._source_times.take(indexes, moment)
         golden.append(conn, source_table_name(self.spec.entity), {
             **{name: col.take(take) for name, col in mapped.columns.items()},
             "system": pa.array([self.spec.system] * count, pa.string()),
             "vendor_id": pa.array([mapped.vendor_ids[i] for i in indexes], pa.string()),
             "canonical_id": pa.array(canonical_ids, pa.string()), "content_hash": pa.array(digests, pa.string()),
-            "changed_at": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "changed_at": times,
             "run_id": pa.array([run_id] * count, pa.int64()),
         })
 
@@ -408,8 +436,7 @@ class Ingest:
         self._deleted += len(written.deleted)
 
     def _store_children(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
-                        bad: list[bk.Quarantined], raw: Callable[[int], dict],
-                        values: dict[str, list[Any]]) -> _Outcome:
+                        bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> _Outcome:
         system, entity, coll = self.spec.system, self.spec.entity, self.spec.collection
         assert coll is not None and mapped.parent_ids is not None
         rows = self._latest_per_key(mapped.vendor_ids)
@@ -421,6 +448,7 @@ class Ingest:
                 for i in orphans]
         rows = [i for i in rows if mapped.parent_ids[i] in parents]
         existing = golden.fetch_children(conn, entity, coll, system, [mapped.vendor_ids[i] for i in rows])
+        values = {name: col.to_pylist() for name, col in mapped.columns.items()}
         columns = ["canonical_id", *[leaf.column for leaf in layout(entity).collection(coll).fields]]
         changes = []
         for i in rows:
