@@ -1,6 +1,8 @@
-"""An Arrow batch as PostgreSQL ``COPY … FROM STDIN`` text, built column by column in Arrow.
+"""An Arrow batch as PostgreSQL ``COPY … FROM STDIN`` input, built in Arrow.
 
-Feeding COPY row by row (``write_row``) spends its time in Python per value; here
+Feeding COPY row by row (``write_row``) spends its time in Python per value. Batches
+of plain scalar columns go as CSV written by Arrow's C++ CSV writer (about 3x faster
+than composing text with compute kernels); others (binary, durations) as COPY text:
 Arrow casts each column to text, escapes only the text columns that need it, and
 joins columns into lines in C++, so Python touches a batch a handful of times.
 """
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 NULL = "\\N"
 #: COPY text format: a backslash, newline, carriage return or tab inside a value is escaped.
@@ -30,6 +33,29 @@ def _plain(arrow_type: pa.DataType) -> bool:
         return _plain(arrow_type.value_type)
     return not (pa.types.is_nested(arrow_type) or pa.types.is_duration(arrow_type)
                 or pa.types.is_interval(arrow_type) or isinstance(arrow_type, pa.BaseExtensionType))
+
+
+def csv_fits(schema: pa.Schema) -> bool:
+    """Whether Arrow's CSV writer writes every column in a form PostgreSQL reads back exactly."""
+    return all(_csv_plain(field.type) for field in schema)
+
+
+def _csv_plain(kind: pa.DataType) -> bool:
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
+            or pa.types.is_floating(kind) or pa.types.is_boolean(kind) or pa.types.is_date(kind)
+            or pa.types.is_timestamp(kind) or pa.types.is_decimal(kind))
+
+
+#: CSV as COPY reads it by default: no header, NULL unquoted and empty, "" an empty string.
+_CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+
+def csv_chunks(batch: pa.RecordBatch, rows_per_chunk: int = 50_000) -> Iterator[memoryview]:
+    """The batch as CSV for ``COPY … (FORMAT csv)``, in chunks of whole rows (see :func:`csv_fits`)."""
+    for start in range(0, batch.num_rows, rows_per_chunk):
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(batch.slice(start, rows_per_chunk), sink, _CSV)
+        yield memoryview(sink.getvalue())
 
 
 def copy_chunks(batch: pa.RecordBatch, rows_per_chunk: int = 50_000) -> Iterator[memoryview]:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from connectors.base import WriteMode
-from connectors.sql.copy_text import copy_chunks
+from connectors.sql.copy_text import copy_chunks, csv_chunks, csv_fits
 from connectors.sql.dialects import upsert_statement
 from connectors.sql.errors import DriverError
 
@@ -74,14 +74,16 @@ def _copy(conn: sa.Connection, target: tuple[str, ...], batch: pa.RecordBatch) -
     from psycopg import sql
     from psycopg.copy import QueuedLibpqWriter
 
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(*target), sql.SQL(", ").join(map(sql.Identifier, batch.schema.names)))
+    as_csv = csv_fits(batch.schema)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+        sql.Identifier(*target), sql.SQL(", ").join(map(sql.Identifier, batch.schema.names)),
+        sql.SQL(" (FORMAT csv)" if as_csv else ""))
     try:
         with conn.connection.driver_connection.cursor() as cursor, \
                 cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
             # A thread sends each chunk while the next is formatted, so the server parses
             # and indexes rows while Arrow builds the text of the ones after them.
-            for chunk in copy_chunks(batch, _ROWS_PER_CHUNK):
+            for chunk in (csv_chunks if as_csv else copy_chunks)(batch, _ROWS_PER_CHUNK):
                 copy.write(chunk)
     except psycopg.Error as exc:
         raise DriverError.from_dbapi("psycopg COPY", exc) from None

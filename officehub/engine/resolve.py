@@ -8,7 +8,7 @@ person arriving together are linked too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,13 +36,21 @@ class Resolution:
 
 
 def resolve(conn: sa.Connection, writer: GoldenWriter, system: str, new_ids: Sequence[str],
-            incoming: dict[str, dict[str, Any]]) -> Resolution:
-    """Decide a canonical id for each vendor id new to the hub."""
+            incoming: Mapping[str, dict[str, Any]], first_ids: Mapping[str, str] | None = None) -> Resolution:
+    """Decide a canonical id for each vendor id new to the hub.
+
+    ``first_ids`` may hold the canonical ids the vendor ids get if they are new records
+    (``xref.first_canonical_id``), computed ahead of time.
+    """
     entity = writer.entity
     out = Resolution()
     matcher = writer.matcher
+
+    def first_id(vid: str) -> str:
+        return first_ids[vid] if first_ids is not None else xref.first_canonical_id(system, entity, vid)
+
     if matcher is None:
-        out.links = [(vid, xref.first_canonical_id(system, entity, vid), "new", None) for vid in new_ids]
+        out.links = [(vid, first_id(vid), "new", None) for vid in new_ids]
         out.fresh = {cid for _, cid, _, _ in out.links}
         return out
     keys = {vid: matcher.index_keys(incoming[vid]) for vid in new_ids}
@@ -70,7 +78,7 @@ def resolve(conn: sa.Connection, writer: GoldenWriter, system: str, new_ids: Seq
             out.fresh.discard(cid)  # now supplied by two sources: survivorship decides
             out.matched += 1
             continue
-        cid = xref.first_canonical_id(system, entity, vid)
+        cid = first_id(vid)
         out.links.append((vid, cid, "new", None))
         out.fresh.add(cid)
         batch_values[cid] = incoming[vid]

@@ -498,3 +498,13 @@ def test_the_first_read_of_an_incremental_stream_goes_in_key_order_and_misses_no
              for i in b.batch.column("id").to_pylist()]
     connector.close()
     assert again == [7]
+
+
+def test_copy_keeps_empty_text_apart_from_null(postgres_url: str, tmp_path: Path):
+    connector = _connector(postgres_url, tmp_path)
+    batch = pa.RecordBatch.from_pydict({"id": pa.array([1, 2, 3], pa.int64()),
+                                        "label": pa.array(["", None, '""'], pa.string())})
+    connector.write("labels", batch, WriteMode.UPSERT, key=("id",), batch_id="1")
+    rows = _table_rows(connector.engine, "labels")
+    connector.close()
+    assert [r["label"] for r in rows] == ["", None, '""']
