@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import os
 
@@ -19,9 +20,13 @@ import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
-#: glibc's mallopt parameter for the number of malloc arenas (malloc.h: M_ARENA_MAX).
-_M_ARENA_MAX = -8
+#: glibc's mallopt parameters (malloc.h): the number of malloc arenas, and the size from
+#: which a block gets its own mapping. Fixing the latter stops glibc from raising it after
+#: each large free, which would leave batch-sized buffers in the heap, where freed memory
+#: is rarely given back.
+_M_ARENA_MAX, _M_MMAP_THRESHOLD = -8, -3
 _ARENAS = 2
+_MMAP_FROM_BYTES = 256 * 1024
 _applied = False
 
 
@@ -41,15 +46,36 @@ def keep_memory_flat() -> None:
         _cap_arenas()
 
 
-def _cap_arenas() -> None:
+def give_back_free_memory() -> None:
+    """Hand memory freed by a finished pipeline back to the operating system.
+
+    Between pipelines of one sync: the next one (a publish after an ingest) then starts
+    from what is really in use, not from the last one's high-water mark.
+    """
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _glibc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     if not name:
-        return
+        return None
     try:
         libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to cap
+        libc.mallopt, libc.malloc_trim  # noqa: B018 -- glibc has both; musl and macOS do not
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def _cap_arenas() -> None:
+    libc = _glibc()
+    if libc is None:  # not glibc: nothing to cap
         return
+    mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    if not mallopt(_M_ARENA_MAX, _ARENAS):
-        log.debug("mallopt(M_ARENA_MAX) refused; memory arenas stay as glibc sets them")
+    if not (mallopt(_M_ARENA_MAX, _ARENAS) and mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM_BYTES)):
+        log.debug("mallopt refused; memory arenas stay as glibc sets them")

@@ -77,3 +77,19 @@ def test_statistics_are_refreshed_as_a_load_doubles_the_tables_and_not_for_a_sma
         assert _planner_rows(increment) == pytest.approx(65_000, rel=0.05)
     finally:
         increment.close()
+
+
+def test_the_head_revision_the_code_names_is_the_newest_migration_script():
+    assert migrate.HEAD == migrate.head_revision()
+
+
+def test_a_store_already_at_the_newest_schema_opens_without_loading_alembic(tmp_path: Path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    HubStore.open(url, tmp_path).close()           # creates and migrates the store
+    probe = ("import sys; from pathlib import Path; from officehub.store.hub import HubStore; "
+             f"HubStore.open({url!r}, Path('.')).close(); print('alembic' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
