@@ -11,10 +11,10 @@ at most two glibc arenas, at the same speed. ADR 0007 records the choice.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import logging
 import os
+from functools import cache
 
 import pyarrow as pa
 
@@ -59,13 +59,12 @@ def give_back_free_memory() -> None:
         libc.malloc_trim(0)
 
 
+@cache
 def _glibc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
+    """The C library this process runs on, if it is glibc (musl and macOS lack these calls)."""
     try:
-        libc = ctypes.CDLL(name)
-        libc.mallopt, libc.malloc_trim  # noqa: B018 -- glibc has both; musl and macOS do not
+        libc = ctypes.CDLL(None)  # the symbols already loaded: no search of the library path
+        libc.mallopt, libc.malloc_trim  # noqa: B018
     except (OSError, AttributeError):
         return None
     return libc
