@@ -106,7 +106,7 @@ class Prepared:
     deleted_ids: list[str]
     source_times: ChangeTimes
     digests: list[str] | None      # content hash of each mapped row (records, not repeating groups)
-    first_ids: dict[str, str] | None  # the canonical id each vendor id gets if it is a new record
+    new_ids: dict[str, str] | None  # the canonical id each vendor id gets if it is a new record
 
     def raw(self, i: int) -> dict[str, Any]:
         """The vendor row behind mapped row ``i``, for the quarantine."""
@@ -260,7 +260,7 @@ class Ingest:
         with self.store.begin() as conn:
             deleted_before = self._deleted
             outcome = self.store_mapped(conn, mapped, prepared.positions, bad, prepared.raw, run_id,
-                                        digests=prepared.digests, first_ids=prepared.first_ids)
+                                        digests=prepared.digests, new_ids=prepared.new_ids)
             # A deletion the source reports is written when it marks a copy the hub holds; a
             # deletion of a record the hub never had (or already deleted) changes nothing.
             marked = self._delete_sources(conn, deleted_ids, run_id) if deleted_ids else 0
@@ -304,16 +304,16 @@ class Ingest:
 
     def store_mapped(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                      bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None = None, *,
-                     digests: list[str] | None = None, first_ids: dict[str, str] | None = None) -> _Outcome:
+                     digests: list[str] | None = None, new_ids: dict[str, str] | None = None) -> _Outcome:
         """Store rows that mapped cleanly; rows that cannot be linked join ``bad``.
 
-        ``digests`` (each mapped row's content hash) and ``first_ids`` (canonical ids for
-        new records) are computed here unless :meth:`prepare` already did.
+        ``digests`` (each mapped row's content hash) and ``new_ids`` (the canonical id each
+        vendor id gets if it is a new record) are computed here unless :meth:`prepare` did.
         """
         if self.spec.collection:
             return self._store_children(conn, mapped, positions, bad, raw)
         digests = digests if digests is not None else self._digests(mapped)
-        return self._store_records(conn, mapped, positions, bad, raw, run_id, digests, first_ids)
+        return self._store_records(conn, mapped, positions, bad, raw, run_id, digests, new_ids)
 
     def _latest_per_key(self, keys: list[str]) -> list[int]:
         """Row indexes with the last occurrence of each key: a later row supersedes an earlier one."""
@@ -321,7 +321,7 @@ class Ingest:
 
     def _store_records(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                        bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None,
-                       all_digests: list[str], first_ids: dict[str, str] | None) -> _Outcome:
+                       all_digests: list[str], new_ids: dict[str, str] | None) -> _Outcome:
         """Source rows of this system, then the golden records they feed.
 
         Vendor ids new to the hub are resolved (linked to an existing golden record, queued
@@ -342,7 +342,7 @@ class Ingest:
                                    "(replay the quarantine once it has arrived)", raw(i)) for i in orphans]
             rows = [i for i in rows if mapped.vendor_ids[i] in links]
         incoming = _Records(mapped.vendor_ids, mapped.columns, rows)
-        resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming, first_ids)
+        resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming, new_ids)
         xref.link(conn, system, entity, resolution.links)
         ids = {**{v: link.canonical_id for v, link in links.items()}, **resolution.ids}
         # Every copy of the records this batch changes, read once: this system's previous copy

@@ -36,10 +36,10 @@ class Resolution:
 
 
 def resolve(conn: sa.Connection, writer: GoldenWriter, system: str, new_ids: Sequence[str],
-            incoming: Mapping[str, dict[str, Any]], first_ids: Mapping[str, str] | None = None) -> Resolution:
+            incoming: Mapping[str, dict[str, Any]], planned: Mapping[str, str] | None = None) -> Resolution:
     """Decide a canonical id for each vendor id new to the hub.
 
-    ``first_ids`` may hold the canonical ids the vendor ids get if they are new records
+    ``planned`` may hold the canonical ids the vendor ids get if they are new records
     (``xref.first_canonical_id``), computed ahead of time.
     """
     entity = writer.entity
@@ -47,7 +47,7 @@ def resolve(conn: sa.Connection, writer: GoldenWriter, system: str, new_ids: Seq
     matcher = writer.matcher
 
     def first_id(vid: str) -> str:
-        return first_ids[vid] if first_ids is not None else xref.first_canonical_id(system, entity, vid)
+        return planned[vid] if planned is not None else xref.first_canonical_id(system, entity, vid)
 
     if matcher is None:
         out.links = [(vid, first_id(vid), "new", None) for vid in new_ids]
