@@ -22,8 +22,6 @@ from connectors.sql.errors import DriverError
 #: naming the schema keeps it apart from any real table of the same name.
 STAGE = ("pg_temp", "officehub_stage")
 _ROW = "__officehub_row"
-#: Rows of COPY text formatted at a time: small enough that sending and formatting overlap.
-_ROWS_PER_CHUNK = 2_500
 
 
 def write_copy(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch, mode: WriteMode,
@@ -72,18 +70,14 @@ def _stage(conn: sa.Connection, table: sa.Table, names: list[str]) -> sa.TableCl
 def _copy(conn: sa.Connection, target: tuple[str, ...], batch: pa.RecordBatch) -> None:
     import psycopg
     from psycopg import sql
-    from psycopg.copy import QueuedLibpqWriter
 
     as_csv = csv_fits(batch.schema)
     statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
         sql.Identifier(*target), sql.SQL(", ").join(map(sql.Identifier, batch.schema.names)),
         sql.SQL(" (FORMAT csv)" if as_csv else ""))
     try:
-        with conn.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
-            # A thread sends each chunk while the next is formatted, so the server parses
-            # and indexes rows while Arrow builds the text of the ones after them.
-            for chunk in (csv_chunks if as_csv else copy_chunks)(batch, _ROWS_PER_CHUNK):
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for chunk in (csv_chunks if as_csv else copy_chunks)(batch):
                 copy.write(chunk)
     except psycopg.Error as exc:
         raise DriverError.from_dbapi("psycopg COPY", exc) from None

@@ -251,10 +251,9 @@ class Ingest:
                         {vid: xref.first_canonical_id(self.spec.system, self.spec.entity, vid)
                          for vid in mapped.vendor_ids} if records else None)
 
-    def store_batch(self, rb: ReadBatch | Prepared, run_id: int, total: bk.RunMetrics,
+    def store_batch(self, prepared: Prepared, run_id: int, total: bk.RunMetrics,
                     seen: bool = False) -> bk.RunMetrics:
-        """Store one batch with its quarantine and cursor, in one transaction."""
-        prepared = rb if isinstance(rb, Prepared) else self.prepare(rb)
+        """Store one prepared batch with its quarantine and cursor, in one transaction."""
         mapped, bad, deleted_ids = prepared.mapped, prepared.bad, prepared.deleted_ids
         self._source_times = prepared.source_times
         with self.store.begin() as conn:

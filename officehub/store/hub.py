@@ -95,13 +95,13 @@ class HubStore:
         """
         if self.engine.dialect.name != "postgresql" or rows <= 0:
             return
-        quote = self.engine.dialect.identifier_preparer.quote
         if self._next_analyze is None:
             self._next_analyze = max(_FIRST_ANALYZE, self._known_rows(list(tables)))
         self._grown += rows
         if self._grown < self._next_analyze:
             return
         self._next_analyze = self._grown * 2
+        quote = self.engine.dialect.identifier_preparer.quote
         targets = ", ".join(f"{quote(name)} ({', '.join(quote(c) for c in columns)})"
                             for name, columns in tables.items())
         with self.engine.begin() as conn:

@@ -33,8 +33,9 @@ def test_the_producer_stays_at_most_depth_items_ahead():
     items = prefetched(produce(), depth=2)
     assert next(items) == 0
     time.sleep(0.3)  # ample time for the producer to run ahead as far as it may
-    # One handed out, two waiting in the queue, one more made and blocked on the full queue.
-    assert len(produced) <= 4
+    # One handed out, two waiting in the queue, one more made and blocked on the full queue:
+    # the producer ran ahead of the consumer, but no further than the queue allows.
+    assert 3 <= len(produced) <= 4
     items.close()
 
 
