@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,44 @@ def table_rows(url: str, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple]]
         return out
     finally:
         engine.dispose()
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_names(hub_url: str) -> dict[str, str]:
+    """Each canonical id of a hub store, named by the first (system, vendor id) linked to it.
+
+    A link whose vendor id is the canonical id itself (a record the hub created in that
+    system) names it only when there is no other.
+
+    Canonical ids are new each time a record is first seen, so two hub stores fed the same
+    data hold the same records under different ids; compare them through these names.
+    """
+    engine = sa.create_engine(hub_url)
+    try:
+        with engine.connect() as conn:
+            pairs = conn.execute(sa.text("SELECT canonical_id, system, vendor_id FROM xref")).all()
+    finally:
+        engine.dispose()
+    names: dict[str, str] = {}
+    for cid, system, vendor_id in sorted(pairs, key=lambda p: (p[2] == p[0], p[1], p[2])):
+        names.setdefault(cid, f"<{system}:{vendor_id}>")
+    return names
+
+
+def named(tables: dict[str, list[tuple]], names: dict[str, str]) -> dict[str, list[tuple]]:
+    """``tables`` (as :func:`table_rows` gives them) with canonical ids replaced by their ``names``."""
+    def swap(text: str) -> str:
+        return _UUID.sub(lambda m: names.get(m.group(), m.group()), text)
+
+    return {name: sorted(tuple(swap(v) for v in row) for row in rows) for name, rows in tables.items()}
+
+
+def named_files(files: dict[str, bytes], names: dict[str, str]) -> dict[str, bytes]:
+    """``files`` (as :func:`folder_files` gives them) with canonical ids replaced by their ``names``."""
+    return {name: _UUID.sub(lambda m: names.get(m.group(), m.group()), data.decode()).encode()
+            for name, data in files.items()}
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:

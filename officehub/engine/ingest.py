@@ -30,6 +30,7 @@ from officehub.mapping import InboundMapping, MappedBatch
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, matches, sources, xref
 from officehub.store.hub import HubStore
+from officehub.store.ids import new_canonical_ids
 from officehub.store.schema import child_table_name, source_table_name
 
 log = logging.getLogger(__name__)
@@ -248,8 +249,8 @@ class Ingest:
         records = not self.spec.collection
         return Prepared(rb, batch, mapped, [positions_all[i] for i in mapped.rows], bad, deleted_ids,
                         self._change_times(batch, mapped), self._digests(mapped) if records else None,
-                        {vid: xref.first_canonical_id(self.spec.system, self.spec.entity, vid)
-                         for vid in mapped.vendor_ids} if records else None)
+                        dict(zip(mapped.vendor_ids, new_canonical_ids(len(mapped.vendor_ids))))
+                        if records else None)
 
     def store_batch(self, prepared: Prepared, run_id: int, total: bk.RunMetrics,
                     seen: bool = False) -> bk.RunMetrics:

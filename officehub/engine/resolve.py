@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from officehub.engine.golden_writer import GoldenWriter
 from officehub.identity import Candidate
 from officehub.store import golden, matches, xref
+from officehub.store.ids import new_canonical_ids
 
 
 @dataclass
@@ -39,15 +40,18 @@ def resolve(conn: sa.Connection, writer: GoldenWriter, system: str, new_ids: Seq
             incoming: Mapping[str, dict[str, Any]], planned: Mapping[str, str] | None = None) -> Resolution:
     """Decide a canonical id for each vendor id new to the hub.
 
-    ``planned`` may hold the canonical ids the vendor ids get if they are new records
-    (``xref.first_canonical_id``), computed ahead of time.
+    ``planned`` may hold the canonical ids the vendor ids get if they are new records,
+    made ahead of time (``ids.new_canonical_ids``).
     """
     entity = writer.entity
     out = Resolution()
     matcher = writer.matcher
 
+    if planned is None:
+        planned = dict(zip(new_ids, new_canonical_ids(len(new_ids))))
+
     def first_id(vid: str) -> str:
-        return planned[vid] if planned is not None else xref.first_canonical_id(system, entity, vid)
+        return planned[vid]
 
     if matcher is None:
         out.links = [(vid, first_id(vid), "new", None) for vid in new_ids]

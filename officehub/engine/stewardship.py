@@ -9,7 +9,6 @@ moved, so ``unmerge`` restores both records and their xrefs exactly; an unlink
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from officehub.engine.golden_writer import GoldenWriter
 from officehub.engine.ingest import writer_for
 from officehub.store import audit, golden, matches, sources, xref
 from officehub.store.hub import HubStore
+from officehub.store.ids import new_canonical_id
 from officehub.store.schema import child_table_name, hub_metadata
 
 _T = hub_metadata().tables
@@ -94,7 +94,7 @@ class Steward:
             if len(_pairs(conn, entity, current)) < 2:
                 raise FatalError(f"{system} {vendor_id} is the only source of {entity} {current}: nothing to unlink",
                                  system=system)
-            new_id = str(uuid.uuid4())
+            new_id = new_canonical_id()
             pairs = [(system, vendor_id)]
             children = self._children_of(conn, entity, current, system)
             xref.move(conn, entity, pairs, new_id)

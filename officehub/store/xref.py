@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,25 +17,6 @@ from officehub.store.schema import hub_metadata
 from officehub.store.select import among, batches, chunks
 
 _XREF = hub_metadata().tables["xref"]
-#: Namespace of canonical ids derived from a record's first source, so that a
-#: re-run after a crash assigns the very same ids as an uninterrupted run.
-NAMESPACE = uuid.UUID("5b0c6d1e-9f7a-4c52-8a43-0ff1ce0b0b01")
-
-
-_NAMESPACE_BYTES = NAMESPACE.bytes
-
-
-def first_canonical_id(system: str, entity: str, vendor_id: str) -> str:
-    """The canonical id a record gets when ``system`` is the first to supply it.
-
-    ``uuid.uuid5(NAMESPACE, …)``, computed without building UUID objects (it runs once per
-    new record: a first load makes millions).
-    """
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{system}\x1f{entity}\x1f{vendor_id}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -114,13 +93,6 @@ def link(conn: sa.Connection, system: str, entity: str, rows: Sequence[tuple[str
         "linked_by": pa.array(how, pa.string()), "match_score": pa.array(scores, pa.float64()),
     })
     bulk_write(conn, _XREF, batch, WriteMode.APPEND, ())
-
-
-def link_new(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, str]:
-    """Create cross-references (and canonical ids) for vendor ids seen for the first time."""
-    created = {vid: first_canonical_id(system, entity, vid) for vid in dict.fromkeys(vendor_ids)}
-    link(conn, system, entity, [(vid, cid, "new", None) for vid, cid in created.items()])
-    return created
 
 
 def set_sent_hashes(conn: sa.Connection, system: str, entity: str, hashes: dict[str, str]) -> None:
