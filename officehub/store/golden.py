@@ -87,7 +87,7 @@ def fetch(conn: sa.Connection, table_name: str, key: str, ids: Sequence[Any]) ->
     table = _T[table_name]
     rows: dict[Any, dict[str, Any]] = {}
     for chunk in batches(conn, ids):
-        stmt = sa.select(table).where(among(conn, table.c[key], chunk))
+        stmt = among(conn, sa.select(table), table.c[key], chunk)
         rows.update({r[key]: r for r in dicts(conn.execute(stmt))})
     return rows
 
@@ -167,7 +167,7 @@ def archive(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> N
     table, history = _T[entity], _T[history_table_name(entity)]
     names = [c.name for c in history.columns if c.name != "id"]
     for chunk in batches(conn, canonical_ids):
-        select = sa.select(*[table.c[n] for n in names]).where(among(conn, table.c.canonical_id, chunk))
+        select = among(conn, sa.select(*[table.c[n] for n in names]), table.c.canonical_id, chunk)
         conn.execute(sa.insert(history).from_select(names, select))
 
 

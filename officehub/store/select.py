@@ -32,10 +32,19 @@ def dicts(result: sa.CursorResult) -> Iterator[dict[str, Any]]:
     return (dict(zip(keys, row)) for row in result)
 
 
-def among(conn: sa.Connection, column: sa.ColumnElement, values: list[Any]) -> sa.ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL ``column = ANY(array)``: one parameter instead of
-    thousands, which the driver and the server parse in constant time (an IN list of 5,000
-    keys cost more to parse than to run)."""
+def among(conn: sa.Connection, stmt: sa.Select, column: sa.ColumnElement, values: list[Any]) -> sa.Select:
+    """``stmt`` restricted to rows whose ``column`` is one of ``values`` (distinct, as
+    :func:`batches` gives them).
+
+    On PostgreSQL the values travel as one array parameter (an IN list of 5,000 keys cost
+    more to parse than to run), unnested and joined to the table, so the planner probes
+    ``column``'s index once per key. Written as ``column = ANY(array)`` instead, it judged a
+    scan of the whole table cheaper once the array held thousands of keys; that scan grows
+    with the table (xref at 1M rows: ~110 ms per 10,000 vendor ids, against ~40 ms probing).
+    Elsewhere ``column IN (values)``.
+    """
     if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
+        keys = sa.func.unnest(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type))) \
+            .table_valued("key").render_derived(name="keys")
+        return stmt.join(keys, column == keys.c.key)
+    return stmt.where(column.in_(values))

@@ -31,7 +31,7 @@ def by_vendor_id(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequ
     t = table(entity)
     rows: dict[str, dict[str, Any]] = {}
     for chunk in batches(conn, vendor_ids):
-        stmt = sa.select(t).where(t.c.system == system, among(conn, t.c.vendor_id, chunk))
+        stmt = among(conn, sa.select(t).where(t.c.system == system), t.c.vendor_id, chunk)
         rows.update({r["vendor_id"]: r for r in dicts(conn.execute(stmt))})
     return rows
 
@@ -41,7 +41,7 @@ def by_canonical_id(conn: sa.Connection, entity: str, canonical_ids: Sequence[st
     t = table(entity)
     rows: dict[str, list[dict[str, Any]]] = {}
     for chunk in batches(conn, canonical_ids):
-        stmt = sa.select(t).where(among(conn, t.c.canonical_id, chunk)).order_by(t.c.system, t.c.vendor_id)
+        stmt = among(conn, sa.select(t), t.c.canonical_id, chunk).order_by(t.c.system, t.c.vendor_id)
         for r in dicts(conn.execute(stmt)):
             rows.setdefault(r["canonical_id"], []).append(r)
     return rows

@@ -39,8 +39,8 @@ def links(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[st
     found: dict[str, Link] = {}
     x = _XREF.c
     for chunk in batches(conn, vendor_ids):
-        stmt = sa.select(x.vendor_id, x.canonical_id, x.sent_hash, x.erased_at).where(
-            x.system == system, x.entity == entity, among(conn, x.vendor_id, chunk))
+        stmt = among(conn, sa.select(x.vendor_id, x.canonical_id, x.sent_hash, x.erased_at).where(
+            x.system == system, x.entity == entity), x.vendor_id, chunk)
         found.update({r.vendor_id: Link(r.canonical_id, r.sent_hash, r.erased_at is not None)
                       for r in conn.execute(stmt)})
     return found
