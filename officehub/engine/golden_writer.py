@@ -108,20 +108,23 @@ class GoldenWriter:
 
     def _survived(self, cid: str, before: dict[str, Any] | None, live: list[dict[str, Any]], out: Written,
                   edit: tuple[dict[str, Any], dict[str, Any]] | None) -> dict[str, Any] | None:
-        previous_at = before["updated_at"] if before else None
-        result = self._survive(live, previous_at)
-        lineage = None
-        if len(live) > 1:
+        if len(live) == 1:
+            # One source: its values are the record's, and its content hash (over the same
+            # columns) is the record's too. Most records of a hub fed by one system take this way.
+            source = live[0]
+            values, digest, lineage = {c: source.get(c) for c in self.columns}, source["content_hash"], None
+        else:
+            result = self._survive(live, before["updated_at"] if before else None)
             conflicts = sorted(set(result.conflicts) | self._conflicting(before, edit))
             lineage = json.dumps({"fields": {k: list(v) for k, v in sorted(result.lineage.items())},
                                   "conflicts": conflicts}, sort_keys=True)
             if conflicts:
                 out.conflicts[cid] = conflicts
-        digest = self.digest(result.values)
+            values, digest = result.values, self.digest(result.values)
         if before is not None and before["status"] == "active" and before["content_hash"] == digest:
             # Same values: the system that first supplied them stays on record as their source.
             return None
-        return {**(before or {}), **result.values, "canonical_id": cid, "content_hash": digest,
+        return {**(before or {}), **values, "canonical_id": cid, "content_hash": digest,
                 "status": "active", "deleted_at": None, "purge_after": None, "merged_into": None,
                 "lineage": lineage}
 
