@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,6 +45,18 @@ def policy_context(project: Project) -> CompileContext:
 
 
 Progress = Callable[[bk.RunMetrics], None]
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """One batch of changes on its way out: what to send, what to delete, and (once put
+    through the policy and the mapping) the destination's rows."""
+
+    changes: pa.Table
+    live: pa.Table
+    gone: pa.Table
+    policed: PolicedBatch | None = None
+    vendor: pa.RecordBatch | None = None
 
 
 class Publish:
@@ -86,17 +99,19 @@ class Publish:
         after = self._after()
         self._note_policy_change(run_id)
         with self.project.connector(self.spec.system) as destination:
-            # The next batch of changes is read while this one is written to the destination.
-            for changes in prefetched(self._changes(after)):
+            # The next batch of changes is read (and, where that needs nothing from the hub
+            # store, put through the policy) while this one is written to the destination.
+            for staged in prefetched(self._staged(changes) for changes in self._changes(after)):
+                changes, live, gone = staged.changes, staged.live, staged.gone
                 seqs = changes.column("change_seq")
                 first, last = seqs[0].as_py(), seqs[-1].as_py()
                 batch_id = f"{first:012d}-{last:012d}"
-                live, gone = self._split(changes)
-                with self.store.begin() as conn:
-                    live, known = self._prepare(conn, live, run_id)
-                # Only what the destination's mapping asks for goes through the plan.
-                policed = self.plan.apply(live.select(self.columns))
-                vendor = self.mapping.apply(policed)
+                known: dict[str, str] = {}
+                if staged.policed is None:
+                    with self.store.begin() as conn:
+                        live, known = self._prepare(conn, live, run_id)
+                    staged = self._policed(staged, live)
+                policed, vendor = staged.policed, staged.vendor
                 # The audit entry is committed before anything leaves, so no batch reaches
                 # a destination unrecorded, even if the process dies right after sending.
                 self._audit(run_id, first, last, policed, gone.num_rows)
@@ -115,6 +130,18 @@ class Publish:
                     bk.record_progress(conn, run_id, total)
                 progress(total)
         return total
+
+    def _staged(self, changes: pa.Table) -> _Staged:
+        """One batch of changes split into records to send and to delete; put through the
+        policy here already when what is sent depends on nothing but the golden rows."""
+        live, gone = self._split(changes)
+        staged = _Staged(changes, live, gone)
+        return staged if self.by_vendor_id or self.echo else self._policed(staged, live)
+
+    def _policed(self, staged: _Staged, live: pa.Table) -> _Staged:
+        """``staged`` with ``live`` put through the plan (only what the mapping asks for) and the mapping."""
+        policed = self.plan.apply(live.select(self.columns))
+        return _Staged(staged.changes, live, staged.gone, policed, self.mapping.apply(policed))
 
     def _changes(self, after: int) -> Iterator[pa.Table]:
         """Golden-record changes after change number ``after``, a batch at a time, oldest first.
