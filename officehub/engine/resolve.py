@@ -50,11 +50,8 @@ def resolve(conn: sa.Connection, writer: GoldenWriter, system: str, new_ids: Seq
     if planned is None:
         planned = dict(zip(new_ids, new_canonical_ids(len(new_ids))))
 
-    def first_id(vid: str) -> str:
-        return planned[vid]
-
     if matcher is None:
-        out.links = [(vid, first_id(vid), "new", None) for vid in new_ids]
+        out.links = [(vid, planned[vid], "new", None) for vid in new_ids]
         out.fresh = {cid for _, cid, _, _ in out.links}
         return out
     keys = {vid: matcher.index_keys(incoming[vid]) for vid in new_ids}
@@ -82,7 +79,7 @@ def resolve(conn: sa.Connection, writer: GoldenWriter, system: str, new_ids: Seq
             out.fresh.discard(cid)  # now supplied by two sources: survivorship decides
             out.matched += 1
             continue
-        cid = first_id(vid)
+        cid = planned[vid]
         out.links.append((vid, cid, "new", None))
         out.fresh.add(cid)
         batch_values[cid] = incoming[vid]
