@@ -41,10 +41,13 @@ def among(conn: sa.Connection, stmt: sa.Select, column: sa.ColumnElement, values
     ``column``'s index once per key. Written as ``column = ANY(array)`` instead, it judged a
     scan of the whole table cheaper once the array held thousands of keys; that scan grows
     with the table (xref at 1M rows: ~110 ms per 10,000 vendor ids, against ~40 ms probing).
+    The keys go in sorted, so consecutive probes land on neighbouring index pages: keys
+    in the order an incremental read brings them (by change time, not by key) took
+    ~190 ms per 10,000 against a 3M-row xref, sorted ~100-135 ms.
     Elsewhere ``column IN (values)``.
     """
     if conn.dialect.name == "postgresql":
-        keys = sa.func.unnest(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type))) \
+        keys = sa.func.unnest(sa.bindparam(None, sorted(values), type_=postgresql.ARRAY(column.type))) \
             .table_valued("key").render_derived(name="keys")
         return stmt.join(keys, column == keys.c.key)
     return stmt.where(column.in_(values))
