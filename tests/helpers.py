@@ -65,18 +65,18 @@ def canonical_names(hub_url: str) -> dict[str, str]:
     return names
 
 
+def _swap_ids(text: str, names: dict[str, str]) -> str:
+    return _UUID.sub(lambda m: names.get(m.group(), m.group()), text)
+
+
 def named(tables: dict[str, list[tuple]], names: dict[str, str]) -> dict[str, list[tuple]]:
     """``tables`` (as :func:`table_rows` gives them) with canonical ids replaced by their ``names``."""
-    def swap(text: str) -> str:
-        return _UUID.sub(lambda m: names.get(m.group(), m.group()), text)
-
-    return {name: sorted(tuple(swap(v) for v in row) for row in rows) for name, rows in tables.items()}
+    return {name: sorted(tuple(_swap_ids(v, names) for v in row) for row in rows) for name, rows in tables.items()}
 
 
 def named_files(files: dict[str, bytes], names: dict[str, str]) -> dict[str, bytes]:
     """``files`` (as :func:`folder_files` gives them) with canonical ids replaced by their ``names``."""
-    return {name: _UUID.sub(lambda m: names.get(m.group(), m.group()), data.decode()).encode()
-            for name, data in files.items()}
+    return {name: _swap_ids(data.decode(), names).encode() for name, data in files.items()}
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:

@@ -307,8 +307,9 @@ class Ingest:
                      digests: list[str] | None = None, new_ids: dict[str, str] | None = None) -> _Outcome:
         """Store rows that mapped cleanly; rows that cannot be linked join ``bad``.
 
-        ``digests`` (each mapped row's content hash) and ``new_ids`` (the canonical id each
-        vendor id gets if it is a new record) are computed here unless :meth:`prepare` did.
+        ``digests`` (each mapped row's content hash) is computed here, and ``new_ids`` (the
+        canonical id each vendor id gets if it is a new record) by ``resolve``, unless
+        :meth:`prepare` made them ahead.
         """
         if self.spec.collection:
             return self._store_children(conn, mapped, positions, bad, raw)

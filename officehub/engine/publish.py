@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -141,7 +141,7 @@ class Publish:
     def _policed(self, staged: _Staged, live: pa.Table) -> _Staged:
         """``staged`` with ``live`` put through the plan (only what the mapping asks for) and the mapping."""
         policed = self.plan.apply(live.select(self.columns))
-        return _Staged(staged.changes, live, staged.gone, policed, self.mapping.apply(policed))
+        return replace(staged, live=live, policed=policed, vendor=self.mapping.apply(policed))
 
     def _changes(self, after: int) -> Iterator[pa.Table]:
         """Golden-record changes after change number ``after``, a batch at a time, oldest first.
