@@ -132,9 +132,16 @@ def _after(copies: dict[str, list[dict[str, Any]]], changed: list[dict[str, Any]
         by_record.setdefault(row["canonical_id"], {})[(row["system"], row["vendor_id"])] = row
     after = {}
     for cid, new in by_record.items():
-        rows = copies.get(cid, [])
-        if set(new) <= {(c["system"], c["vendor_id"]) for c in rows}:
-            after[cid] = [{**c, **new.get((c["system"], c["vendor_id"]), {})} for c in rows]
+        merged, found = [], 0
+        for copy in copies.get(cid, ()):
+            update = new.get((copy["system"], copy["vendor_id"]))
+            if update is None:
+                merged.append(copy)  # unchanged copies are only read, never written to
+            else:
+                merged.append({**copy, **update})
+                found += 1
+        if found == len(new):
+            after[cid] = merged
     return after
 
 
@@ -360,7 +367,9 @@ class Ingest:
         fresh = [k for k, cid in enumerate(first_ids) if cid in resolution.fresh]
         self.writer.append_new(conn, mapped.columns, [first[k] for k in fresh], [first_ids[k] for k in fresh],
                                [digests[k] for k in fresh], changed_by=self._actor, run_id=run_id)
-        changed = self._changed_sources(incoming, ids, previous, links, outcome, run_id)
+        changed = self._changed_sources(incoming, ids, previous, links, outcome, run_id,
+                                        mapped_digests=dict(zip(mapped.vendor_ids, all_digests)),
+                                        unmapped=[c for c in self.entity_columns if c not in mapped.columns])
         sources.upsert(conn, entity, changed)
         if self.echo:  # what this system now holds, so a publish does not send it straight back
             xref.set_sent_hashes(conn, system, entity, {
@@ -411,14 +420,22 @@ class Ingest:
 
     def _changed_sources(self, incoming: _Records, ids: dict[str, str],
                          previous: dict[str, dict[str, Any]], links: dict[str, xref.Link],
-                         outcome: _Outcome, run_id: int | None) -> list[dict[str, Any]]:
-        """Known source rows whose values changed; values the hub itself wrote there keep their old change time."""
+                         outcome: _Outcome, run_id: int | None, *, mapped_digests: dict[str, str],
+                         unmapped: list[str]) -> list[dict[str, Any]]:
+        """Known source rows whose values changed; values the hub itself wrote there keep their old change time.
+
+        A row's new content hash is the one :meth:`prepare` computed (``mapped_digests``, by
+        vendor id: the last row of each, as ``incoming`` holds) unless the stored copy has a
+        value in a column this mapping does not supply (``unmapped``), which the merge keeps.
+        """
         moment = bk.now()
         changed = []
         for vid, before in previous.items():
             values = incoming[vid]
-            merged = {**before, **values}
-            digest = golden.content_hash(merged, self.entity_columns)
+            if any(before[c] is not None for c in unmapped):
+                digest = golden.content_hash({**before, **values}, self.entity_columns)
+            else:
+                digest = mapped_digests[vid]
             if before is not None and before["content_hash"] == digest and before["deleted_at"] is None:
                 outcome.unchanged += 1
                 continue

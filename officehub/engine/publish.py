@@ -50,9 +50,16 @@ Progress = Callable[[bk.RunMetrics], None]
 @dataclass(frozen=True)
 class _Staged:
     """One batch of changes on its way out: what to send, what to delete, and (once put
-    through the policy and the mapping) the destination's rows."""
+    through the policy and the mapping) the destination's rows.
 
-    changes: pa.Table
+    The page of changes itself is not kept (only its change numbers and size): up to
+    three batches are alive at once while reading runs ahead, and each page is the
+    largest table of its batch.
+    """
+
+    first: int   # change numbers of the batch's first and last change
+    last: int
+    read: int    # changes in the batch
     live: pa.Table
     gone: pa.Table
     policed: PolicedBatch | None = None
@@ -102,9 +109,7 @@ class Publish:
             # The next batch of changes is read (and, where that needs nothing from the hub
             # store, put through the policy) while this one is written to the destination.
             for staged in prefetched(self._staged(changes) for changes in self._changes(after)):
-                changes, live, gone = staged.changes, staged.live, staged.gone
-                seqs = changes.column("change_seq")
-                first, last = seqs[0].as_py(), seqs[-1].as_py()
+                live, gone, first, last = staged.live, staged.gone, staged.first, staged.last
                 batch_id = f"{first:012d}-{last:012d}"
                 known: dict[str, str] = {}
                 if staged.policed is None:
@@ -117,8 +122,8 @@ class Publish:
                 self._audit(run_id, first, last, policed, gone.num_rows)
                 written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
                 deleted = self.delete_records(destination, gone, batch_id)
-                total.add(bk.RunMetrics(records_read=changes.num_rows, records_written=written,
-                                        records_unchanged=changes.num_rows - live.num_rows - gone.num_rows,
+                total.add(bk.RunMetrics(records_read=staged.read, records_written=written,
+                                        records_unchanged=staged.read - live.num_rows - gone.num_rows,
                                         records_quarantined=len(refused), fields_redacted=policed.values_withheld,
                                         records_deleted=deleted))
                 with self.store.begin() as conn:
@@ -135,7 +140,8 @@ class Publish:
         """One batch of changes split into records to send and to delete; put through the
         policy here already when what is sent depends on nothing but the golden rows."""
         live, gone = self._split(changes)
-        staged = _Staged(changes, live, gone)
+        seqs = changes.column("change_seq")
+        staged = _Staged(seqs[0].as_py(), seqs[-1].as_py(), changes.num_rows, live, gone)
         return staged if self.by_vendor_id or self.echo else self._policed(staged, live)
 
     def _policed(self, staged: _Staged, live: pa.Table) -> _Staged:

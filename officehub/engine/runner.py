@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from canonical_model.errors import OfficehubError
 from officehub.config import Project
 from officehub.engine.ingest import Ingest
-from officehub.engine.memory import give_back_free_memory, keep_memory_flat
+from officehub.engine.memory import give_back_free_memory, keep_memory_flat, settled_heap
 from officehub.engine.publish import Publish
 from officehub.store import bookkeeping as bk
 from officehub.store.hub import HubStore
@@ -100,9 +100,10 @@ def sync(project: Project, names: Iterable[str], progress: ProgressFactory = _no
     store = store or open_store(project)
     try:
         results = []
-        for name in names:
-            results.append(run_pipeline(project, store, name, progress))
-            give_back_free_memory()
+        with settled_heap():
+            for name in names:
+                results.append(run_pipeline(project, store, name, progress))
+                give_back_free_memory()
         return results
     finally:
         if own_store:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -19,9 +18,8 @@ from officehub.store.select import among, batches, chunks
 _XREF = hub_metadata().tables["xref"]
 
 
-@dataclass(frozen=True)
-class Link:
-    """One system's record linked to a golden record."""
+class Link(NamedTuple):
+    """One system's record linked to a golden record (a tuple: an incremental batch makes thousands)."""
 
     canonical_id: str
     sent_hash: str | None = None
