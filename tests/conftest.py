@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,8 +47,8 @@ def demo_project(tmp_path: Path):
     return make
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def _postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped afterwards."""
     import sqlalchemy as sa
 
@@ -58,10 +59,26 @@ def postgres_url() -> Iterator[str]:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as exc:
         service_unavailable("PostgreSQL", exc)
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    with _postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def another_postgres_url() -> Iterator[str]:
+    """A second fresh PostgreSQL database, for tests that compare two hub stores."""
+    with _postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -151,12 +151,16 @@ def upsert(conn: sa.Connection, table_name: str, key: Sequence[str], rows: list[
     bulk_write(conn, _T[table_name], pa.RecordBatch.from_pylist(rows, schema), mode, key)
 
 
+def arrow_batch(entity: str, columns: dict[str, pa.Array]) -> pa.RecordBatch:
+    """Arrow columns of one of ``entity``'s tables as a record batch, each cast to the hub's type for it."""
+    types = _arrow_types(entity)
+    return pa.RecordBatch.from_pydict({name: col.cast(types[name]) if col.type != types[name] else col
+                                       for name, col in columns.items()})
+
+
 def append(conn: sa.Connection, table_name: str, columns: dict[str, pa.Array]) -> None:
     """Append rows given as Arrow columns (COPY on PostgreSQL); the caller knows none exists yet."""
-    types = _arrow_types(table_name.split("__", 1)[0])
-    batch = pa.RecordBatch.from_pydict({name: col.cast(types[name]) if col.type != types[name] else col
-                                        for name, col in columns.items()})
-    bulk_write(conn, _T[table_name], batch, WriteMode.APPEND, ())
+    bulk_write(conn, _T[table_name], arrow_batch(table_name.split("__", 1)[0], columns), WriteMode.APPEND, ())
 
 
 def archive(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> None:

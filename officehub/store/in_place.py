@@ -1,0 +1,153 @@
+"""Set-based updates of records that one system alone supplies (PostgreSQL).
+
+Most records of a hub come from one system, and an incremental sync mostly brings new
+versions of records the hub already holds. For such a record survivorship has nothing to
+decide: its golden record takes the source's values. A batch of them therefore needs no
+row in Python: the new values are COPYed into a temporary table, one query finds the rows
+that qualify, and three statements update the source copies, archive the superseded
+golden versions and write the new ones.
+
+A row qualifies when the hub holds this system's copy under the record its cross-reference
+names, the copy is live and the record's only one, the golden record is active, and the
+copy has no value in a column the batch does not carry (the general path's merge would
+keep it). Everything else — new vendor ids, records with several sources, deleted or
+erased copies, merged records — is left to the general path, which gives the same result
+row by row (ADR 0009).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from canonical_model import SCHEMA_VERSION
+from connectors import WriteMode
+from connectors.sql import bulk_write
+from officehub.store import bookkeeping as bk
+from officehub.store import golden, sources
+from officehub.store.schema import hub_metadata
+
+_T = hub_metadata().tables
+INCOMING = "officehub_incoming"
+
+
+@dataclass
+class InPlace:
+    """What a batch's set-based update did, by vendor id."""
+
+    unchanged: list[str] = field(default_factory=list)  # the copy already held these values
+    updated: list[str] = field(default_factory=list)    # copy updated (and golden record, unless it matched)
+    versions: int = 0                                    # new golden versions written
+
+    @property
+    def handled(self) -> set[str]:
+        """Vendor ids the general path need not look at."""
+        return {*self.unchanged, *self.updated}
+
+
+def update_single_sources(conn: sa.Connection, entity: str, system: str, values: dict[str, pa.Array],
+                          vendor_ids: list[str], digests: list[str], changed_at: pa.Array,
+                          unmapped: list[str], *, changed_by: str, run_id: int | None) -> InPlace:
+    """Update the qualifying rows among ``vendor_ids`` (one per vendor id, in batch order).
+
+    ``values`` holds the batch's canonical columns for those rows, ``digests`` their
+    content hashes and ``changed_at`` when the source says each changed; ``unmapped`` are
+    the entity's columns the batch does not carry.
+    """
+    out = InPlace()
+    if not vendor_ids:
+        return out
+    incoming = _stage(conn, entity, values, vendor_ids, digests, changed_at)
+    try:
+        found = conn.execute(_qualifying(entity, system, incoming, unmapped)).all()
+        order = {vid: k for k, vid in enumerate(vendor_ids)}
+        found.sort(key=lambda row: order[row.vendor_id])
+        out.unchanged = [r.vendor_id for r in found if r.same]
+        changed = [r for r in found if not r.same]
+        out.updated = [r.vendor_id for r in changed]
+        if changed:
+            _update_sources(conn, entity, system, incoming, list(values), out.updated, run_id)
+        versioned = [r for r in changed if not r.golden_same]
+        if versioned:
+            cids = [r.canonical_id for r in versioned]
+            golden.archive(conn, entity, cids)
+            first = golden.next_change_seqs(conn, entity, len(versioned))
+            _update_golden(conn, entity, incoming, list(values), unmapped,
+                           [r.vendor_id for r in versioned], cids, list(range(first, first + len(cids))),
+                           changed_by=changed_by, run_id=run_id)
+            out.versions = len(versioned)
+    finally:
+        conn.execute(sa.text(f"DROP TABLE pg_temp.{INCOMING}"))
+    return out
+
+
+def _stage(conn: sa.Connection, entity: str, values: dict[str, pa.Array], vendor_ids: list[str],
+           digests: list[str], changed_at: pa.Array) -> sa.Table:
+    """A temporary table (dropped at commit at the latest) holding the batch, typed like the source layer."""
+    source = sources.table(entity)
+    names = ["vendor_id", "content_hash", "changed_at", *values]
+    incoming = sa.Table(INCOMING, sa.MetaData(), *(sa.Column(n, source.c[n].type) for n in names),
+                        prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+    incoming.create(conn)
+    columns = {"vendor_id": pa.array(vendor_ids, pa.string()), "content_hash": pa.array(digests, pa.string()),
+               "changed_at": changed_at, **values}
+    # Not analysed: with no statistics the planner probes the indexes per staged row; with
+    # them it judged a hash join over a scan of the whole cross-reference cheaper (2x slower).
+    bulk_write(conn, incoming, golden.arrow_batch(entity, columns), WriteMode.APPEND, ())
+    return incoming
+
+
+def _qualifying(entity: str, system: str, incoming: sa.Table, unmapped: list[str]) -> sa.Select:
+    """(vendor id, canonical id, copy unchanged?, golden record unchanged?) of the rows that qualify."""
+    s, g, x = sources.table(entity), _T[entity], _T["xref"]
+    other = s.alias("other")
+    return (
+        sa.select(incoming.c.vendor_id, s.c.canonical_id,
+                  (s.c.content_hash == incoming.c.content_hash).label("same"),
+                  (g.c.content_hash == incoming.c.content_hash).label("golden_same"))
+        .select_from(incoming
+                     .join(s, sa.and_(s.c.system == system, s.c.vendor_id == incoming.c.vendor_id))
+                     .join(g, g.c.canonical_id == s.c.canonical_id))
+        .where(s.c.deleted_at.is_(None), g.c.status == "active", *(s.c[c].is_(None) for c in unmapped),
+               sa.exists().where(x.c.system == system, x.c.entity == entity, x.c.vendor_id == s.c.vendor_id,
+                                 x.c.canonical_id == s.c.canonical_id, x.c.erased_at.is_(None)),
+               ~sa.exists().where(other.c.canonical_id == s.c.canonical_id, other.c.id != s.c.id))
+    )
+
+
+def _keys(**arrays: tuple[list, sa.types.TypeEngine]) -> sa.TableValuedAlias:
+    """Parallel arrays as one derived table ``keys`` (one array parameter per column)."""
+    params = [sa.bindparam(None, values, type_=postgresql.ARRAY(kind)) for values, kind in arrays.values()]
+    return sa.func.unnest(*params).table_valued(*arrays).render_derived(name="keys")
+
+
+def _update_sources(conn: sa.Connection, entity: str, system: str, incoming: sa.Table, names: list[str],
+                    vendor_ids: list[str], run_id: int | None) -> None:
+    s = sources.table(entity)
+    keys = _keys(vendor_id=(vendor_ids, s.c.vendor_id.type))
+    conn.execute(sa.update(s)
+                 .where(s.c.system == system, s.c.vendor_id == incoming.c.vendor_id,
+                        incoming.c.vendor_id == keys.c.vendor_id)
+                 .values(**{n: incoming.c[n] for n in names}, content_hash=incoming.c.content_hash,
+                         changed_at=incoming.c.changed_at, run_id=run_id))
+
+
+def _update_golden(conn: sa.Connection, entity: str, incoming: sa.Table, names: list[str], unmapped: list[str],
+                   vendor_ids: list[str], canonical_ids: list[str], seqs: list[int], *,
+                   changed_by: str, run_id: int | None) -> None:
+    """New versions of the golden records: the source's values, as survivorship of one source gives them."""
+    g = _T[entity]
+    keys = _keys(vendor_id=(vendor_ids, sa.String()), canonical_id=(canonical_ids, g.c.canonical_id.type),
+                 change_seq=(seqs, sa.BigInteger()))
+    moment: datetime = bk.now()
+    conn.execute(sa.update(g)
+                 .where(g.c.canonical_id == keys.c.canonical_id, incoming.c.vendor_id == keys.c.vendor_id)
+                 .values(**{n: incoming.c[n] for n in names}, **dict.fromkeys(unmapped),
+                         content_hash=incoming.c.content_hash, version=g.c.version + 1,
+                         change_seq=keys.c.change_seq, schema_version=SCHEMA_VERSION, updated_at=moment,
+                         status="active", merged_into=None, deleted_at=None, purge_after=None,
+                         changed_by=changed_by, run_id=run_id, lineage=None))
