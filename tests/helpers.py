@@ -57,11 +57,15 @@ def canonical_names(hub_url: str) -> dict[str, str]:
     try:
         with engine.connect() as conn:
             pairs = conn.execute(sa.text("SELECT canonical_id, system, vendor_id FROM xref")).all()
+            merges = conn.execute(sa.text("SELECT survivor_id, other_id FROM link_log WHERE action = 'merge'")).all()
     finally:
         engine.dispose()
     names: dict[str, str] = {}
     for cid, system, vendor_id in sorted(pairs, key=lambda p: (p[2] == p[0], p[1], p[2])):
         names.setdefault(cid, f"<{system}:{vendor_id}>")
+    # A record merged away keeps no link of its own: it is named after the one it went into.
+    for survivor, other in merges:
+        names.setdefault(other, f"<merged into {names.get(survivor, survivor)}>")
     return names
 
 
