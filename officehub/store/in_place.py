@@ -62,26 +62,25 @@ def update_single_sources(conn: sa.Connection, entity: str, system: str, values:
     if not vendor_ids:
         return out
     incoming = _stage(conn, entity, values, vendor_ids, digests, changed_at)
-    try:
-        found = conn.execute(_qualifying(entity, system, incoming, unmapped)).all()
-        order = {vid: k for k, vid in enumerate(vendor_ids)}
-        found.sort(key=lambda row: order[row.vendor_id])
-        out.unchanged = [r.vendor_id for r in found if r.same]
-        changed = [r for r in found if not r.same]
-        out.updated = [r.vendor_id for r in changed]
-        if changed:
-            _update_sources(conn, entity, system, incoming, list(values), out.updated, run_id)
-        versioned = [r for r in changed if not r.golden_same]
-        if versioned:
-            cids = [r.canonical_id for r in versioned]
-            golden.archive(conn, entity, cids)
-            first = golden.next_change_seqs(conn, entity, len(versioned))
-            _update_golden(conn, entity, incoming, list(values), unmapped,
-                           [r.vendor_id for r in versioned], cids, list(range(first, first + len(cids))),
-                           changed_by=changed_by, run_id=run_id)
-            out.versions = len(versioned)
-    finally:
-        conn.execute(sa.text(f"DROP TABLE pg_temp.{INCOMING}"))
+    found = conn.execute(_qualifying(entity, system, incoming, unmapped)).all()
+    order = {vid: k for k, vid in enumerate(vendor_ids)}
+    found.sort(key=lambda row: order[row.vendor_id])
+    out.unchanged = [r.vendor_id for r in found if r.same]
+    changed = [r for r in found if not r.same]
+    out.updated = [r.vendor_id for r in changed]
+    if changed:
+        _update_sources(conn, entity, system, incoming, list(values), out.updated, run_id)
+    versioned = [r for r in changed if not r.golden_same]
+    if versioned:
+        cids = [r.canonical_id for r in versioned]
+        golden.archive(conn, entity, cids)
+        first = golden.next_change_seqs(conn, entity, len(versioned))
+        _update_golden(conn, entity, incoming, list(values), unmapped,
+                       [r.vendor_id for r in versioned], cids, list(range(first, first + len(cids))),
+                       changed_by=changed_by, run_id=run_id)
+        out.versions = len(versioned)
+    # Dropped now (a failed batch's rollback drops it anyway): the general path may stage tables of its own.
+    conn.execute(sa.text(f"DROP TABLE pg_temp.{INCOMING}"))
     return out
 
 
