@@ -347,8 +347,9 @@ class Ingest:
         system, entity = self.spec.system, self.spec.entity
         rows = self._latest_per_key(mapped.vendor_ids)
         outcome = _Outcome(unchanged=len(mapped.vendor_ids) - len(rows))
+        unmapped = [c for c in self.entity_columns if c not in mapped.columns]
         if self._in_place and rows and conn.dialect.name == "postgresql":
-            done = self._update_in_place(conn, mapped, rows, all_digests, outcome, run_id)
+            done = self._update_in_place(conn, mapped, rows, all_digests, unmapped, outcome, run_id)
             rows = [i for i in rows if mapped.vendor_ids[i] not in done]
         links = xref.links(conn, system, entity, [mapped.vendor_ids[i] for i in rows])
         # Records erased on a data-subject request are never taken in again.
@@ -378,8 +379,7 @@ class Ingest:
         self.writer.append_new(conn, mapped.columns, [first[k] for k in fresh], [first_ids[k] for k in fresh],
                                [digests[k] for k in fresh], changed_by=self._actor, run_id=run_id)
         changed = self._changed_sources(incoming, ids, previous, links, outcome, run_id,
-                                        mapped_digests=dict(zip(mapped.vendor_ids, all_digests)),
-                                        unmapped=[c for c in self.entity_columns if c not in mapped.columns])
+                                        mapped_digests=dict(zip(mapped.vendor_ids, all_digests)), unmapped=unmapped)
         sources.upsert(conn, entity, changed)
         if self.echo:  # what this system now holds, so a publish does not send it straight back
             xref.set_sent_hashes(conn, system, entity, {
@@ -397,14 +397,14 @@ class Ingest:
         return outcome
 
     def _update_in_place(self, conn: sa.Connection, mapped: MappedBatch, rows: list[int], digests: list[str],
-                         outcome: _Outcome, run_id: int | None) -> set[str]:
+                         unmapped: list[str], outcome: _Outcome, run_id: int | None) -> set[str]:
         """Update the batch's single-source records set-based; returns the vendor ids it dealt with."""
         take = pa.array(rows, pa.int64())
         result = in_place.update_single_sources(
             conn, self.spec.entity, self.spec.system,
             {c: mapped.columns[c].take(take) for c in self.entity_columns if c in mapped.columns},
             [mapped.vendor_ids[i] for i in rows], [digests[i] for i in rows], self._source_times.take(rows, bk.now()),
-            [c for c in self.entity_columns if c not in mapped.columns], changed_by=self._actor, run_id=run_id)
+            unmapped, changed_by=self._actor, run_id=run_id)
         outcome.unchanged += len(result.unchanged)
         outcome.written += len(result.updated)
         if len(result.handled) * 2 < len(rows):
