@@ -67,7 +67,7 @@ def settled_heap() -> Iterator[None]:
 
     A batch makes and drops tens of thousands of small objects (rows, dicts, keys), so
     the collector runs often, and each pass over its oldest generation walks every object
-    the process holds: the hundreds of thousands that the imported libraries, the project
+    the process holds: the hundred thousand or so that the imported libraries, the project
     and the compiled pipelines consist of, none of which a sync frees. Freezing them
     (after collecting what is already garbage) takes them out of every pass; unfreezing
     at the end hands them back, so a long-lived process that runs many syncs still
