@@ -22,7 +22,6 @@ from datetime import datetime
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from canonical_model import SCHEMA_VERSION
 from connectors import WriteMode
@@ -30,6 +29,7 @@ from connectors.sql import bulk_write
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, sources
 from officehub.store.schema import hub_metadata
+from officehub.store.select import unnested
 
 _T = hub_metadata().tables
 INCOMING = "officehub_incoming"
@@ -118,16 +118,10 @@ def _qualifying(entity: str, system: str, incoming: sa.Table, unmapped: list[str
     )
 
 
-def _keys(**arrays: tuple[list, sa.types.TypeEngine]) -> sa.TableValuedAlias:
-    """Parallel arrays as one derived table ``keys`` (one array parameter per column)."""
-    params = [sa.bindparam(None, values, type_=postgresql.ARRAY(kind)) for values, kind in arrays.values()]
-    return sa.func.unnest(*params).table_valued(*arrays).render_derived(name="keys")
-
-
 def _update_sources(conn: sa.Connection, entity: str, system: str, incoming: sa.Table, names: list[str],
                     vendor_ids: list[str], run_id: int | None) -> None:
     s = sources.table(entity)
-    keys = _keys(vendor_id=(vendor_ids, s.c.vendor_id.type))
+    keys = unnested(vendor_id=(vendor_ids, s.c.vendor_id.type))
     conn.execute(sa.update(s)
                  .where(s.c.system == system, s.c.vendor_id == incoming.c.vendor_id,
                         incoming.c.vendor_id == keys.c.vendor_id)
@@ -140,7 +134,7 @@ def _update_golden(conn: sa.Connection, entity: str, incoming: sa.Table, names: 
                    changed_by: str, run_id: int | None) -> None:
     """New versions of the golden records: the source's values, as survivorship of one source gives them."""
     g = _T[entity]
-    keys = _keys(vendor_id=(vendor_ids, sa.String()), canonical_id=(canonical_ids, g.c.canonical_id.type),
+    keys = unnested(vendor_id=(vendor_ids, sa.String()), canonical_id=(canonical_ids, g.c.canonical_id.type),
                  change_seq=(seqs, sa.BigInteger()))
     moment: datetime = bk.now()
     conn.execute(sa.update(g)

@@ -47,7 +47,13 @@ def among(conn: sa.Connection, stmt: sa.Select, column: sa.ColumnElement, values
     Elsewhere ``column IN (values)``.
     """
     if conn.dialect.name == "postgresql":
-        keys = sa.func.unnest(sa.bindparam(None, sorted(values), type_=postgresql.ARRAY(column.type))) \
-            .table_valued("key").render_derived(name="keys")
+        keys = unnested(key=(sorted(values), column.type))
         return stmt.join(keys, column == keys.c.key)
     return stmt.where(column.in_(values))
+
+
+def unnested(**arrays: tuple[list[Any], sa.types.TypeEngine]) -> sa.TableValuedAlias:
+    """Parallel lists as one derived table ``keys`` with a column per list (PostgreSQL only):
+    each list travels as one array parameter, whatever its length."""
+    params = [sa.bindparam(None, values, type_=postgresql.ARRAY(kind)) for values, kind in arrays.values()]
+    return sa.func.unnest(*params).table_valued(*arrays).render_derived(name="keys")
