@@ -8,10 +8,12 @@ legal field is dropped unless the deciding rule names a legal basis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from canonical_model import LeafField, Sensitivity, layout
+from canonical_model.sensitivity import stricter
 from policies.document import Rule
 from policies.keys import KeyRing
 from policies.operators import Allow, Drop, OperatorContext
@@ -35,6 +37,14 @@ class CompileContext:
     policies: PolicySet = field(default_factory=PolicySet)
     keys: KeyRing = field(default_factory=KeyRing)
     today: date = field(default_factory=date.today)
+    #: Classes a project's mappings declare for derived fields ("entity.path" → class): a field
+    #: fed from a medical column is treated as medical, however the model classifies it.
+    derived: Mapping[str, Sensitivity] = field(default_factory=dict)
+
+    def sensitivity(self, entity: str, path: str, leaf: LeafField) -> Sensitivity | None:
+        """The class a field is decided under: the model's, or a stricter one a mapping declares."""
+        declared = self.derived.get(f"{entity}.{path}")
+        return stricter(leaf.sensitivity, declared) if leaf.sensitivity is not None else leaf.sensitivity
 
 
 def entity_fields(entity: str) -> list[tuple[str, LeafField]]:
@@ -81,7 +91,7 @@ def _winner(candidates: list[Rule], sensitivity: Sensitivity) -> Rule:
 
 def decide(entity: str, path: str, leaf: LeafField, rules: list[Rule], ctx: CompileContext) -> FieldDecision:
     """The decision for one field from the rules that apply to this destination."""
-    column, sensitivity = leaf.column, leaf.sensitivity
+    column, sensitivity = leaf.column, ctx.sensitivity(entity, path, leaf)
     if sensitivity is None:
         return _default(path, column, None)
     # A rule conditioned on a consent flag applies only to the entity that carries the flag.
