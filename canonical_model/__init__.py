@@ -25,6 +25,7 @@ from canonical_model.sensitivity import (
     Classified,
     Criminal,
     Financial,
+    FreeText,
     Internal,
     Legal,
     Medical,
@@ -38,7 +39,7 @@ __all__ = [
     "ENTITIES", "SCHEMA_VERSION", "SPECIAL_CATEGORIES",
     "Address", "BackgroundCheck", "CanonicalRecord", "Classified", "Collection", "Consents", "ContactPoint",
     "Criminal", "Customer", "DateRange", "Employee", "Employment", "EntityLayout", "Financial",
-    "Garnishment", "Group", "Internal", "LeafField", "Legal", "LitigationHold", "Medical", "Money",
+    "FreeText", "Garnishment", "Group", "Internal", "LeafField", "Legal", "LitigationHold", "Medical", "Money",
     "PersonName", "Personal", "Product", "Public", "Sensitivity", "SickLeave", "StockLevel",
     "json_schema", "json_schemas", "layout", "unknown_leaf_sensitivity",
 ]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from canonical_model.sensitivity import (
     Criminal,
     Financial,
+    FreeText,
     Internal,
     Legal,
     Medical,
@@ -68,7 +69,8 @@ class Customer(CanonicalRecord):
     address: Personal[Address | None] = None
     segment: Internal[Literal["key_account", "standard", "occasional"] | None] = None
     credit_limit: Financial[Money | None] = None
-    notes: Personal[Annotated[str, Field(max_length=2000)] | None] = None
+    #: Staff type anything here, a customer's illness or court case included.
+    notes: Personal[FreeText[Annotated[str, Field(max_length=2000)]] | None] = None
     consents: Internal[Consents | None] = None
 
 
@@ -146,7 +148,7 @@ class Employee(CanonicalRecord):
     employment: Internal[Employment | None] = None
     salary: Financial[Money | None] = None
     bank_account_iban: Financial[Iban | None] = None
-    occupational_health_restrictions: Medical[Annotated[str, Field(max_length=500)] | None] = None
+    occupational_health_restrictions: Medical[FreeText[Annotated[str, Field(max_length=500)]] | None] = None
     sick_leave: Medical[list[SickLeave]] = []
     background_check: Criminal[BackgroundCheck | None] = None
     litigation_hold: Legal[LitigationHold | None] = None

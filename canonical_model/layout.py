@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from canonical_model.entities import ENTITIES, CanonicalRecord
-from canonical_model.sensitivity import Sensitivity, sensitivity_of, stricter
+from canonical_model.sensitivity import Sensitivity, is_free_text, sensitivity_of, stricter
 
 COLUMN_SEPARATOR = "__"
 
@@ -38,6 +38,8 @@ class LeafField:
     arrow_type: pa.DataType
     #: Path of the optional nested value that, once present, makes this leaf required.
     required_within: str | None = None
+    #: People type anything into it (notes): it may carry content of a stricter class than its own.
+    free_text: bool = False
 
     @property
     def column(self) -> str:
@@ -163,6 +165,7 @@ def _walk(model: type[BaseModel], prefix: str, inherited: Sensitivity | None, re
             leaf = LeafField(
                 path, annotation, base, tuple(metadata), sensitivity, is_required,
                 _arrow_type(base, metadata), within if own_required and not is_required else None,
+                is_free_text(metadata),
             )
             yield ("leaf", leaf)
 

@@ -5,6 +5,10 @@ A class is attached with an ``Annotated`` marker, e.g. ``Personal[str]`` or
 inside it; where a leaf carries its own marker too, the stricter class wins.
 A leaf that ends up with no class at all is *unclassified*, and policies treat
 it as forbidden until someone classifies it (fail closed).
+
+Beside its class, a text field may be marked ``FreeText``: whatever staff type
+into it (a customer's notes) can carry content of any class, health or court
+matters included, so policy checks point out every destination that can read it.
 """
 
 from __future__ import annotations
@@ -72,6 +76,22 @@ def sensitivity_of(metadata: list[Any]) -> Sensitivity | None:
     return found
 
 
+@dataclass(frozen=True)
+class FreeTextMarker:
+    """``Annotated`` marker of a field people type anything into (notes, comments)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema["x-free-text"] = True
+        return schema
+
+
+def is_free_text(metadata: list[Any]) -> bool:
+    """True when a field's metadata marks it as free text."""
+    return any(isinstance(item, FreeTextMarker) for item in metadata)
+
+
+FreeText = Annotated[T, FreeTextMarker()]
 Public = Annotated[T, Classified(Sensitivity.PUBLIC)]
 Internal = Annotated[T, Classified(Sensitivity.INTERNAL)]
 Personal = Annotated[T, Classified(Sensitivity.PERSONAL)]

@@ -3,6 +3,7 @@
 Imports ``canonical_model`` only; the hub (``officehub``) resolves keys and files.
 """
 
+from policies.changes import PlanChange, compare, decisions_in_force
 from policies.compiler import CompileContext, Destination, compile_plan, entity_fields
 from policies.document import Agreement, Conditions, PolicyDocument, Rule, Selector
 from policies.keys import KeyRing
@@ -11,5 +12,6 @@ from policies.plan import FieldDecision, PolicedBatch, PolicyPlan
 from policies.policy_set import PolicySet, template
 
 __all__ = ["Agreement", "CompileContext", "Conditions", "Destination", "FieldDecision", "KeyRing", "Operator",
-           "OperatorContext", "PolicedBatch", "PolicyDocument", "PolicyPlan", "PolicySet", "Rule", "Selector",
-           "compile_plan", "detokenize", "entity_fields", "operators", "template"]
+           "OperatorContext", "PlanChange", "PolicedBatch", "PolicyDocument", "PolicyPlan", "PolicySet", "Rule",
+           "Selector", "compare", "compile_plan", "decisions_in_force", "detokenize", "entity_fields", "operators",
+           "template"]

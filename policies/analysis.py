@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from canonical_model import ENTITIES, unknown_leaf_sensitivity
 from canonical_model.errors import FatalError
-from policies.compiler import CompileContext, Destination, compile_plan, entity_fields
+from policies.compiler import CompileContext, Destination, compile_plan, entity_fields, refused
 from policies.document import Rule
 from policies.plan import FieldDecision, PolicyPlan
 from policies.policy_set import PolicySet
+from policies.release import SILENT
 
 EXPIRY_WARNING = timedelta(days=30)
 
@@ -19,7 +20,7 @@ EXPIRY_WARNING = timedelta(days=30)
 class Finding:
     """One result of checking policies."""
 
-    level: str  # error | warning | info
+    level: str  # error | warning | confirm (a special category released: a human confirms it) | info
     subject: str
     message: str
 
@@ -49,14 +50,112 @@ def _selects_anything(rule: Rule) -> bool:
 
 
 def check(policies: PolicySet, ctx: CompileContext, countries: dict[str, str | None] | None = None) -> list[Finding]:
-    """Unreachable and shadowed rules, missing legal bases, agreements ending, unclassified fields."""
+    """Unsound rules, special-category releases to confirm, agreements ending, unclassified fields."""
     findings = [Finding("error", f"field {entity}.{path}", "has no sensitivity class: it is withheld everywhere")
                 for entity in ENTITIES for path in unknown_leaf_sensitivity(entity)]
     findings += _agreement_findings(policies, ctx.today)
     compiled = plans(policies, destinations(policies, countries), ctx)
     deciding = {d.rule for plan in compiled.values() for d in plan.decisions if d.rule}
+    unmatchable = _condition_findings(policies, countries)
+    findings += unmatchable + _free_text_findings(compiled)
+    findings += (releases := _release_findings(policies, compiled, ctx, countries))
+    idle = _idle_rules(policies, compiled, countries)
     for rule in policies.rules:
-        findings += _rule_findings(rule, deciding, compiled)
+        findings += _rule_findings(rule, deciding, compiled, idle, {f.subject for f in unmatchable + releases})
+    return findings
+
+
+@dataclass(frozen=True)
+class Release(Finding):
+    """A special category leaving for a destination: a human confirms it is meant to (level ``confirm``)."""
+
+    destination: str
+    field: str
+    sensitivity: str
+    action: str
+    rule: str
+    basis: str
+
+
+def _release_findings(policies: PolicySet, compiled: dict[tuple[str, str], PolicyPlan], ctx: CompileContext,
+                      countries: dict[str, str | None] | None) -> list[Finding]:
+    """Each release of a special category, to confirm; each release a rule attempts and may not make, an error."""
+    findings: list[Finding] = []
+    refusals: dict[tuple[str, str, str], list[str]] = {}
+    for (dest, entity), plan in compiled.items():
+        if plan.agreement is None:
+            continue
+        rules = [r for r in policies.rules if r.when.hold(dest, plan.agreement.purpose, (countries or {}).get(dest))]
+        for path, leaf in entity_fields(entity):
+            decision = plan.decision(path)
+            if decision.sensitivity and decision.sensitivity.is_special_category and decision.action not in SILENT:
+                findings.append(_release(policies, plan, decision, rules))
+            stopped = refused(entity, path, leaf, rules, ctx, plan.agreement)
+            if stopped:
+                refusals.setdefault((stopped[0].id, dest, stopped[1]), []).append(f"{entity}.{path}")
+    return findings + [Finding("error", f"rule {rule_id}", f"{why} (to {dest}: {_listed(fields)})")
+                       for (rule_id, dest, why), fields in refusals.items()]
+
+
+def _release(policies: PolicySet, plan: PolicyPlan, d: FieldDecision, rules: list[Rule]) -> Release:
+    rule = next(r for r in rules if r.id == d.rule)
+    basis = policies.register.get(rule.legal_basis)
+    cls, action = d.sensitivity.value, d.operator.describe()  # type: ignore[union-attr]
+    title = basis.title if basis else "?"
+    return Release("confirm", f"{plan.entity}.{d.path} → {plan.destination}",
+                   f"{cls} data leaves as {action} by rule {rule.id} under {rule.legal_basis} ({title}); "
+                   "confirm it is meant to", plan.destination, f"{plan.entity}.{d.path}", cls, action, rule.id,
+                   str(rule.legal_basis))
+
+
+def _listed(fields: list[str], shown: int = 3) -> str:
+    more = f" and {len(fields) - shown} more" if len(fields) > shown else ""
+    return ", ".join(fields[:shown]) + more
+
+
+def _condition_findings(policies: PolicySet, countries: dict[str, str | None] | None) -> list[Finding]:
+    """Rules with a ``when`` entry that can never match (a typo'd destination, a purpose no agreement has).
+
+    Without a project (``countries`` None) only what the policies themselves tell is checked.
+    """
+    purposes = {a.purpose for a in policies.agreements}
+    return [Finding("error", f"rule {rule.id}", message)
+            for doc in policies.documents for rule in doc.rules
+            for _, message in rule.when.unmatchable(countries, purposes)]
+
+
+def _idle_rules(policies: PolicySet, compiled: dict[tuple[str, str], PolicyPlan],
+                countries: dict[str, str | None] | None) -> set[str]:
+    """Ids of rules whose conditions hold for no destination that has an agreement in force."""
+    reached = {(plan.destination, plan.agreement.purpose if plan.agreement else None) for plan in compiled.values()}
+    return {rule.id for rule in policies.rules
+            if not any(rule.when.hold(dest, purpose, (countries or {}).get(dest)) for dest, purpose in reached)}
+
+
+#: Actions after which nothing of a value can be read at the destination.
+UNREADABLE = frozenset({"drop", "nullify", "redact", "hash", "tokenize"})
+
+
+def _readable(decision: FieldDecision) -> bool:
+    params = decision.operator.params
+    if decision.action == "mask" and params.style == "text":  # type: ignore[attr-defined]
+        return params.keep_first + params.keep_last > 0  # type: ignore[attr-defined]
+    return decision.action not in UNREADABLE
+
+
+def _free_text_findings(compiled: dict[tuple[str, str], PolicyPlan]) -> list[Finding]:
+    """Free-text fields a destination can read: staff may have typed health or court matters into them.
+
+    Special categories are left to the release findings: they are known to hold such content.
+    """
+    findings = []
+    for (dest, entity), plan in compiled.items():
+        free = {path for path, leaf in entity_fields(entity) if leaf.free_text}
+        findings += [Finding("warning", f"field {entity}.{d.path}",
+                             f"{entity}.{d.path} is free text and may carry special-category content; "
+                             f"it is sent to {dest} as {d.operator.describe()}")
+                     for d in plan.decisions if d.path in free and _readable(d)
+                     and d.sensitivity is not None and not d.sensitivity.is_special_category]
     return findings
 
 
@@ -73,15 +172,17 @@ def _agreement_findings(policies: PolicySet, today: date) -> list[Finding]:
     return findings
 
 
-def _rule_findings(rule: Rule, deciding: set[str], compiled: dict[tuple[str, str], PolicyPlan]) -> list[Finding]:
+def _rule_findings(rule: Rule, deciding: set[str], compiled: dict[tuple[str, str], PolicyPlan],
+                   idle: set[str], reported: set[str]) -> list[Finding]:
     subject = f"rule {rule.id}"
     if not _selects_anything(rule):
         return [Finding("warning", subject, "unreachable: its selector matches no field of any entity")]
-    blocked = [d for plan in compiled.values() for d in plan.decisions
-               if d.rule == rule.id and "names no legal basis" in d.reason]
-    if blocked:
-        return [Finding("error", subject, f"would release special-category data without a legal basis "
-                                          f"({blocked[0].path}); the field is withheld instead")]
+    if subject in reported:
+        # Its conditions cannot match, or its release is refused: already an error, "shadowed" would mislead.
+        return []
+    if rule.id in idle:
+        return [Finding("warning", subject, "applies to no destination that has an agreement in force, "
+                                            "so it decides nothing")]
     if rule.id not in deciding:
         return [Finding("warning", subject, "shadowed: a more specific or stricter rule decides every field it "
                                             "selects, for every destination it applies to")]

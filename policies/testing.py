@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -99,8 +99,9 @@ def run_case(case: Case, ctx: CompileContext) -> Outcome:
 def run_file(tests: TestFile, ctx: CompileContext) -> list[Outcome]:
     """Every case of a file; test keys and date, when given, replace the project's."""
     if tests.keys:
-        ctx = CompileContext(ctx.policies, KeyRing({k: v.encode() for k, v in tests.keys.items()},
-                                                   tests.active_key or next(iter(tests.keys))), ctx.today)
+        # replace, not a new context: the project's declared classes for derived fields still hold
+        ctx = replace(ctx, keys=KeyRing({k: v.encode() for k, v in tests.keys.items()},
+                                        tests.active_key or next(iter(tests.keys))))
     if tests.today:
-        ctx = CompileContext(ctx.policies, ctx.keys, tests.today)
+        ctx = replace(ctx, today=tests.today)
     return [run_case(case, ctx) for case in tests.cases]

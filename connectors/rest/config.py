@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from connectors.base import ConnectorConfig
 from connectors.secrets import SecretRef
+from connectors.urls import http_url_problem, is_secret_name
 
 # Headers that carry credentials: they must come from `auth` (by reference), never as plain YAML.
 _CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
@@ -25,10 +26,26 @@ class _Model(BaseModel):
 
 def _plain_headers(headers: dict[str, str]) -> dict[str, str]:
     """Validator: extra headers may not smuggle a credential into the YAML."""
-    bad = sorted(h for h in headers if h.lower() in _CREDENTIAL_HEADERS)
+    bad = sorted(h for h in headers if h.lower() in _CREDENTIAL_HEADERS or is_secret_name(h))
     if bad:
         raise ValueError(f"header(s) {', '.join(bad)} carry credentials; configure them under 'auth' by reference")
     return headers
+
+
+def _plain_params(params: dict[str, str]) -> dict[str, str]:
+    """Validator: query parameters may not carry a credential (URLs end up in logs and proxies)."""
+    bad = sorted(p for p in params if is_secret_name(p))
+    if bad:
+        raise ValueError(f"parameter(s) {', '.join(bad)} carry credentials; configure them under 'auth' by reference")
+    return params
+
+
+def _no_credentials(url: str | None) -> str | None:
+    """Validator: a URL or path with no user, password or secret query option in it."""
+    problem = http_url_problem(url) if url is not None else None
+    if problem:
+        raise ValueError(problem)
+    return url
 
 
 # -- authentication --------------------------------------------------------------------------
@@ -67,6 +84,8 @@ class OAuth2ClientCredentials(_Model):
     scope: str | None = None
     client_auth: Literal["basic", "body"] = Field("basic", description="how the client id/secret are sent")
     refresh_margin_s: float = Field(60, ge=0, description="renew this long before the token expires")
+
+    _no_credentials = field_validator("token_url")(_no_credentials)
 
 
 Auth = Annotated[ApiKeyAuth | BearerAuth | BasicAuth | OAuth2ClientCredentials, Field(discriminator="type")]
@@ -158,6 +177,8 @@ class Bulk(_Model):
     body_key: str | None = Field(None, description="wrap the list as {body_key: [...]}; none sends a bare list")
     size: int = Field(100, ge=1, le=10_000)
 
+    _no_credentials = field_validator("path")(_no_credentials)
+
 
 class Endpoint(_Model):
     """Where one record is written; ``{field}`` placeholders in ``path`` take the record's values."""
@@ -166,6 +187,8 @@ class Endpoint(_Model):
     path: str
     body_key: str | None = Field(None, description="wrap the record as {body_key: {...}}")
     bulk: Bulk | None = None
+
+    _no_credentials = field_validator("path")(_no_credentials)
 
     @model_validator(mode="after")
     def _addresses_one_record(self) -> Endpoint:
@@ -197,10 +220,15 @@ class StreamSpec(_Model):
     write: WriteEndpoints | None = None
 
     _plain_headers = field_validator("headers")(_plain_headers)
+    _plain_params = field_validator("params")(_plain_params)
+    _no_credentials = field_validator("path")(_no_credentials)
 
 
 class RestConfig(ConnectorConfig):
     """A vendor's REST/JSON API: where it is, how to sign in, and its streams."""
+
+    # A refused URL may hold a password: pydantic's own error text must not quote it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     type: str = "rest"
     base_url: str
@@ -215,6 +243,7 @@ class RestConfig(ConnectorConfig):
     streams: dict[str, StreamSpec] = Field(min_length=1)
 
     _plain_headers = field_validator("headers")(_plain_headers)
+    _no_credentials = field_validator("check_path")(_no_credentials)
 
     @field_validator("base_url")
     @classmethod
@@ -222,9 +251,9 @@ class RestConfig(ConnectorConfig):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("base_url must be an http(s) URL, e.g. https://api.vendor.example/v2")
-        if parts.username or parts.password or parts.query:
+        if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
             # Credentials in a URL end up in logs and proxies; they belong under `auth`.
-            raise ValueError("base_url must not carry a user, password or query string; use 'auth'")
+            raise ValueError("base_url must not carry a user, password, query string or fragment; use 'auth'")
         return url.rstrip("/")
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from connectors.base import ConnectorConfig
 from connectors.formats import FileStream
@@ -12,10 +14,25 @@ from connectors.secrets import SecretRef
 
 #: OpenSSH's fingerprint notation, as ``ssh-keygen -lf`` prints it.
 FINGERPRINT = r"^SHA256:[A-Za-z0-9+/]{43}=?$"
+_HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+
+
+def _is_bare_host(host: str) -> bool:
+    """A host name or an IP address, and nothing else (no scheme, user, password, port or path)."""
+    if _HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
 
 
 class SftpConfig(ConnectorConfig):
     """An SFTP server folder holding file families (streams), as the files connector reads them."""
+
+    # A refused host or user name may hold a password: pydantic's own error text must not quote it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     type: str = "sftp"
     host: str = Field(min_length=1)
@@ -30,6 +47,22 @@ class SftpConfig(ConnectorConfig):
     connect_timeout_s: float = Field(15, gt=0, description="TCP connect, banner and authentication")
     timeout_s: float = Field(60, gt=0, description="any single request on an open connection")
     streams: dict[str, FileStream]
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, host: str) -> str:
+        if not _is_bare_host(host):
+            # "user:pw@server" or "sftp://…" would carry a credential where logs and errors show it.
+            raise ValueError("host must be a host name or IP address only (no scheme, user, password, port or "
+                             "path); set 'port' and 'username', and give the password by reference")
+        return host
+
+    @field_validator("username")
+    @classmethod
+    def _no_password_in_username(cls, username: str) -> str:
+        if ":" in username:
+            raise ValueError("username must not hold a password (':'); give it by reference under 'password'")
+        return username
 
     @model_validator(mode="after")
     def _one_way_each(self) -> SftpConfig:

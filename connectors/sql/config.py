@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import field_validator
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from pydantic import ConfigDict, field_validator
 
 from connectors.base import ConnectorConfig
 from connectors.secrets import SecretRef
+from connectors.urls import database_url_problem
 
 
 def url_without_password(url: str) -> str:
-    """Validator: a parseable database URL that carries no password."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError("not a database URL (expected e.g. postgresql+psycopg://user@host/db)") from None
-    if parsed.password is not None:
-        raise ValueError("the URL contains a password; give it by reference ({env: NAME}, {file: PATH} or {airflow: CONN_ID}) instead")
+    """Validator: a parseable database URL that carries no credential in any form."""
+    problem = database_url_problem(url)
+    if problem:
+        raise ValueError(problem)
     return url
 
 
 class SqlConfig(ConnectorConfig):
     """Any database SQLAlchemy can reach, by URL; the password only by reference."""
+
+    # A refused URL may hold a password: pydantic's own error text must not quote it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     type: str = "sql"
     url: str

@@ -65,7 +65,7 @@ class SqlConnector(Connector):
                     url, connect_args=connect_args(url.get_backend_name(), self.config.connect_timeout_s),
                 )
             except (SQLAlchemyError, ImportError) as exc:
-                raise FatalError(f"cannot use database URL: {reason(exc)}", system=self.name) from None
+                raise FatalError(f"cannot use database URL: {reason(exc, self.config.url)}", system=self.name) from None
         return self._engine
 
     def _require_database(self) -> None:
@@ -85,7 +85,7 @@ class SqlConnector(Connector):
             except NoSuchTableError:
                 raise FatalError("no such table or view", system=self.name, stream=stream) from None
             except DBAPIError as exc:
-                raise translate(exc, self.name, stream) from None
+                raise translate(exc, self.name, stream, self.config.url) from None
         return self._tables[stream]
 
     # -- the contract ---------------------------------------------------------------
@@ -95,7 +95,7 @@ class SqlConnector(Connector):
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except DBAPIError as exc:
-            raise translate(exc, self.name, None) from None
+            raise translate(exc, self.name, None, self.config.url) from None
 
     def discover(self) -> list[StreamInfo]:
         self._require_database()
@@ -106,7 +106,7 @@ class SqlConnector(Connector):
             names += [(n, "view") for n in inspector.get_view_names(schema=schema)]
             return [self._stream_info(inspector, name, kind) for name, kind in sorted(names)]
         except DBAPIError as exc:
-            raise translate(exc, self.name, None) from None
+            raise translate(exc, self.name, None, self.config.url) from None
 
     def _stream_info(self, inspector: sa.Inspector, name: str, kind: str) -> StreamInfo:
         schema = self.config.schema_name
@@ -138,7 +138,7 @@ class SqlConnector(Connector):
             for batch in self._batches(stream, keyset, keyset.values_from_cursor(cursor), options.batch_size, types):
                 yield ReadBatch(batch, keyset.positions(batch), keyset.cursor_after(batch))
         except (DBAPIError, DriverError) as exc:
-            raise translate(exc, self.name, stream) from None
+            raise translate(exc, self.name, stream, self.config.url) from None
         if not options.cursor_field:
             # A full snapshot is complete: the next run starts from the top again.
             yield ReadBatch(rows_to_batch(list(types), [], types), [], None)
@@ -209,12 +209,13 @@ class SqlConnector(Connector):
         if batch.num_rows == 0:
             return 0
         table = self._ensure_table(stream, batch.schema, key)
+        batch = _without_empty_unknown(batch, table)
         write = writer(self.engine.dialect, batch.schema) if self.config.fast_paths else write_rows
         try:
             with self.engine.begin() as conn:
                 write(conn, table, batch, mode, key)
         except (DBAPIError, DriverError) as exc:
-            raise translate(exc, self.name, stream) from None
+            raise translate(exc, self.name, stream, self.config.url) from None
         return batch.num_rows
 
     def _ensure_table(self, stream: str, schema: pa.Schema, key: tuple[str, ...]) -> sa.Table:
@@ -228,7 +229,7 @@ class SqlConnector(Connector):
         try:
             exists = stream in self._tables or sa.inspect(self.engine).has_table(stream, schema=self.config.schema_name)
         except DBAPIError as exc:
-            raise translate(exc, self.name, stream) from None
+            raise translate(exc, self.name, stream, self.config.url) from None
         if exists:
             return self._table(stream)
         table = sa.Table(
@@ -238,7 +239,7 @@ class SqlConnector(Connector):
         try:
             table.create(self.engine, checkfirst=True)
         except DBAPIError as exc:
-            raise translate(exc, self.name, stream) from None
+            raise translate(exc, self.name, stream, self.config.url) from None
         self._tables[stream] = table
         return table
 
@@ -246,3 +247,15 @@ class SqlConnector(Connector):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def _without_empty_unknown(batch: pa.RecordBatch, table: sa.Table) -> pa.RecordBatch:
+    """``batch`` without the all-null columns ``table`` does not have.
+
+    Such a column is an explicit null for a field the destination may no longer
+    receive; a table without the column holds no value of it to empty. A column with
+    values stays, so a real mismatch is still refused by the database.
+    """
+    extra = [name for name in batch.schema.names if name not in table.c
+             and batch.column(name).null_count == batch.num_rows]
+    return batch.drop_columns(extra) if extra else batch

@@ -19,7 +19,7 @@ import typer
 
 from canonical_model.errors import OfficehubError
 from officehub.cli import commands_data, commands_policy, commands_project, commands_site
-from officehub.cli import commands_identity, commands_subject
+from officehub.cli import commands_audit, commands_identity, commands_subject
 from officehub.cli.options import PROJECT_HELP, global_project
 from officehub.cli.output import errors
 from officehub.config import ConfigError
@@ -51,6 +51,7 @@ def _main(project: Annotated[Path, typer.Option("--project", "-p", envvar="OFFIC
 commands_project.register(app)
 commands_data.register(app)
 commands_policy.register(app)
+commands_audit.register(app)
 commands_identity.register(app)
 commands_subject.register(app)
 commands_site.register(app)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from canonical_model.errors import FatalError
-from officehub.cli.options import JsonOption, ProjectOption, project_dir
+from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, project_dir, stated_reason
 from officehub.cli.output import console, emit_json, errors, progress_bars, result_dict, summary_table, table
 from officehub.config import Project, load_project
 from officehub.cli.session import hub_session
@@ -83,16 +83,17 @@ def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only t
 
 
 def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
-                    reveal: Annotated[bool, typer.Option(help="Show the raw values (may be sensitive).")] = False,
+                    reveal: RevealOption = False, reason: ReasonOption = None,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """One quarantined record: reason, position and its fields (values only with --reveal, audited)."""
+    """One quarantined record: reason, position and its fields (values only with --reveal and --reason, audited)."""
+    why = stated_reason(reason, "quarantine show --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
         found = bk.get_quarantined(conn, item)
         if found is not None and reveal:
-            # Raw vendor values may be personal or special-category data: who looked is recorded.
+            # Raw vendor values may be personal or special-category data: who looked, and why, is recorded.
             audit.append(conn, actor=f"user:{getpass.getuser()}", action="quarantine.reveal",
                          subject=f"quarantine {item}", detail={"pipeline": found["pipeline"],
-                                                               "position": found["position"]})
+                                                               "position": found["position"], "reason": why})
     if found is None:
         raise FatalError(f"no quarantined record {item}")
     if not reveal:

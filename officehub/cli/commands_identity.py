@@ -20,7 +20,7 @@ import typer
 from canonical_model import ENTITIES, Sensitivity, layout
 from canonical_model.errors import FatalError
 from connectors.jsonable import jsonable
-from officehub.cli.options import JsonOption, ProjectOption
+from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, stated_reason
 from officehub.cli.output import console, emit_json, table
 from officehub.cli.session import hub_session
 from officehub.engine.stewardship import LinkChange, Steward
@@ -40,7 +40,6 @@ WITHHELD_CLASSES = frozenset({Sensitivity.MEDICAL, Sensitivity.CRIMINAL, Sensiti
 _NAME_COLUMNS = ("name__first", "name__last")
 _T = hub_metadata().tables
 
-RevealOption = Annotated[bool, typer.Option(help="Show the record values (may be sensitive; audited).")]
 EntityArgument = Annotated[str, typer.Argument(help=f"Entity: {', '.join(ENTITIES)}.")]
 
 
@@ -120,15 +119,17 @@ def _evidence_text(entry: dict[str, Any]) -> str:
 
 def review(entity: Annotated[Optional[str], typer.Option(help="Only this entity.")] = None,
            include_decided: Annotated[bool, typer.Option("--all", help="Include decided pairs.")] = False,
-           reveal: RevealOption = False, project: ProjectOption = None, as_json: JsonOption = False) -> None:
+           reveal: RevealOption = False, reason: ReasonOption = None,
+           project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Pairs waiting for a decision: score, evidence and both records side by side."""
     if entity is not None:
         _entity(entity)
+    why = stated_reason(reason, "match review --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
         entries = _review_entries(conn, matches.reviews(conn, None if include_decided else "pending", entity), reveal)
         if reveal and entries:
             audit.append(conn, actor=actor(), action="match.reveal", subject="review queue",
-                         detail={"reviews": [e["id"] for e in entries]})
+                         detail={"reviews": [e["id"] for e in entries], "reason": why})
     if as_json:
         emit_json(entries)
         return
@@ -285,15 +286,19 @@ def _record(conn: sa.Connection, canonical_id: str, reveal: bool) -> dict[str, A
 
 
 def show(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `officehub subject find`).")],
-         reveal: Annotated[bool, typer.Option(help="Also show medical, criminal and legal values (audited).")] = False,
+         reveal: RevealOption = False, reason: ReasonOption = None,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """One golden record: each field with who supplied it and since when, its status, holds and xrefs."""
+    """One golden record: each field with who supplied it and since when, its status, holds and xrefs.
+
+    Medical, criminal and legal values are withheld unless --reveal (with --reason).
+    """
+    why = stated_reason(reason, "record show --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
         found = _record(conn, canonical_id, reveal)
         if reveal:
             audit.append(conn, actor=actor(), action="record.reveal", subject=f"{found['entity']} {canonical_id}",
                          detail={"fields": [f["field"] for f in found["fields"] if f["sensitivity"] in
-                                            {s.value for s in WITHHELD_CLASSES}]})
+                                            {s.value for s in WITHHELD_CLASSES}], "reason": why})
     if as_json:
         emit_json(found)
         return
@@ -339,14 +344,18 @@ def _history(conn: sa.Connection, canonical_id: str, reveal: bool) -> list[dict[
 
 
 def history(canonical_id: Annotated[str, typer.Argument(help="Canonical id.")],
-            reveal: Annotated[bool, typer.Option(help="Show old and new values of changed fields (audited).")] = False,
+            reveal: RevealOption = False, reason: ReasonOption = None,
             project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """Every version of a golden record: when, status, who changed it, in which run, and which fields."""
+    """Every version of a golden record: when, status, who changed it, in which run, and which fields.
+
+    Old and new values of the changed fields only with --reveal (and --reason).
+    """
+    why = stated_reason(reason, "record history --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
         versions = _history(conn, canonical_id, reveal)
         if reveal:
             audit.append(conn, actor=actor(), action="record.reveal", subject=f"record {canonical_id}",
-                         detail={"history": len(versions)})
+                         detail={"history": len(versions), "reason": why})
     if as_json:
         emit_json(versions)
         return

@@ -1,4 +1,4 @@
-"""Commands for compliance officers: policy check/explain/diff/preview/test/detokenize, audit list/verify."""
+"""Commands for compliance officers: policy check/explain/diff/preview/test/detokenize."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-import yaml
 from pydantic import ValidationError
 
 from canonical_model import ENTITIES
-from canonical_model.errors import FatalError
-from officehub.cli.options import JsonOption, ProjectOption, project_dir
-from officehub.cli.output import console, emit_json, errors, table
+from canonical_model.errors import FatalError, OfficehubError
+from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, project_dir, stated_reason
+from officehub.cli.output import console, emit_json, table
 from officehub.config import ConfigError, ConfigIssue, Project, load_project
 from officehub.config.policy_files import load_policies
-from officehub.config.yaml_source import Positions
+from officehub.config.yaml_source import Positions, YamlError, load_yaml
 from officehub.cli.session import hub_session
 from officehub.engine.publish import policy_context
 from officehub.engine.preview import preview_records
@@ -27,8 +26,6 @@ from policies.analysis import check as check_policies, diff as diff_policies, ex
 from policies.testing import TestFile, run_file
 
 policy_app = typer.Typer(help="Data-sharing policies: check, explain, diff, preview, test.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit trail: what left the hub, and proof nobody changed the record.",
-                        no_args_is_help=True)
 
 
 def _countries(project: Project) -> dict[str, str | None]:
@@ -53,10 +50,10 @@ def _load_set(project: Project, files: list[Path] | None) -> PolicySet:
 
 def policy_check(files: Annotated[Optional[list[Path]], typer.Argument(help="Policy files (default: the project's).")] = None,
                  project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """Validate policies; report unreachable and shadowed rules, missing legal bases, unclassified fields."""
+    """Validate policies; report unsound rules, special-category releases to confirm, unclassified fields."""
     loaded = load_project(project_dir(project))
     policy_set = _load_set(loaded, files)
-    ctx = CompileContext(policy_set, policy_context(loaded).keys)
+    ctx = CompileContext(policy_set, policy_context(loaded).keys, derived=loaded.derived_classes())
     findings = check_policies(policy_set, ctx, _countries(loaded))
     summary = f"{len(policy_set.documents)} policy file(s), {len(policy_set.rules)} rules"
     if as_json:
@@ -76,6 +73,8 @@ def policy_explain(destination: Annotated[str, typer.Option(help="A system or si
     loaded = load_project(project_dir(project))
     ctx = policy_context(loaded)
     country = loaded.config.systems[destination].country if destination in loaded.config.systems else None
+    if entity is not None and entity not in ENTITIES:
+        raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
     entities = [entity] if entity else list(ENTITIES)
     result = {e: compile_plan(e, Destination(destination, country, purpose), ctx) for e in entities}
     if as_json:
@@ -95,9 +94,10 @@ def policy_diff(old: Annotated[Path, typer.Argument(help="Old policy file or fol
                 project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """What each destination would receive differently under NEW, field by field."""
     loaded = load_project(project_dir(project))
-    keys = policy_context(loaded).keys
+    keys, derived = policy_context(loaded).keys, loaded.derived_classes()
     old_set, new_set = _load_set(loaded, [old]), _load_set(loaded, [new])
-    rows = diff_policies(old_set, new_set, CompileContext(old_set, keys), CompileContext(new_set, keys),
+    rows = diff_policies(old_set, new_set, CompileContext(old_set, keys, derived=derived),
+                         CompileContext(new_set, keys, derived=derived),
                          _countries(loaded))
     if as_json:
         emit_json(rows)
@@ -109,9 +109,12 @@ def policy_diff(old: Annotated[Path, typer.Argument(help="Old policy file or fol
 def policy_preview(destination: Annotated[str, typer.Option(help="A destination system.")],
                    sample: Annotated[int, typer.Option(min=1, max=100)] = 3,
                    project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """Real records from the hub store, before and after the destination's policy (originals abbreviated)."""
+    """Real records from the hub store, before and after the destination's policy (originals abbreviated).
+
+    Medical, criminal and legal values show only their class and whether one exists; every preview is audited.
+    """
     with hub_session(project) as (loaded, store):
-        previews = preview_records(loaded, store, destination, sample)
+        previews = preview_records(loaded, store, destination, sample, f"user:{getpass.getuser()}")
     if as_json:
         emit_json(previews)
         return
@@ -131,8 +134,11 @@ def policy_test(files: Annotated[Optional[list[Path]], typer.Argument(help="Test
     outcomes = []
     for path in paths:
         try:
-            tests = TestFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (OSError, yaml.YAMLError, ValidationError) as exc:
+            # The project's own loader: duplicate keys and alias bombs are refused here too.
+            tests = TestFile.model_validate(load_yaml(path, Positions(), str(path)))
+        except YamlError as exc:
+            raise ConfigError([ConfigIssue(exc.file, exc.line, exc.problem)]) from None
+        except ValidationError as exc:
             raise FatalError(f"{path}: not a policy test file ({type(exc).__name__})") from None
         outcomes += [(path.name, o) for o in run_file(tests, policy_context(loaded))]
     if as_json:
@@ -146,42 +152,25 @@ def policy_test(files: Annotated[Optional[list[Path]], typer.Argument(help="Test
 
 def policy_detokenize(token: Annotated[str, typer.Argument(help="A token made by the tokenize action.")],
                       field: Annotated[str, typer.Option(help="The field it was made for, e.g. employee.bank_account_iban.")],
-                      reason: Annotated[str, typer.Option(help="Why it is needed (recorded in the audit trail).")],
+                      reason: ReasonOption = None,
                       project: ProjectOption = None) -> None:
-    """Recover a tokenised value (needs the key); every use is written to the audit trail."""
+    """Recover a tokenised value (needs the key and a reason); every attempt is written to the audit trail."""
+    # The digest lets an auditor match attempts on one token without the trail holding the token.
+    detail = {"token_sha256": hashlib.sha256(token.encode()).hexdigest()[:16], "reason": (reason or "").strip()}
     with hub_session(project) as (loaded, store):
-        value = open_token(token, field, loaded.keyring())
+        try:
+            stated_reason(reason, "detokenize")
+            value = open_token(token, field, loaded.keyring())
+        except OfficehubError as exc:
+            # Failed attempts are recorded too: guessing tokens or keys must leave a trace.
+            with store.begin() as conn:
+                audit.append(conn, actor=f"user:{getpass.getuser()}", action="detokenize.failed", subject=field,
+                             detail={**detail, "outcome": "failed", "error": exc.describe()})
+            raise
         with store.begin() as conn:
             audit.append(conn, actor=f"user:{getpass.getuser()}", action="detokenize", subject=field,
-                         detail={"token_sha256": hashlib.sha256(token.encode()).hexdigest()[:16], "reason": reason})
+                         detail={**detail, "outcome": "recovered"})
     console.print(value, highlight=False)
-
-
-def audit_list(action: Annotated[Optional[str], typer.Option(help="Only this action (publish, detokenize…).")] = None,
-               limit: Annotated[int, typer.Option(min=1)] = 20,
-               project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """The newest audit entries."""
-    with hub_session(project) as (_, store), store.begin() as conn:
-        rows = audit.entries(conn, action, limit)
-    if as_json:
-        emit_json(rows)
-        return
-    console.print(table("audit", ["id", "at", "actor", "action", "subject", "detail"],
-                        [(r["id"], r["at"], r["actor"], r["action"], r["subject"], r["detail"]) for r in rows]))
-
-
-def audit_verify(project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """Check the hash chain: any edited, deleted or reordered entry is found."""
-    with hub_session(project) as (_, store), store.begin() as conn:
-        result = audit.verify(conn)
-    if as_json:
-        emit_json({"ok": result.ok, "entries": result.entries, "head": result.head,
-                   "broken_at": result.broken_at, "problem": result.problem})
-    elif result.ok:
-        console.print(f"[green]ok[/] {result.entries} entries verified; head {result.head}", highlight=False)
-    else:
-        errors.print(f"[red]tampered[/] entry {result.broken_at}: {result.problem}", highlight=False)
-    raise typer.Exit(0 if result.ok else 1)
 
 
 def register(app: typer.Typer) -> None:
@@ -189,7 +178,4 @@ def register(app: typer.Typer) -> None:
     for name, command in (("check", policy_check), ("explain", policy_explain), ("diff", policy_diff),
                           ("preview", policy_preview), ("test", policy_test), ("detokenize", policy_detokenize)):
         policy_app.command(name)(command)
-    audit_app.command("list")(audit_list)
-    audit_app.command("verify")(audit_verify)
     app.add_typer(policy_app, name="policy")
-    app.add_typer(audit_app, name="audit")

@@ -14,6 +14,7 @@ from canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, table
 from officehub.config import CONFIG_FILE, load_project
+from officehub.config.sharing import unagreed_publishes
 from officehub.store.hub import HubStore
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -36,16 +37,24 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create the pr
                   f"{directory / 'systems'}, then run [bold]officehub check[/].", highlight=False)
 
 
+#: Said by `check` when no key signs audit checkpoints (docs/adr/0010).
+UNANCHORED = (f"{CONFIG_FILE}: hub.audit_key is not set, so the audit trail is unanchored: cutting off its newest "
+              "entries or rewriting it would go unnoticed ('officehub audit keygen PATH' makes a key)")
+
+
 def check(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Validate the configuration; list every problem with its file and line."""
     loaded = load_project(project_dir(project))
     cfg = loaded.config
     counts = {"systems": len(cfg.systems), "mappings": len(cfg.mappings), "pipelines": len(cfg.pipelines)}
+    warnings = ([] if cfg.hub.audit_key else [UNANCHORED]) + unagreed_publishes(loaded)
     if as_json:
-        emit_json({"ok": True, **counts})
+        emit_json({"ok": True, **counts, "warnings": warnings})
         return
     console.print(f"[green]ok[/] {loaded.base_dir / CONFIG_FILE}: {counts['systems']} systems, "
                   f"{counts['mappings']} mappings, {counts['pipelines']} pipelines", highlight=False)
+    for warning in warnings:
+        console.print(f"[yellow]warning[/] {warning}", highlight=False)
 
 
 def schema(entity: Annotated[Optional[str], typer.Argument(help="customer, product or employee")] = None) -> None:
@@ -57,20 +66,22 @@ def schema(entity: Annotated[Optional[str], typer.Argument(help="customer, produ
 
 def fields(entity: Annotated[str, typer.Argument(help="customer, product or employee")],
            as_json: JsonOption = False) -> None:
-    """List an entity's fields as mappings address them, with type, class and whether required."""
+    """List an entity's fields as mappings address them, with type, class, whether required and free text."""
     if entity not in ENTITIES:
         raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
     lay = layout(entity)
     rows = [(f.path, str(f.arrow_type), f.sensitivity.value if f.sensitivity else "UNCLASSIFIED",
-             "yes" if f.required else (f"with {f.required_within}" if f.required_within else "")) for f in lay.fields]
+             "yes" if f.required else (f"with {f.required_within}" if f.required_within else ""), f.free_text)
+            for f in lay.fields]
     for coll in lay.collections:
         rows += [(f"{coll.name}[].{f.path}", str(f.arrow_type), f.sensitivity.value if f.sensitivity else "UNCLASSIFIED",
-                  "yes" if f.required else "") for f in coll.fields]
+                  "yes" if f.required else "", f.free_text) for f in coll.fields]
     if as_json:
-        emit_json([dict(zip(("path", "type", "sensitivity", "required"), r)) for r in rows])
+        emit_json([dict(zip(("path", "type", "sensitivity", "required", "free_text"), r)) for r in rows])
         return
     console.print(table(f"{entity} (schema version {lay.model.schema_version})",
-                        ["field", "type", "sensitivity", "required"], rows))
+                        ["field", "type", "sensitivity", "required", "free text"],
+                        [(*r[:4], "yes" if r[4] else "") for r in rows]))
 
 
 def discover(system: Annotated[str, typer.Argument(help="Name of a system in the configuration.")],

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from canonical_model.errors import FatalError
 from officehub.cli.commands_identity import actor
-from officehub.cli.options import JsonOption, ProjectOption
+from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, stated_reason
 from officehub.cli.output import console, emit_json, errors, table
 from officehub.cli.session import hub_session
 from officehub.engine import subjects
@@ -51,12 +51,18 @@ def _dump(payload: Any) -> str:
 
 def export(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `officehub subject find`).")],
            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.")] = None,
+           reveal: RevealOption = False, reason: ReasonOption = None,
            project: ProjectOption = None) -> None:
-    """Everything the hub holds about one record, as JSON (stdout unless --output); audited."""
+    """Everything the hub holds about one record, as JSON (stdout unless --output); audited.
+
+    Medical, criminal and legal values read <withheld> unless --reveal (with --reason).
+    """
+    why = stated_reason(reason, "subject export --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
-        data = subjects.export(conn, canonical_id)
+        data = subjects.export(conn, canonical_id, reveal=reveal)
+        detail = {"to": str(output) if output else "stdout", "reveal": reveal, **({"reason": why} if why else {})}
         audit.append(conn, actor=actor(), action="subject.export", subject=f"{data['entity']} {canonical_id}",
-                     detail={"to": str(output) if output else "stdout"})
+                     detail=detail)
     if output is None:
         emit_json(data)
         return

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from canonical_model.errors import FatalError
+
 PROJECT_HELP = "Project folder (holding officehub.yaml); default: the current folder."
 ProjectOption = Annotated[Optional[Path], typer.Option("--project", "-p", help=PROJECT_HELP)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
@@ -19,3 +21,20 @@ global_project: dict[str, Path] = {"path": Path(".")}
 def project_dir(option: Path | None) -> Path:
     """The project folder: the command's own option, else the global one."""
     return option if option is not None else global_project["path"]
+
+
+RevealOption = Annotated[bool, typer.Option("--reveal", help="Show the values withheld otherwise "
+                                                             "(may be sensitive; needs --reason; audited).")]
+ReasonOption = Annotated[Optional[str], typer.Option("--reason", help="Why the values are needed (at least "
+                                                                      "10 characters; recorded in the audit trail).")]
+#: The shortest reason accepted: enough for a ticket or matter number with a word, not "x" or "n/a".
+MIN_REASON = 10
+
+
+def stated_reason(reason: str | None, what: str) -> str:
+    """The reason given for ``what`` (a reveal, a detokenize), stripped; FatalError when it says nothing."""
+    text = (reason or "").strip()
+    if len(text) < MIN_REASON:
+        raise FatalError(f"{what} needs --reason with at least {MIN_REASON} characters saying why "
+                         "(it is recorded in the audit trail)")
+    return text

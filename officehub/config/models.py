@@ -11,6 +11,7 @@ from connectors.sql.config import url_without_password
 from officehub.identity import IdentityConfig
 from officehub.mapping import MappingSpec
 from officehub.sites.settings import SiteSettings
+from officehub.store.audit_anchor import public_key_from_text
 
 
 class HubSettings(BaseModel):
@@ -27,6 +28,19 @@ class HubSettings(BaseModel):
         "days a record every source deleted stays soft-deleted (restored if it comes back) before it is "
         "purged and the deletion is published"))
     active_key: str | None = Field(None, description="key id new pseudonyms and tokens are made with")
+    audit_key: SecretRef | None = Field(None, description=(
+        "Ed25519 private key that signs checkpoints of the audit chain, by reference; kept outside the hub "
+        "store, so whoever can write to the store cannot sign (create one with 'officehub audit keygen')"))
+    audit_verify_keys: list[str] = Field([], description=(
+        "further Ed25519 public keys (base64) whose checkpoints are trusted: earlier signing keys, or, on a "
+        "verifier that must not sign, the signer's public key"))
+
+    @field_validator("audit_verify_keys")
+    @classmethod
+    def _public_keys(cls, keys: list[str]) -> list[str]:
+        for text in keys:
+            public_key_from_text(text)  # ValueError, reported with the file and line
+        return keys
 
     @model_validator(mode="after")
     def _active_key_known(self) -> HubSettings:

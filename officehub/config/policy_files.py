@@ -40,6 +40,31 @@ def _check_document(doc: PolicyDocument, root: tuple, config: ProjectConfig | No
                 continue
             if not pa.types.is_boolean(leaf.arrow_type):
                 add(root + ("rules", index, "consent"), f"rule {rule.id}: '{rule.consent}' is not a yes/no field")
+    for index, rule in enumerate(doc.rules):
+        # A destination's own key (hash or tokenize ``key``) must be in the ring, or every publish fails.
+        key = rule.params.get("key")
+        if config is not None and key is not None and key not in config.hub.keys:
+            add(root + ("rules", index, "params", "key"), f"rule {rule.id}: key '{key}' is not one of hub.keys")
+
+
+def _check_conditions(loaded: list[tuple[PolicyDocument, tuple]], config: ProjectConfig | None, add) -> None:  # type: ignore[no-untyped-def]
+    """A ``when`` entry that can never match disables its rule without a word: each is an error.
+
+    Checked once every file is read, since a rule may name the purpose of an agreement in another file.
+    """
+    countries = {name: system.country for name, system in config.systems.items()} if config is not None else None
+    purposes = {a.purpose for doc, _ in loaded for a in doc.agreements}
+    for doc, root in loaded:
+        for index, rule in enumerate(doc.rules):
+            for where, message in rule.when.unmatchable(countries, purposes):
+                add(root + ("rules", index, "when", *where), f"rule {rule.id}: {message}")
+
+
+def _check_citations(policy_set: PolicySet, roots: list[tuple], add) -> PolicySet:  # type: ignore[no-untyped-def]
+    """Every legal basis cited must be in the register, which a document's declarations join: checked last."""
+    for index, where, message in policy_set.citation_problems():
+        add(roots[index] + where, message)
+    return policy_set
 
 
 def _params_location(loc: tuple) -> tuple:
@@ -52,7 +77,7 @@ def _params_location(loc: tuple) -> tuple:
 def load_policies(paths: list[Path], base_dir: Path, positions: Positions, add,  # type: ignore[no-untyped-def]
                   config: ProjectConfig | None = None) -> PolicySet:
     """Validate each file into a PolicyDocument; ``add(path, message)`` receives every problem."""
-    documents = []
+    loaded: list[tuple[PolicyDocument, tuple]] = []
     for path in paths:
         rel = str(path.relative_to(base_dir)) if path.is_relative_to(base_dir) else str(path)
         root = ("policy-file", rel)
@@ -69,5 +94,6 @@ def load_policies(paths: list[Path], base_dir: Path, positions: Positions, add, 
                 add(root + where, f"{'.'.join(str(p) for p in where) or 'policy'}: {err['msg']}")
             continue
         _check_document(doc, root, config, add)
-        documents.append(doc)
-    return PolicySet(tuple(documents))
+        loaded.append((doc, root))
+    _check_conditions(loaded, config, add)
+    return _check_citations(PolicySet(tuple(doc for doc, _ in loaded)), [root for _, root in loaded], add)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from canonical_model import Sensitivity
 from canonical_model.errors import FatalError
 from connectors import Connector, connector_class
 from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
-from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping
+from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping, lineage
+from officehub.store.audit_anchor import AuditKeys, public_key_from_text, signing_key_from_text
 from policies import KeyRing, PolicySet
 
 CONFIG_FILE = "officehub.yaml"
@@ -94,6 +97,14 @@ class Project:
         secrets = {kid: ref.resolve(self.base_dir).get_secret_value().encode() for kid, ref in hub.keys.items()}
         return KeyRing(secrets, hub.active_key)
 
+    @cached_property
+    def audit_keys(self) -> AuditKeys:
+        """The key that signs audit checkpoints and the public keys that verify them, resolved once."""
+        hub = self.config.hub
+        signer = None if hub.audit_key is None else signing_key_from_text(
+            hub.audit_key.resolve(self.base_dir).get_secret_value(), "hub.audit_key")
+        return AuditKeys.of(signer, [public_key_from_text(text) for text in hub.audit_verify_keys])
+
     @property
     def name(self) -> str:
         """The hub's name."""
@@ -104,6 +115,10 @@ class Project:
         cfg = self.config.systems[system]
         cls = connector_class(cfg.type)
         return cls(system, cls.Config.model_validate(cfg.connector_settings()), self.base_dir)
+
+    def derived_classes(self) -> dict[str, Sensitivity]:
+        """Classes the ingest mappings declare for derived fields, as ``{"entity.path": class}``."""
+        return lineage.derived_classes(lineage.feeds(ingest_mappings(self.config)))
 
     def pipelines_in_order(self) -> list[str]:
         """Every pipeline: ingests first, then publishes, each in the order written."""
@@ -156,6 +171,24 @@ def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Pa
             collector.add(("policies", index), f"policy file '{pattern}' not found")
 
 
+def ingest_mappings(config: ProjectConfig) -> dict[str, MappingSpec]:
+    """The mappings that bring data into the hub: every one no publish pipeline uses."""
+    published = {p.mapping for p in config.pipelines.values() if p.kind == "publish"}
+    return {name: spec for name, spec in config.mappings.items() if name not in published}
+
+
+def _check_lineage(config: ProjectConfig, collector: _Collector) -> None:
+    """Special-category columns copied into ordinary fields must be declared (see mapping.lineage)."""
+    ingest = ingest_mappings(config)
+    for problem in lineage.problems(lineage.feeds(ingest)):
+        collector.add(("mappings", problem.mapping, *problem.where), f"mappings.{problem.mapping}: {problem.message}")
+    for name in config.mappings.keys() - ingest.keys():
+        for key, fspec in config.mappings[name].fields.items():
+            if fspec.sensitivity:  # a publish mapping sends fields under their hub class: this would be ignored
+                collector.add(("mappings", name, "fields", key, "class"),
+                              f"mappings.{name}: field '{key}' declares a class, which only an ingest mapping can")
+
+
 _SECTION_MODELS = {"systems": SystemConfig, "mappings": MappingSpec, "pipelines": PipelineConfig}
 
 
@@ -194,6 +227,7 @@ def load_project(path: Path | str = ".") -> Project:
         raise ConfigError([ConfigIssue(exc.file, exc.line, exc.problem)]) from None
     config = _validate(raw, collector)
     _check_references(config, collector, base_dir)
+    _check_lineage(config, collector)
     policies = load_policies(policy_paths(config.policies, base_dir), base_dir, positions, collector.add, config)
     if collector.issues:
         raise ConfigError(collector.issues)

@@ -22,12 +22,13 @@ from officehub.config import PipelineConfig, Project
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GONE
 from officehub.engine.prefetch import prefetched
+from officehub.engine.republish import Republication, change_since, holdings
 from officehub.mapping import OutboundMapping
-from officehub.store import audit
+from officehub.store import audit, audit_anchor
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, matches, xref
 from officehub.store.hub import HubStore
-from policies import CompileContext, Destination, PolicedBatch, compile_plan
+from policies import CompileContext, Destination, PlanChange, PolicedBatch, compile_plan, decisions_in_force
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ def destination_of(project: Project, pipeline: str) -> Destination:
 
 
 def policy_context(project: Project) -> CompileContext:
-    """The project's policies and keys, as of today."""
-    return CompileContext(project.policies, project.keyring())
+    """The project's policies and keys, as of today, and the classes its mappings declare for derived fields."""
+    return CompileContext(project.policies, project.keyring(), derived=project.derived_classes())
 
 
 Progress = Callable[[bk.RunMetrics], None]
@@ -88,10 +89,19 @@ class Publish:
                     if path in ("vendor_id", "canonical_id")}
         self.delete_keys = {k: hub_keys[k] for k in self.spec.key} if set(self.spec.key) <= set(hub_keys) else {}
         self.sends_deletes = pipeline.write_mode is not WriteMode.APPEND and bool(self.delete_keys)
+        #: The per-field decisions this run sends under, kept in the checkpoint to compare the next plan with.
+        self.decisions = decisions_in_force(self.plan)
+        #: The fields the mapping sends (what the destination can hold a value of).
+        self.sent_fields = [f.leaf.path for f in self.mapping.fields]
+        #: Withheld fields written as explicit nulls (during a re-publication only).
+        self.empty: frozenset[str] = frozenset()
+        #: Fields the destination also supplies: emptying them would erase its own data (and, read
+        #: back, the hub's), so a re-publication leaves them as they are and says so.
+        self.supplied = frozenset(f.leaf.path for f in self.mapping.fields if f.leaf.column in self.echo)
 
     def _after(self) -> int:
         with self.store.begin() as conn:
-            return int((bk.get_checkpoint(conn, self.name) or {}).get("seq", 0))
+            return self._after_in(conn)
 
     def estimate(self) -> int | None:
         """Changes waiting to be published."""
@@ -103,23 +113,25 @@ class Publish:
     def run(self, run_id: int, progress: Progress) -> bk.RunMetrics:
         """Send every change after the checkpoint, batch by batch."""
         total = bk.RunMetrics()
-        after = self._after()
-        self._note_policy_change(run_id)
+        redo, after = self._begin(run_id)
+        self.empty = redo.empty - self.supplied if redo else frozenset()
         with self.project.connector(self.spec.system) as destination:
             # The next batch of changes is read (and, where that needs nothing from the hub
             # store, put through the policy) while this one is written to the destination.
             for staged in prefetched(self._staged(changes) for changes in self._changes(after)):
                 live, gone, first, last = staged.live, staged.gone, staged.first, staged.last
-                batch_id = f"{first:012d}-{last:012d}"
+                batch_id = redo.batch_id(first, last) if redo else f"{first:012d}-{last:012d}"
                 known: dict[str, str] = {}
                 if staged.policed is None:
                     with self.store.begin() as conn:
-                        live, known = self._prepare(conn, live, run_id)
+                        live, known = self._prepare(conn, live, run_id, resend=redo is not None)
                     staged = self._policed(staged, live)
                 policed, vendor = staged.policed, staged.vendor
                 # The audit entry is committed before anything leaves, so no batch reaches
                 # a destination unrecorded, even if the process dies right after sending.
                 self._audit(run_id, first, last, policed, gone.num_rows)
+                if redo:
+                    redo = self._clear_earlier(destination, redo, live, batch_id).sent(live.num_rows)
                 written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
                 deleted = self.delete_records(destination, gone, batch_id)
                 total.add(bk.RunMetrics(records_read=staged.read, records_written=written,
@@ -131,10 +143,77 @@ class Publish:
                     # record cannot hold back every later change.
                     bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, refused)
                     xref.set_sent_hashes(conn, self.spec.system, self.spec.entity, known)
-                    bk.set_checkpoint(conn, self.name, {"seq": last}, run_id)
+                    bk.set_checkpoint(conn, self.name, self._cursor_at(last, redo), run_id)
                     bk.record_progress(conn, run_id, total)
                 progress(total)
+        if redo:
+            self._republished(run_id, redo)
         return total
+
+    def _cursor_at(self, seq: int, redo: Republication | None) -> dict:
+        """The checkpoint after change ``seq``: the decisions it was sent under, and a re-publication under way."""
+        cursor: dict = {"seq": seq, "decisions": self.decisions}
+        if redo:
+            cursor["republish"] = redo.state()
+        return cursor
+
+    def _begin(self, run_id: int) -> tuple[Republication | None, int]:
+        """The re-publication this run carries out (one under way, or one the plan makes necessary),
+        and the change number it starts after."""
+        with self.store.begin() as conn:
+            cursor = bk.get_checkpoint(conn, self.name) or {}
+            previous = audit.last_detail(conn, "publish", self.subject)
+            change = change_since(cursor, self.plan, (previous or {}).get("plan"), self.sent_fields)
+            self._note_policy_change(conn, run_id, previous, change)
+            pending = Republication.from_state(cursor["republish"]) if "republish" in cursor else None
+            if not change.republish:
+                if cursor.get("seq") and "decisions" not in cursor:
+                    # A checkpoint from before decisions were kept: from now on, compare precisely.
+                    bk.set_checkpoint(conn, self.name, self._cursor_at(int(cursor["seq"]), pending), run_id)
+                return pending, int(cursor.get("seq", 0))
+            redo = pending.merged(change, run_id) if pending else Republication(run_id, change.tightened,
+                                                                                change.rekeyed)
+            # Kept before anything is sent: a crash from here on resumes the re-publication.
+            bk.set_checkpoint(conn, self.name, self._cursor_at(0, redo), run_id)
+        log.warning("%s: the plan withholds more or uses another key than the destination's values were sent "
+                    "under; every record is sent again (%d field(s) emptied, %d re-keyed)",
+                    self.name, len(redo.tightened), len(redo.rekeyed))
+        return redo, 0
+
+    def _clear_earlier(self, destination: Connector, redo: Republication, live: pa.Table,
+                       batch_id: str) -> Republication:
+        """Append-only destinations keep every row they were sent: delete the batch's earlier rows
+        where the destination can; where it cannot, note that earlier copies remain."""
+        if self.pipeline.write_mode is not WriteMode.APPEND or redo.stale_copies or live.num_rows == 0:
+            return redo
+        if self.delete_keys:
+            try:
+                self.delete_records(destination, live, batch_id, strict=True)
+                return redo
+            except FatalError:
+                pass  # a drop folder cannot delete: its files already delivered stay as they are
+        return replace(redo, stale_copies=True)
+
+    def _republished(self, run_id: int, redo: Republication) -> None:
+        """End the re-publication: audit what the destination holds now, and any key rotation."""
+        actor = f"pipeline:{self.name}"
+        detail: dict = {"records": redo.records, "tightened": list(redo.tightened),
+                        "holds": holdings(self.plan, self.sent_fields, redo.empty & self.supplied)}
+        if redo.stale_copies:
+            detail["earlier_copies"] = ("the files delivered before this re-publication still hold the old "
+                                        "values and must be removed by hand")
+            log.warning("%s: %s (%s/%s)", self.name, detail["earlier_copies"], self.spec.system, self.spec.stream)
+        with self.store.begin() as conn:
+            audit.append(conn, actor=actor, action="publish.republished", subject=self.subject, run_id=run_id,
+                         detail=detail)
+            for before, now in sorted(set(redo.rekeyed.values()), key=str):
+                fields = sorted(p for p, keys in redo.rekeyed.items() if keys == (before, now))
+                audit.append(conn, actor=actor, action="keys.rotated", subject=self.subject, run_id=run_id,
+                             detail={"from": before, "to": now, "fields": fields, "records": redo.records})
+            bk.set_checkpoint(conn, self.name, self._cursor_at(self._after_in(conn), None), run_id)
+
+    def _after_in(self, conn: sa.Connection) -> int:
+        return int((bk.get_checkpoint(conn, self.name) or {}).get("seq", 0))
 
     def _staged(self, changes: pa.Table) -> _Staged:
         """One batch of changes split into records to send and to delete; put through the
@@ -147,7 +226,7 @@ class Publish:
     def _policed(self, staged: _Staged, live: pa.Table) -> _Staged:
         """``staged`` with ``live`` put through the plan (only what the mapping asks for) and the mapping."""
         policed = self.plan.apply(live.select(self.columns))
-        return replace(staged, live=live, policed=policed, vendor=self.mapping.apply(policed))
+        return replace(staged, live=live, policed=policed, vendor=self.mapping.apply(policed, self.empty))
 
     def _changes(self, after: int) -> Iterator[pa.Table]:
         """Golden-record changes after change number ``after``, a batch at a time, oldest first.
@@ -177,9 +256,12 @@ class Publish:
         gone = changes.filter(pc.is_in(status, pa.array(sorted(GONE)))) if self.sends_deletes else changes.slice(0, 0)
         return live, gone
 
-    def _prepare(self, conn: sa.Connection, live: pa.Table, run_id: int) -> tuple[pa.Table, dict[str, str]]:
+    def _prepare(self, conn: sa.Connection, live: pa.Table, run_id: int,
+                 resend: bool = False) -> tuple[pa.Table, dict[str, str]]:
         """Add the destination's vendor ids (creating links for records new to it) and leave out
-        records it already holds as they are; returns the rows and, by vendor id, what it will hold."""
+        records it already holds as they are (none with ``resend``: a re-publication replaces values
+        the hub's hashes cannot see, such as a field now withheld); returns the rows and, by vendor
+        id, what it will hold."""
         if not (self.by_vendor_id or self.echo):
             return live, {}
         if live.num_rows == 0:
@@ -207,7 +289,7 @@ class Publish:
         keep, sending = [], {}
         for row, cid in enumerate(ids):
             digest = echo_hash({c: values[row] for c, values in echo.items()}, self.echo)
-            if held.get(cid) == digest:
+            if held.get(cid) == digest and not resend:
                 continue  # the destination holds these values already (it supplied them, or we sent them)
             keep.append(row)
             if cid in known:
@@ -263,17 +345,26 @@ class Publish:
                                     "purpose": agreement.purpose if agreement else None,
                                     "legal_basis": agreement.legal_basis if agreement else None,
                                     "fields": policed.counts_by_action()})
+            # Signed in the same transaction: no batch leaves with its entry outside a checkpoint.
+            audit_anchor.checkpoint(conn, self.project.audit_keys)
 
     @property
     def subject(self) -> str:
         """What the audit entries of this pipeline are about."""
         return f"{self.spec.entity} → {self.spec.system}/{self.spec.stream}"
 
-    def _note_policy_change(self, run_id: int) -> None:
-        """Audit a change of the policies in force since this destination's previous batch."""
-        with self.store.begin() as conn:
-            previous = audit.last_detail(conn, "publish", self.subject)
-            if previous and previous.get("policy_version") != self.plan.policy_version:
-                audit.append(conn, actor=f"pipeline:{self.name}", action="policy.changed", subject=self.subject,
-                                run_id=run_id, detail={"from": previous.get("policy_version"),
-                                                       "to": self.plan.policy_version, "plan": self.plan.fingerprint})
+    def _note_policy_change(self, conn: sa.Connection, run_id: int, previous: dict | None,
+                            change: PlanChange) -> None:
+        """Audit a change of the policies or keys in force since this destination's previous batch."""
+        if not previous or (previous.get("policy_version") == self.plan.policy_version
+                            and previous.get("plan") == self.plan.fingerprint):
+            return
+        noted = audit.last_detail(conn, "policy.changed", self.subject) or {}
+        if (noted.get("plan_from"), noted.get("plan")) == (previous.get("plan"), self.plan.fingerprint):
+            return  # noted by an earlier run that sent nothing since
+        audit.append(conn, actor=f"pipeline:{self.name}", action="policy.changed", subject=self.subject,
+                     run_id=run_id, detail={"from": previous.get("policy_version"), "to": self.plan.policy_version,
+                                            "plan_from": previous.get("plan"), "plan": self.plan.fingerprint,
+                                            "tightened": list(change.tightened),
+                                            "rekeyed": {p: list(k) for p, k in change.rekeyed.items()},
+                                            "republish": change.republish})

@@ -11,6 +11,7 @@ from officehub.config import Project
 from officehub.engine.ingest import Ingest
 from officehub.engine.memory import give_back_free_memory, keep_memory_flat, settled_heap
 from officehub.engine.publish import Publish
+from officehub.store import audit_anchor
 from officehub.store import bookkeeping as bk
 from officehub.store.hub import HubStore
 
@@ -104,6 +105,8 @@ def sync(project: Project, names: Iterable[str], progress: ProgressFactory = _no
             for name in names:
                 results.append(run_pipeline(project, store, name, progress))
                 give_back_free_memory()
+        with store.begin() as conn:  # whatever the runs audited is signed before sync returns
+            audit_anchor.checkpoint(conn, project.audit_keys)
         return results
     finally:
         if own_store:

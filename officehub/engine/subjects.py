@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+from canonical_model import layout
 from canonical_model.errors import FatalError, OfficehubError
 from connectors import WriteMode
 from connectors.jsonable import jsonable
@@ -125,32 +126,54 @@ def lineage(conn: sa.Connection, entity: str, canonical_id: str, current: dict[s
     return out
 
 
-def _values(entity: str, row: dict[str, Any]) -> dict[str, Any]:
-    return {c: jsonable(row.get(c)) for c in golden.entity_columns(entity) if row.get(c) is not None}
+#: What an export shows in place of a medical, criminal or legal value unless it is revealed.
+WITHHELD = "<withheld>"
 
 
-def export(conn: sa.Connection, canonical_id: str) -> dict[str, Any]:
-    """Everything the hub holds about one record, JSON-ready."""
+def _special_columns(entity: str) -> frozenset[str]:
+    return frozenset(leaf.column for leaf in layout(entity).fields if leaf.sensitivity.is_special_category)
+
+
+def _values(entity: str, row: dict[str, Any], reveal: bool = True) -> dict[str, Any]:
+    hidden = frozenset() if reveal else _special_columns(entity)
+    return {c: WITHHELD if c in hidden else jsonable(row.get(c))
+            for c in golden.entity_columns(entity) if row.get(c) is not None}
+
+
+def _collection_rows(conn: sa.Connection, entity: str, coll: str, canonical_id: str,
+                     reveal: bool) -> list[dict[str, Any]]:
+    group = next(c for c in layout(entity).collections if c.name == coll)
+    hidden = frozenset() if reveal else {f.column for f in group.fields if f.sensitivity.is_special_category}
+    table = _T[child_table_name(entity, coll)]
+    return [{k: WITHHELD if k in hidden and v is not None else jsonable(v)
+             for k, v in dict(r._mapping).items() if k not in ("id", "content_hash")}
+            for r in conn.execute(sa.select(table).where(table.c.canonical_id == canonical_id))]
+
+
+def export(conn: sa.Connection, canonical_id: str, reveal: bool = False) -> dict[str, Any]:
+    """Everything the hub holds about one record, JSON-ready.
+
+    Medical, criminal and legal values read ``<withheld>`` unless ``reveal``: an export is
+    often read by more people than the request needs, so those values leave only on purpose.
+    """
     entity, row = locate(conn, canonical_id)
-    children = {}
-    for coll in golden.collections(entity):
-        table = _T[child_table_name(entity, coll)]
-        children[coll] = [{k: jsonable(v) for k, v in dict(r._mapping).items() if k not in ("id", "content_hash")}
-                          for r in conn.execute(sa.select(table).where(table.c.canonical_id == canonical_id))]
+    children = {coll: _collection_rows(conn, entity, coll, canonical_id, reveal)
+                for coll in golden.collections(entity)}
     source_rows = sources.by_canonical_id(conn, entity, [canonical_id]).get(canonical_id, [])
     return {
         "entity": entity, "canonical_id": canonical_id, "status": row["status"], "version": row["version"],
-        "updated_at": jsonable(row["updated_at"]), "record": _values(entity, row),
+        "updated_at": jsonable(row["updated_at"]), "record": _values(entity, row, reveal),
         "lineage": {k: {kk: jsonable(vv) for kk, vv in v.items()} for k, v in lineage(conn, entity, canonical_id, row).items()},
         "held_by": legal_holds(entity, row),
         "systems": [{"system": x["system"], "vendor_id": x["vendor_id"], "linked_by": x["linked_by"],
                      "linked_at": jsonable(x["created_at"]), "erased_at": jsonable(x["erased_at"])}
                     for x in xref.of_records(conn, [canonical_id])],
         "sources": [{"system": s["system"], "vendor_id": s["vendor_id"], "changed_at": jsonable(s["changed_at"]),
-                     "deleted_at": jsonable(s["deleted_at"]), "values": _values(entity, s)} for s in source_rows],
+                     "deleted_at": jsonable(s["deleted_at"]), "values": _values(entity, s, reveal)}
+                    for s in source_rows],
         "collections": children,
         "history": [{"version": v["version"], "updated_at": jsonable(v["updated_at"]), "status": v["status"],
-                     "changed_by": v["changed_by"], "run_id": v["run_id"], "values": _values(entity, v)}
+                     "changed_by": v["changed_by"], "run_id": v["run_id"], "values": _values(entity, v, reveal)}
                     for v in _versions(conn, entity, canonical_id, row)[:-1]],
         "merges": [{k: jsonable(v) for k, v in e.items()} for e in matches.link_entries(conn, canonical_id)],
     }

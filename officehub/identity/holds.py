@@ -22,17 +22,15 @@ def _hold_groups(entity: str) -> tuple[str, ...]:
 def legal_holds(entity: str, values: dict[str, Any] | None) -> list[str]:
     """Why this record may not be deleted: one line per active hold (empty when none).
 
-    A hold is named by its field and, where present, its matter reference and start date:
-    the reasons go into erasure reports for the compliance officer, never into logs.
+    A hold is named by its field path and class only ("employee.litigation_hold (legal)"):
+    the reasons go into erasure reports and the append-only audit trail, so they must never
+    carry the hold's values (a matter reference is itself legal-class data).
     """
     if not values:
         return []
     reasons = []
     for group in _hold_groups(entity):
-        if values.get(f"{group}__active") is True or (values.get(f"{group}__active") is None
-                                                       and values.get(f"{group}__matter_ref")):
-            matter = values.get(f"{group}__matter_ref")
-            since = values.get(f"{group}__since")
-            reasons.append(" ".join(p for p in (group.replace("_", " "), f"matter {matter}" if matter else "",
-                                                f"since {since}" if since else "") if p))
+        active = values.get(f"{group}__active")
+        if active is True or (active is None and values.get(f"{group}__matter_ref")):
+            reasons.append(f"{entity}.{group} ({Sensitivity.LEGAL.value})")
     return reasons

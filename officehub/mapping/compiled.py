@@ -203,8 +203,12 @@ class OutboundMapping:
         """The golden-record columns this mapping publishes (hub columns included)."""
         return [*self._hub, *(f.leaf.column for f in self.fields)]
 
-    def apply(self, policed: PolicedBatch) -> pa.RecordBatch:
-        """Vendor columns for the canonical columns a policy plan let through."""
+    def apply(self, policed: PolicedBatch, empty: frozenset[str] = frozenset()) -> pa.RecordBatch:
+        """Vendor columns for the canonical columns a policy plan let through.
+
+        A field the plan withholds is left out, unless its path is in ``empty``: the
+        destination may hold an earlier value of it, which only an explicit null replaces.
+        """
         if not isinstance(policed, PolicedBatch):
             raise TypeError("outbound mappings take only batches that went through a policy plan")
         columns = policed.columns
@@ -213,9 +217,12 @@ class OutboundMapping:
             out[fspec.sources[0]] = columns[path]
         splits: dict[str, list[tuple[int, str, pa.Array]]] = {}
         for f in self.fields:
-            if f.leaf.column not in columns:
+            if f.leaf.column in columns:
+                values = columns[f.leaf.column]
+            elif f.leaf.path in empty:
+                values = pa.nulls(policed.num_rows, f.leaf.arrow_type)
+            else:
                 continue  # withheld by the policy: the vendor column is not written at all
-            values = columns[f.leaf.column]
             if f.leaf.column in policed.transformed:
                 # Hashed, masked or generalised by the policy: written exactly as the policy made it.
                 out[f.spec.sources[0]] = values
@@ -233,6 +240,10 @@ class OutboundMapping:
                 out[f.spec.sources[0]] = values
         for column, parts in splits.items():
             ordered = [p[2] for p in sorted(parts, key=lambda p: p[0])]
+            if all(p.null_count == len(p) for p in ordered):
+                # Every part emptied: the join would not keep rows that have no part at all.
+                out[column] = pa.nulls(policed.num_rows, pa.string())
+                continue
             out[column] = pc.binary_join_element_wise(*[pc.cast(p, pa.string()) for p in ordered], parts[0][1],
                                                       null_handling="skip") if len(ordered) > 1 else ordered[0]
         return pa.RecordBatch.from_pydict(out)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from canonical_model import layout
+from canonical_model import Sensitivity, layout
 
 #: Hub columns an outbound mapping may publish besides the canonical fields.
 HUB_COLUMNS = ("canonical_id", "vendor_id", "version", "updated_at")
@@ -19,6 +19,10 @@ class FieldSpec(BaseModel):
 
     source: str | list[str] = Field(alias="from")
     transforms: list[str | dict[str, Any]] = []
+    sensitivity: Sensitivity | None = Field(None, alias="class", description=(
+        "the class of a field derived from a sensitive column (e.g. medical for a job title that "
+        "concatenates an occupational-health note); policies decide the field under the stricter "
+        "of this and the model's class"))
 
     @property
     def sources(self) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,12 +41,16 @@ def key_fingerprint(public_raw: bytes) -> str:
     return "SHA256:" + b64(hashlib.sha256(public_raw).digest()).rstrip("=")
 
 
+#: A site's name: lower case, as in Celery queue and folder names.
+SITE_NAME = r"^[a-z][a-z0-9_-]*$"
+
+
 class SiteCard(BaseModel):
     """The public half of a site's identity, as handed to peers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    site: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    site: str = Field(pattern=SITE_NAME)
     signing_key: str = Field(description="Ed25519 public key, base64")
     encryption_key: str = Field(description="X25519 public key, base64")
     created_at: str
@@ -95,6 +100,8 @@ def init_site(paths: SitePaths, name: str, passphrase: bytes) -> SiteCard:
                          f"'{public_card(paths).site}'; refusing to replace its keys")
     if len(passphrase) < 12:
         raise FatalError("the site passphrase must be at least 12 characters long")
+    if not re.fullmatch(SITE_NAME, name):
+        raise FatalError(f"site name '{name}' must be lower case: a letter, then letters, digits, '-' or '_'")
     signing, encryption = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
     card = SiteCard(site=name, signing_key=b64(signing.public_key().public_bytes(**_RAW)),
                     encryption_key=b64(encryption.public_key().public_bytes(**_RAW)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from canonical_model.errors import FatalError
@@ -81,11 +80,15 @@ def load_settings(base_dir: Path) -> SiteSettings:
     Read directly, not through ``load_project``: a connector gets only the project folder,
     and ``sites:`` may not be set in an included file, so officehub.yaml alone is exact.
     """
+    # Imported here: officehub.config imports this module (see the package docstring).
+    from officehub.config.yaml_source import Positions, YamlError, load_yaml
+
     path = base_dir / "officehub.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise FatalError(f"cannot read {path} ({type(exc).__name__})") from None
+        raw = load_yaml(path, Positions(), "officehub.yaml") if path.is_file() else {}
+    except YamlError as exc:
+        raise FatalError(f"{exc.file}:{exc.line}: {exc.problem}" if exc.line else f"{exc.file}: {exc.problem}") \
+            from None
     try:
         return SiteSettings.model_validate((raw or {}).get("sites") or {})
     except ValidationError as exc:

@@ -1,19 +1,25 @@
 """The audit trail: append-only entries chained by SHA-256, and their verification.
 
 Each entry's hash covers its content and the previous entry's hash, so editing,
-deleting or reordering any entry breaks the chain from that point on.
+deleting or reordering any entry breaks the chain from that point on. What the chain
+alone cannot show (its newest entries cut off, or all of it rebuilt) the signed
+checkpoints of :mod:`officehub.store.audit_anchor` and an operator's saved head do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
+from officehub.store.audit_anchor import AuditKeys, Checkpoint, signed_checkpoints
 from officehub.store.schema import hub_metadata
 
 _AUDIT = hub_metadata().tables["audit"]
@@ -67,28 +73,101 @@ def entries(conn: sa.Connection, action: str | None = None, limit: int = 50) -> 
 
 @dataclass(frozen=True)
 class Verification:
-    """The outcome of checking the chain."""
+    """The outcome of checking the chain and its checkpoints."""
 
     entries: int
     head: str
     broken_at: int | None = None
     problem: str | None = None
+    #: True when checkpoints were checked with a trusted key; False: nothing outside the
+    #: store vouches for the chain, so truncation or a rewrite would go unnoticed.
+    anchored: bool = False
+    last_checkpoint: Checkpoint | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every entry verified."""
-        return self.broken_at is None
+        """True when every entry and every checkpoint verified."""
+        return self.problem is None
+
+    @property
+    def unanchored(self) -> int:
+        """Entries after the last checkpoint (all of them when there is none)."""
+        return self.entries - (self.last_checkpoint.entries if self.last_checkpoint else 0)
 
 
-def verify(conn: sa.Connection) -> Verification:
-    """Walk the chain in order; report the first entry that was edited, removed or moved."""
-    prev, count = GENESIS, 0
-    for row in conn.execute(sa.select(_AUDIT).order_by(_AUDIT.c.id)):
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _rows(conn: sa.Connection) -> Iterator[Any]:
+    # Raw values, parsed here: an entry edited into nonsense in the database is a
+    # verification failure naming the entry, not an error while fetching it.
+    raw = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in _AUDIT.c]
+    return iter(conn.execute(sa.select(*raw).order_by(_AUDIT.c.id)))
+
+
+def _parsed(row: Any) -> tuple[datetime, dict[str, Any]] | str:
+    """The entry's time and detail, or what is malformed about it."""
+    for name in ("hash", "prev_hash"):
+        if not isinstance(getattr(row, name), str) or not _HEX64.fullmatch(getattr(row, name)):
+            return f"malformed: {name} is not 64 hex digits"
+    try:
+        at = row.at if isinstance(row.at, datetime) else datetime.fromisoformat(row.at)
+    except (TypeError, ValueError):
+        return "malformed: its time is not a timestamp"
+    try:
+        detail = row.detail if isinstance(row.detail, dict) else json.loads(row.detail)
+    except (TypeError, ValueError):
+        detail = None
+    return (at, detail) if isinstance(detail, dict) else "malformed: its detail is not a JSON object"
+
+
+def _entry_problem(row: Any, prev: str) -> str | None:
+    parsed = _parsed(row)
+    if isinstance(parsed, str):
+        return parsed
+    if row.prev_hash != prev:
+        return "does not follow the entry before it (removed or reordered)"
+    at, detail = parsed
+    if row.hash != entry_hash(prev, at, row.run_id, row.actor, row.action, row.subject, detail):
+        return "content does not match its hash (edited)"
+    return None
+
+
+def verify(conn: sa.Connection, keys: AuditKeys | None = None, expect_head: str | None = None) -> Verification:
+    """Walk the chain in order and hold it against its signed checkpoints and an expected head.
+
+    Reports the first entry that was edited, removed, moved or is malformed; a checkpoint
+    that is forged or names a head the chain no longer holds where it held it (rewritten,
+    or truncated after the checkpoint); an ``expect_head`` the chain does not hold.
+    """
+    keys = keys or AuditKeys()
+    # Without a trusted key a checkpoint proves nothing (anyone could have written it).
+    checkpoints, forged = signed_checkpoints(conn, keys) if keys.trusted else ([], None)
+    found = partial(Verification, anchored=bool(keys.trusted),
+                    last_checkpoint=max(checkpoints, key=lambda c: c.entries, default=None))
+    pending: dict[int, list[Checkpoint]] = {}
+    for item in checkpoints:
+        pending.setdefault(item.entry_id, []).append(item)
+    prev, count, seen_expected = GENESIS, 0, expect_head is None
+    for row in _rows(conn):
         count += 1
-        if row.prev_hash != prev:
-            return Verification(count, prev, row.id, "does not follow the entry before it (removed or reordered)")
-        expected = entry_hash(prev, row.at, row.run_id, row.actor, row.action, row.subject, row.detail)
-        if row.hash != expected:
-            return Verification(count, prev, row.id, "content does not match its hash (edited)")
+        problem = _entry_problem(row, prev) or _against(pending.pop(row.id, ()), count, row.hash)
+        if problem:
+            return found(count, prev, row.id, problem)
         prev = row.hash
-    return Verification(count, prev)
+        seen_expected = seen_expected or row.hash == expect_head
+    if pending:
+        entry_id = min(pending)
+        return found(count, prev, entry_id, f"checkpoint {pending[entry_id][0].id} signed entry {entry_id} as the "
+                     "head; the chain no longer holds it (truncated or removed)")
+    if not seen_expected:
+        return found(count, prev, None, "the chain does not hold the expected head (truncated or rewritten)")
+    return found(count, prev, None, forged)
+
+
+def _against(checkpoints: Iterable[Checkpoint], position: int, digest: str) -> str | None:
+    """What is wrong with an entry that checkpoints signed as the head, if anything."""
+    for item in checkpoints:
+        if (item.entries, item.head) != (position, digest):
+            return f"checkpoint {item.id} signed this entry as number {item.entries} with another hash (rewritten)"
+    return None

@@ -13,6 +13,7 @@ from canonical_model.errors import FatalError, RetriableError
 from connectors import SecretRef
 from connectors.sql.paths import fast_reader
 from connectors.sql.read_arrow import FastReader
+from connectors.urls import display_url
 from officehub.store import migrate
 from officehub.store.schema import hub_metadata
 
@@ -55,7 +56,7 @@ class HubStore:
         try:
             self.engine = sa.create_engine(resolved)
         except (ArgumentError, ImportError) as exc:
-            raise FatalError(f"hub store: cannot use URL ({type(exc).__name__})") from None
+            raise FatalError(f"hub store: cannot use URL {display_url(resolved)} ({type(exc).__name__})") from None
         if resolved.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.tables = hub_metadata().tables
@@ -75,7 +76,8 @@ class HubStore:
         try:
             return migrate.upgrade(self.engine)
         except DBAPIError as exc:
-            raise RetriableError(f"hub store unavailable ({type(exc.orig).__name__})") from None
+            where = display_url(self.engine.url)
+            raise RetriableError(f"hub store at {where} unavailable ({type(exc.orig).__name__})") from None
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:

@@ -19,6 +19,9 @@ xref, and the match-key index, review queue and link log.
 Revision 3 indexes when soft-deleted records fall due for purging, so the check each
 ingest makes does not scan the whole golden table, and (on PostgreSQL) leaves free room
 in the pages of the tables in :data:`UPDATED_IN_PLACE`.
+
+Revision 4 adds ``audit_checkpoint``: signed checkpoints of the audit chain's head, which
+anchor the chain against truncation and wholesale rewriting (docs/adr/0010).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 3
+LATEST = 4
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -285,6 +288,23 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
         sa.Column("detail", sa.JSON, nullable=False),
         sa.Column("prev_hash", HASH, nullable=False),
         sa.Column("hash", HASH, nullable=False, unique=True),
+    )
+    if revision >= 4:
+        audit_checkpoint_table(metadata)
+
+
+def audit_checkpoint_table(metadata: sa.MetaData) -> sa.Table:
+    """Revision 4: signed checkpoints of the audit chain's head (the signature covers every other column)."""
+    return sa.Table(
+        "audit_checkpoint", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("entry_id", sa.Integer, nullable=False, index=True),  # the head entry when it was signed
+        sa.Column("entries", sa.BigInteger, nullable=False),            # how many entries the chain held then
+        sa.Column("head", HASH, nullable=False),
+        sa.Column("key_id", sa.String(100), nullable=False),            # fingerprint of the public key
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("signature", sa.String(100), nullable=False),         # Ed25519, base64
+        comment="signed checkpoints of the audit chain's head",
     )
 
 

@@ -41,7 +41,7 @@ def test_quarantine_list_and_show_hide_values_unless_revealed(synced: Path):
     hidden = run_cli("-p", str(synced), "quarantine", "show", str(bad_phone["id"]))
     assert "n/a" not in hidden.stdout and "<hidden>" in hidden.stdout
     revealed = json.loads(run_cli("-p", str(synced), "quarantine", "show", str(bad_phone["id"]), "--reveal",
-                                  "--json").stdout)
+                                  "--reason", "fixing the phone mapping", "--json").stdout)
     assert revealed["raw"]["PHONE"] == "n/a"
     looked = json.loads(run_cli("-p", str(synced), "audit", "list", "--action", "quarantine.reveal", "--json").stdout)
     assert looked[0]["subject"] == f"quarantine {bad_phone['id']}" and "n/a" not in json.dumps(looked)
@@ -95,6 +95,24 @@ def test_init_scaffolds_a_project_that_checks_clean(tmp_path: Path):
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
+def test_check_warns_for_each_publish_without_an_agreement_and_still_passes(tmp_path: Path):
+    from tests.conftest import copy_demo_config
+
+    folder = copy_demo_config(tmp_path / "no-policies")
+    config = folder / "officehub.yaml"
+    config.write_text(config.read_text().replace("policies:\n  - policies/*.yaml\n", ""))
+    expected = ("pipeline reporting_customers_out → reporting: no data-sharing agreement in force; reporting "
+                "receives no personal or financial data")
+    checked = run_cli("-p", str(folder), "check")
+    assert checked.returncode == 0, checked.stderr
+    warned = [l for l in checked.stdout.splitlines() if l.startswith("warning pipeline ")]
+    assert len(warned) == 6 and f"warning {expected}" in warned
+    as_json = json.loads(run_cli("-p", str(folder), "check", "--json").stdout)
+    assert as_json["ok"] is True and expected in as_json["warnings"]
+    with_policies = json.loads(run_cli("-p", str(copy_demo_config(tmp_path / "demo")), "check", "--json").stdout)
+    assert not [w for w in with_policies["warnings"] if w.startswith("pipeline ")]
+
+
 def test_bad_input_gets_one_line_without_traceback_unless_debug(tmp_path: Path):
     from tests.conftest import copy_demo_config
 
@@ -130,6 +148,9 @@ def test_model_schema_and_fields_show_sensitivity_classes():
     by_path = {f["path"]: f for f in fields}
     assert by_path["sick_leave[].diagnosis_code"]["sensitivity"] == "medical"
     assert by_path["name.last"]["required"] == "yes"
+    customer = {f["path"]: f for f in json.loads(run_cli("model", "fields", "customer", "--json").stdout)}
+    assert customer["notes"]["free_text"] is True and customer["name.last"]["free_text"] is False
+    assert "free text" in run_cli("model", "fields", "customer").stdout
 
 
 def test_discover_lists_vendor_streams(synced: Path):

@@ -183,4 +183,6 @@ def test_the_demo_policy_test_cases_pass(estate):
     assert ran.returncode == 0, ran.stdout
     import json
 
-    assert len(json.loads(ran.stdout)) == 6
+    cases = json.loads(ran.stdout)
+    assert len(cases) == 7 and all(case["passed"] for case in cases)
+    assert any("never receives health" in case["case"] for case in cases)

@@ -24,6 +24,10 @@ from tests.integration import identity_estate
 STREETS = sorted({row[4] for row in identity_estate.CRM} | {row[3] for row in identity_estate.ACCT})
 BIRTH_DATES = sorted({row[7] for row in identity_estate.CRM} | {row[6] for row in identity_estate.ACCT})
 EXIT_LEGAL_HOLD = 3
+#: How an erasure report and the audit trail name the estate's litigation hold: field path and class.
+HOLD = "employee.litigation_hold (legal)"
+#: A reason long enough for a reveal (the commands refuse a shorter one).
+REASON = "steward ticket ST-1042"
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +87,10 @@ def test_review_shows_no_street_or_birth_date_unless_revealed(estate: Path):
     for output in (cli(estate, "match", "review").stdout, cli(estate, "match", "review", "--json").stdout,
                    cli(estate, "match", "review", "--all").stdout):
         assert not [v for v in STREETS + BIRTH_DATES if v in output]
-    revealed = cli_json(estate, "match", "review", "--reveal")[0]
+    revealed = cli_json(estate, "match", "review", "--reveal", "--reason", REASON)[0]
     assert revealed["record"]["values"]["address.street"] == "12 Zelena St"
     assert revealed["candidate"]["values"]["address.street"] == "7 Lesi Ukrainky"
-    assert "12 Zelena St" in cli(estate, "match", "review", "--reveal").stdout
+    assert "12 Zelena St" in cli(estate, "match", "review", "--reveal", "--reason", REASON).stdout
     looked = cli_json(estate, "audit", "list", "--action", "match.reveal")
     assert looked and "Zelena" not in json.dumps(looked)
 
@@ -161,9 +165,9 @@ def test_record_show_lists_lineage_and_withholds_the_litigation_hold(estate: Pat
     assert by_field["litigation_hold.matter_ref"]["sensitivity"] == "legal"
     assert by_field["name.last"] == {**by_field["name.last"], "value": "Shevchuk", "system": "hr", "vendor_id": "E-1"}
     assert shown["held_by"] == ["<withheld>"] and "LIT-2026-7" not in json.dumps(shown)
-    revealed = cli_json(estate, "record", "show", employee, "--reveal")
+    revealed = cli_json(estate, "record", "show", employee, "--reveal", "--reason", REASON)
     assert {f["field"]: f["value"] for f in revealed["fields"]}["litigation_hold.matter_ref"] == "LIT-2026-7"
-    assert "LIT-2026-7" in revealed["held_by"][0]
+    assert revealed["held_by"] == [HOLD]
     assert cli_json(estate, "audit", "list", "--action", "record.reveal")
 
 
@@ -188,7 +192,7 @@ def test_record_history_shows_a_version_per_crm_address_change(estate: Path):
     assert versions[-1]["changed_by"].startswith("crm") and versions[-1]["run_id"]
     table = cli(estate, "record", "history", petro).stdout
     assert "address.street" in table and "22 Nova St" not in table and "7 Lesi Ukrainky" not in table
-    revealed = cli_json(estate, "record", "history", petro, "--reveal")
+    revealed = cli_json(estate, "record", "history", petro, "--reveal", "--reason", REASON)
     assert revealed[-1]["changed"]["address.street"] == ["7 Lesi Ukrainky", "22 Nova St"]
     street = {f["field"]: f for f in cli_json(estate, "record", "show", petro)["fields"]}["address.street"]
     assert (street["system"], street["vendor_id"], street["value"]) == ("crm", "3", "22 Nova St")
@@ -258,12 +262,55 @@ def test_subject_erase_is_refused_by_a_legal_hold(estate: Path):
     employee = find_one(estate, "taras@example.com", "employee")["canonical_id"]
     refused = cli(estate, "subject", "erase", employee, "--yes", "--json", code=EXIT_LEGAL_HOLD)
     report = json.loads(refused.stdout)
-    assert report["erased"] is False and "litigation hold" in report["held_by"][0]
+    assert report["erased"] is False and report["held_by"] == [HOLD]
     assert {line["outcome"] for line in report["lines"]} == {"kept (legal hold)"}
-    assert "LIT-2026-7" in report["held_by"][0] and "legal hold" in refused.stderr
+    assert "legal hold" in refused.stderr
     assert rows(estate / "data" / "hr.db", "SELECT emp_id FROM staff") == [("E-1",)]
     assert cli_json(estate, "record", "show", employee)["status"] == "active"
     assert cli_json(estate, "audit", "list", "--action", "subject.erase.refused")
+
+
+def test_subject_erase_names_a_hold_by_field_and_class_never_its_matter(estate: Path):
+    employee = find_one(estate, "taras@example.com", "employee")["canonical_id"]
+    report_file = estate / "erasure.json"
+    outputs = [cli(estate, "subject", "erase", employee, *args, code=EXIT_LEGAL_HOLD)
+               for args in (["--dry-run"], ["--dry-run", "--json"], ["--yes", "--report", str(report_file)])]
+    shown = "".join(o.stdout + o.stderr for o in outputs) + report_file.read_text()
+    assert "litigation_hold (legal)" in shown and "legal hold" in shown
+    assert "LIT-2026-7" not in shown and "2026-01-10" not in shown
+    # The audit trail is append-only: a value written there could never be erased again.
+    trail = rows(estate / ".officehub" / "hub.db", "SELECT action, subject, detail FROM audit")
+    refused = [r for r in trail if r[0] == "subject.erase.refused"]
+    assert refused and json.loads(refused[0][2])["held_by"] == [HOLD]
+    assert "LIT-2026-7" not in repr(trail)
+
+
+def test_subject_export_withholds_special_categories_unless_revealed_with_a_reason(estate: Path):
+    employee = find_one(estate, "taras@example.com", "employee")["canonical_id"]
+    plain = cli(estate, "subject", "export", employee).stdout
+    exported = json.loads(plain)
+    assert exported["record"]["litigation_hold__matter_ref"] == "<withheld>"
+    assert exported["record"]["name__last"] == "Shevchuk" and exported["held_by"] == [HOLD]
+    assert exported["record"]["litigation_hold__since"] == "<withheld>" and "LIT-2026-7" not in plain
+    for reason in ([], ["--reason", "   "], ["--reason", "x"]):
+        refused = cli(estate, "subject", "export", employee, "--reveal", *reason, code=2)
+        assert "--reason" in refused.stderr and refused.stdout == ""
+    revealed = json.loads(cli(estate, "subject", "export", employee, "--reveal", "--reason", REASON).stdout)
+    assert revealed["record"]["litigation_hold__matter_ref"] == "LIT-2026-7"
+    entries = cli_json(estate, "audit", "list", "--action", "subject.export")
+    assert [e["detail"]["reveal"] for e in entries] == [True, False]
+    assert entries[0]["detail"]["reason"] == REASON and "LIT-2026-7" not in json.dumps(entries)
+
+
+def test_every_reveal_needs_a_reason_and_records_it(estate: Path):
+    employee = find_one(estate, "taras@example.com", "employee")["canonical_id"]
+    for command in (["record", "show", employee], ["record", "history", employee], ["match", "review"]):
+        refused = cli(estate, *command, "--reveal", code=2)
+        assert "--reason" in refused.stderr and "LIT-2026-7" not in refused.stdout
+        cli(estate, *command, "--reveal", "--reason", REASON)
+    reveals = cli_json(estate, "audit", "list", "--action", "record.reveal") + cli_json(
+        estate, "audit", "list", "--action", "match.reveal")
+    assert len(reveals) == 3 and {e["detail"]["reason"] for e in reveals} == {REASON}
 
 
 def test_subject_erase_asks_first_and_a_dry_run_changes_nothing(estate: Path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -14,6 +15,7 @@ import pytest
 from tests.helpers import run_cli, synced_demo
 
 IBAN = "UA213223130000026007233566001"
+SPECIAL = ("medical", "criminal", "legal")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +105,9 @@ def test_policy_preview_abbreviates_originals_and_shows_what_is_sent(synced: Pat
             if actual is None:
                 assert f["before"] is None
                 continue
+            if f["class"] in SPECIAL:
+                assert f["before"] == f"{f['class']} · present"
+                continue
             assert f["before"] != str(actual) and f["before"].endswith(" chars)")
             if isinstance(actual, str) and len(actual) > 2:  # numbers and dates are stored in other forms
                 assert f"({len(actual)} chars)" in f["before"]
@@ -145,6 +150,40 @@ def test_policy_test_passes_and_fails_with_exit_codes(synced: Path, tmp_path: Pa
     assert not outcome["passed"] and outcome["failures"] == ["name.first was not received"]
 
 
+def test_policy_preview_shows_special_categories_as_class_and_presence_only(synced: Path, tmp_path: Path):
+    copy = copy_of(synced, tmp_path / "preview")
+    # The newest employee gets a health note; the sample of one shows that record.
+    with sqlite3.connect(copy / ".officehub" / "hub.db") as hub:
+        newest = hub.execute("SELECT canonical_id FROM employee ORDER BY change_seq DESC LIMIT 1").fetchone()[0]
+        hub.execute("UPDATE employee SET occupational_health_restrictions = 'no lifting over 10 kg', "
+                    "background_check__outcome = 'record_found' WHERE canonical_id = ?", (newest,))
+    # Reporting may now receive health data under a basis its agreement lists.
+    reporting = copy / "policies" / "reporting.yaml"
+    reporting.write_text(reporting.read_text()
+                         .replace("    valid_until: 2028-06-30\n",
+                                  "    valid_until: 2028-06-30\n    special_categories: [{class: medical, basis: gdpr-9-2-h}]\n", 1)
+                         .replace("rules:\n", "rules:\n  - id: health-to-reporting\n"
+                                  "    select: {field: employee.occupational_health_restrictions}\n"
+                                  "    action: allow\n    legal_basis: gdpr-9-2-h\n", 1))
+    previewed = len(json.loads(cli(copy, "audit", "list", "--action", "policy.preview", "--json").stdout))
+    shown = cli(copy, "policy", "preview", "--destination", "reporting", "--sample", "1", "--json")
+    assert shown.returncode == 0, shown.stderr
+    [employee] = [p for p in json.loads(shown.stdout) if p["entity"] == "employee"]
+    fields = {f["field"]: f for f in employee["fields"]}
+    health, check = fields["occupational_health_restrictions"], fields["background_check.outcome"]
+    assert (health["class"], health["action"], health["before"], health["after"]) == (
+        "medical", "allow", "medical · present", "medical · present")
+    assert (check["before"], check["after"]) == ("criminal · present", "(withheld)")
+    table = cli(copy, "policy", "preview", "--destination", "reporting", "--sample", "1")
+    for output in (shown.stdout, table.stdout):
+        assert "no lifting" not in output and "no… (" not in output and "record_found" not in output
+        assert "re… (" not in output
+    entries = json.loads(cli(copy, "audit", "list", "--action", "policy.preview", "--json").stdout)
+    assert len(entries) == previewed + 2 and entries[0]["subject"] == "reporting"
+    assert entries[0]["detail"] == {"pipelines": ["reporting_customers_out", "reporting_employees_out",
+                                                  "reporting_products_out"], "records": 3, "canonical_ids": 3}
+
+
 def test_policy_detokenize_round_trip_is_audited_without_the_value(synced: Path):
     from officehub.config import load_project
     from policies.operators import OperatorContext, Tokenize
@@ -157,14 +196,44 @@ def test_policy_detokenize_round_trip_is_audited_without_the_value(synced: Path)
                "--reason", "payroll dispute PD-7")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == IBAN
-    wrong = cli(synced, "policy", "detokenize", token, "--field", "customer.notes", "--reason", "x")
-    assert wrong.returncode != 0 and IBAN not in wrong.stdout + wrong.stderr
     entries = json.loads(cli(synced, "audit", "list", "--action", "detokenize", "--json").stdout)
     assert len(entries) == 1
     assert entries[0]["subject"] == "employee.bank_account_iban"
     assert entries[0]["detail"]["reason"] == "payroll dispute PD-7"
+    assert entries[0]["detail"]["outcome"] == "recovered"
     assert IBAN not in json.dumps(entries[0]) and token not in json.dumps(entries[0])
     assert json.loads(cli(synced, "audit", "verify", "--json").stdout)["ok"]
+
+
+def test_policy_detokenize_needs_a_real_reason_and_audits_every_failed_attempt(synced: Path, tmp_path: Path):
+    from officehub.config import load_project
+    from policies.operators import OperatorContext, Tokenize
+
+    copy = copy_of(synced, tmp_path / "detokenize")
+    keys = load_project(copy).keyring()
+    token = Tokenize(Tokenize.Params(), OperatorContext("employee.bank_account_iban", keys)).apply(
+        pa.array([IBAN]))[0].as_py()
+    iban = ("--field", "employee.bank_account_iban")
+    recovered = len(json.loads(cli(copy, "audit", "list", "--action", "detokenize", "--json").stdout))
+    for reason in ([], ["--reason", ""], ["--reason", "          "], ["--reason", "because"]):
+        refused = cli(copy, "policy", "detokenize", token, *iban, *reason)
+        assert refused.returncode == 2 and "--reason" in refused.stderr and IBAN not in refused.stdout
+    reason = ("--reason", "payroll dispute PD-7")
+    attempts = {"wrong field": (token, "--field", "customer.notes"),
+                "wrong key": (token.replace("tok:demo-2026:", "tok:old-2019:"), *iban),
+                "garbled": (token[:-6] + "AAAAAA", *iban), "not a token": ("hello", *iban)}
+    for args in attempts.values():
+        failed = cli(copy, "policy", "detokenize", *args, *reason)
+        assert failed.returncode == 2 and failed.stderr.startswith("error ") and len(failed.stderr.splitlines()) == 1
+        assert IBAN not in failed.stdout + failed.stderr
+    entries = json.loads(cli(copy, "audit", "list", "--action", "detokenize.failed", "--json").stdout)
+    assert len(entries) == 4 + len(attempts)
+    assert all(e["detail"]["outcome"] == "failed" and e["detail"]["error"] for e in entries)
+    assert [e["detail"]["reason"] for e in entries[:len(attempts)]] == ["payroll dispute PD-7"] * len(attempts)
+    assert entries[len(attempts)]["detail"]["reason"] == "because"
+    assert entries[-1]["detail"]["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()[:16]
+    assert IBAN not in json.dumps(entries) and token not in json.dumps(entries)
+    assert len(json.loads(cli(copy, "audit", "list", "--action", "detokenize", "--json").stdout)) == recovered
 
 
 def _tamper_edit(con: sqlite3.Connection) -> int:

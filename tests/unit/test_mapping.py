@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from canonical_model.errors import FatalError
 from officehub.mapping import InboundMapping, MappingSpec, OutboundMapping
-from policies import compile_plan
+from policies import CompileContext, PolicyDocument, PolicySet, compile_plan
 
 
 def _spec(**overrides) -> MappingSpec:
@@ -160,8 +160,16 @@ def test_outbound_refuses_unpoliced_input(not_policed) -> None:
         OutboundMapping(_payroll_spec(), "payroll").apply(not_policed)
 
 
+def _payroll_plan():  # type: ignore[no-untyped-def]
+    """The built-in defaults under an agreement: personal and financial data go only where one is in force."""
+    agreement = {"id": "payroll-dpa", "destination": "payroll", "purpose": "payroll processing",
+                 "legal_basis": "employment contract", "valid_from": "2026-01-01"}
+    document = PolicyDocument.model_validate({"name": "payroll", "agreements": [agreement]})
+    return compile_plan("employee", "payroll", CompileContext(PolicySet((document,)), today=date(2026, 6, 1)))
+
+
 def test_outbound_withholds_special_categories_and_reports_counts() -> None:
-    policed = compile_plan("employee", "payroll").apply(_golden())
+    policed = _payroll_plan().apply(_golden())
     out = OutboundMapping(_payroll_spec(), "payroll").apply(policed)
     assert not {"HEALTH", "BG_CHECK", "LEGAL_HOLD"} & set(out.schema.names)
     assert policed.withheld == {"occupational_health_restrictions": 1, "background_check.outcome": 2,
@@ -170,7 +178,7 @@ def test_outbound_withholds_special_categories_and_reports_counts() -> None:
 
 
 def test_outbound_reverses_transforms_split_concat_and_hub_columns() -> None:
-    policed = compile_plan("employee", "payroll").apply(_golden())
+    policed = _payroll_plan().apply(_golden())
     out = OutboundMapping(_payroll_spec(), "payroll").apply(policed).to_pydict()
     assert out["HUB_ID"] == ["c1", "c2"] and out["HUB_VERSION"] == [3, 1]
     assert out["PERSNR"] == ["E1", "E2"]

@@ -79,12 +79,12 @@ def test_special_category_allowed_without_legal_basis_is_still_dropped():
 
 
 def test_special_category_with_legal_basis_is_released():
-    basis = "GDPR Art. 9(2)(h) occupational medicine"
-    d = plan("employee", doc([rule("health-ok", {"field": HEALTH}, "allow", legal_basis=basis)])).decision(
-        "occupational_health_restrictions")
+    basis = "gdpr-9-2-h"
+    listed = [agreement(special_categories=[{"class": "medical", "basis": basis}])]
+    health = doc([rule("health-ok", {"field": HEALTH}, "allow", legal_basis=basis)], listed)
+    d = plan("employee", health).decision("occupational_health_restrictions")
     assert d.action == "allow" and basis in d.reason
-    batch = plan("employee", doc([rule("health-ok", {"field": HEALTH}, "allow", legal_basis=basis)])).apply(
-        pa.table({"occupational_health_restrictions": ["no night shifts"]}))
+    batch = plan("employee", health).apply(pa.table({"occupational_health_restrictions": ["no night shifts"]}))
     assert batch.columns["occupational_health_restrictions"].to_pylist() == ["no night shifts"]
 
 
@@ -197,7 +197,7 @@ def test_policed_batch_comes_only_from_a_plan():
 
 def test_an_unclassified_leaf_is_dropped_whatever_the_rules():
     leaf = dataclasses.replace(layout("customer").field("segment"), sensitivity=None)
-    rules = doc([rule("allow-segment", {"field": "customer.segment"}, "allow", legal_basis="contract"),
+    rules = doc([rule("allow-segment", {"field": "customer.segment"}, "allow", legal_basis="gdpr-9-2-b"),
                  rule("allow-all", {"entity": "customer"}, "allow")]).rules
     d = decide("customer", "segment", leaf, rules, ctx())
     assert d.action == "drop" and d.sensitivity is None and "unclassified" in d.reason

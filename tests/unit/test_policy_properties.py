@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from canonical_model import Sensitivity
 from policies import CompileContext, KeyRing, PolicyDocument, PolicySet, compile_plan, entity_fields
 from policies.compiler import decide
+from policies.legal_bases import BUILT_IN
 
 KEYS = KeyRing({"prop": b"p" * 32}, "prop")
 TODAY = date(2026, 6, 1)
@@ -64,7 +65,7 @@ def rule_for(draw, rid: str, select: dict, kind: str | None) -> dict:  # type: i
     action, params = draw(st.sampled_from(choices))
     r = {"id": rid, "select": select, "action": action, "params": params}
     if draw(st.booleans()):
-        r["legal_basis"] = "GDPR Art. 9(2)(b) employment law"
+        r["legal_basis"] = draw(st.sampled_from(["gdpr-9-2-b", "gdpr-9-2-h", "gdpr-10-official-authority"]))
     return r
 
 
@@ -79,7 +80,9 @@ def policy_for(draw, entity: str) -> PolicyDocument:  # type: ignore[no-untyped-
     return PolicyDocument.model_validate({
         "name": "generated", "rules": rules,
         "agreements": [{"id": "a", "destination": "d", "purpose": "research", "legal_basis": "GDPR Art. 6(1)(f)",
-                        "valid_from": "2026-01-01"}]})
+                        "valid_from": "2026-01-01", "special_categories": [
+                            {"class": "medical", "basis": "gdpr-9-2-b"}, {"class": "legal", "basis": "gdpr-9-2-b"},
+                            {"class": "criminal", "basis": "gdpr-10-official-authority"}]}]})
 
 
 @st.composite
@@ -111,8 +114,9 @@ def test_withheld_values_never_reach_the_destination(case):
         if d.action in WITHHOLDING or special_unbased:
             # Absent or null; a redaction constant carries no value either.
             assert got is None or all(v is None or v == REDACTED for v in got), (path, d.action, got)
-            # Special categories without a legal basis are dropped outright: not even their presence leaks.
-            assert not special_unbased or (d.action == "drop" and got is None), (path, d.action)
+            # Special categories without a legal basis are dropped or emptied: not even their presence leaks.
+            assert not special_unbased or (d.action in {"drop", "nullify"}
+                                           and (got is None or all(v is None for v in got))), (path, d.action)
             for value in raw:
                 if isinstance(value, str):
                     assert not any(value in r for r in received), (path, d.action)
@@ -135,3 +139,74 @@ def test_an_unclassified_field_is_always_dropped(case):
     unclassified = dataclasses.replace(leaf, sensitivity=None)
     d = decide(entity, path, unclassified, document.rules, ctx)
     assert d.action == "drop" and d.sensitivity is None
+
+
+# Broad rules, bases the agreement does not list, and rules from a file without the agreement:
+# none of them may let a special-category value out, whatever else the policies say.
+EMPLOYEE = FIELDS["employee"]
+SPECIAL_PATHS = [path for path, leaf in EMPLOYEE if leaf.sensitivity in SPECIAL]
+GROUPS = sorted({path.split(".")[0] for path in SPECIAL_PATHS if "." in path})
+BROAD = [{"entity": "employee"}, {"field": "*"}, {"field": "employee.*"}, {"field": "*.sick_leave.*"},
+         {"field": "employee.sick_*"}, {"field": "*.*"}, {"entity": "employee", "class": ["personal", "internal"]}]
+EXPLICIT = ([{"field": f"employee.{p}"} for p in SPECIAL_PATHS] + [{"field": f"employee.{g}.*"} for g in GROUPS]
+            + [{"class": c.value} for c in SPECIAL] + [{"entity": "employee", "class": ["medical", "legal"]}])
+ORDINARY = [{"field": f"employee.{path}"} for path, leaf in EMPLOYEE if leaf.sensitivity not in SPECIAL]
+PERMITS = sorted((c.value, b.id) for b in BUILT_IN for c in b.classes)
+#: Register ids, and id-shaped text that is not in the register.
+BASES = [b.id for b in BUILT_IN] + ["n-a", "contract", "gdpr-6-1-f"]
+ACTIONS = ["allow", "mask", "hash", "tokenize", "redact", "drop", "nullify"]
+DERIVABLE = [path for path, leaf in EMPLOYEE if leaf.sensitivity not in SPECIAL and _kind(leaf.arrow_type) == "string"]
+
+
+def _agreement(dest: str, permits: list[tuple[str, str]]) -> dict:
+    return {"id": f"{dest}-a", "destination": dest, "purpose": "research", "legal_basis": "GDPR Art. 6(1)(f)",
+            "valid_from": "2026-01-01", "special_categories": [{"class": c, "basis": b} for c, b in permits]}
+
+
+@st.composite
+def _rule(draw, rid: str, selectors: list[dict], bases: list[str], **extra) -> dict:  # type: ignore[no-untyped-def]
+    r = {"id": rid, "select": draw(st.sampled_from(selectors)), "action": draw(st.sampled_from(ACTIONS)), **extra}
+    basis = draw(st.none() | st.sampled_from(bases)) if bases else None
+    return {**r, "legal_basis": basis} if basis else r
+
+
+@st.composite
+def careless_estate(draw):  # type: ignore[no-untyped-def]
+    """The destination's own document, a second one without its agreement, and classes mappings declare."""
+    permits = draw(st.lists(st.sampled_from(PERMITS), max_size=8, unique=True))
+    unlisted = [b for b in BASES if not any(b == listed for _, listed in permits)]
+    rules = [draw(_rule(f"broad-{i}", BROAD, BASES)) for i in range(draw(st.integers(0, 4)))]
+    rules += [draw(_rule(f"unlisted-{i}", EXPLICIT, unlisted)) for i in range(draw(st.integers(0, 4)))]
+    rules += [draw(_rule(f"ordinary-{i}", ORDINARY, [])) for i in range(draw(st.integers(0, 4)))]
+    home = PolicyDocument.model_validate({"name": "home", "rules": rules, "agreements": [_agreement("d", permits)]})
+    listed = [b for _, b in permits] or ["gdpr-9-2-h"]
+    stray_rules = [draw(_rule(f"stray-{i}", EXPLICIT + BROAD + ORDINARY, listed, when={"destinations": ["d"]}))
+                   for i in range(draw(st.integers(1, 5)))]
+    stray_agreements = draw(st.sampled_from([[], [_agreement("elsewhere", permits)]]))
+    stray = PolicyDocument.model_validate({"name": "stray", "rules": stray_rules, "agreements": stray_agreements})
+    derived = draw(st.dictionaries(st.sampled_from(DERIVABLE).map(lambda p: f"employee.{p}"),
+                                   st.sampled_from(sorted(SPECIAL)), max_size=2))
+    return home, stray, derived, draw(table_for("employee"))
+
+
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(careless_estate())
+def test_careless_rules_never_release_a_special_category(case):
+    home, stray, derived, table = case
+    alone = compile_plan("employee", "d", CompileContext(PolicySet((home,)), KEYS, TODAY, derived))
+    ctx = CompileContext(PolicySet((home, stray)), KEYS, TODAY, derived)
+    plan = compile_plan("employee", "d", ctx)
+    out = plan.apply(table).columns
+    received = [str(v) for col in out.values() for v in col.to_pylist() if v is not None]
+    for path, leaf in EMPLOYEE:
+        d = plan.decision(path)
+        if ctx.sensitivity("employee", path, leaf) in SPECIAL:
+            assert d.action in {"drop", "nullify"}, (path, d.action, d.rule, d.reason)
+            assert leaf.column not in out or out[leaf.column].null_count == len(out[leaf.column]), path
+            for value in table.column(leaf.column).to_pylist():
+                if isinstance(value, str):
+                    assert not any(value in r for r in received), path
+        else:
+            # The second file may restrict what the destination receives, never widen it.
+            assert d.operator.strictness >= alone.decision(path).operator.strictness, (path, d.rule)

@@ -1,0 +1,140 @@
+"""Commands on the audit trail: list it, verify it, sign its head, make a signing key."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from canonical_model.errors import FatalError
+from officehub.cli.options import JsonOption, ProjectOption
+from officehub.cli.output import console, emit_json, errors, table
+from officehub.cli.session import hub_session
+from officehub.store import audit, audit_anchor
+from officehub.store.audit_anchor import AuditKeys
+
+audit_app = typer.Typer(help="The audit trail: what left the hub, and proof nobody changed the record.",
+                        no_args_is_help=True)
+
+_HEAD = re.compile(r"[0-9a-f]{64}")
+_NO_KEY = "no audit signing key is configured (hub.audit_key; 'officehub audit keygen PATH' makes one)"
+
+
+def audit_list(action: Annotated[Optional[str], typer.Option(help="Only this action (publish, detokenize…).")] = None,
+               limit: Annotated[int, typer.Option(min=1)] = 20,
+               project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """The newest audit entries."""
+    with hub_session(project) as (_, store), store.begin() as conn:
+        rows = audit.entries(conn, action, limit)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(table("audit", ["id", "at", "actor", "action", "subject", "detail"],
+                        [(r["id"], r["at"], r["actor"], r["action"], r["subject"], r["detail"]) for r in rows]))
+
+
+def _trusting(keys: AuditKeys, extra: list[str]) -> AuditKeys:
+    """``keys`` plus public keys given on the command line."""
+    try:
+        publics = [audit_anchor.public_key_from_text(text) for text in extra]
+    except ValueError as exc:
+        raise FatalError(f"--public-key: {exc}") from None
+    return AuditKeys.of(keys.signer, [*keys.trusted.values(), *publics])
+
+
+def _report(result: audit.Verification, expect_head: str | None) -> dict[str, Any]:
+    last = result.last_checkpoint
+    return {"ok": result.ok, "status": "ok" if result.ok else "tampered", "entries": result.entries,
+            "head": result.head, "broken_at": result.broken_at, "problem": result.problem,
+            "anchored": result.anchored, "last_checkpoint": last.as_dict() if last else None,
+            "unanchored_entries": result.unanchored, "expected_head": expect_head}
+
+
+def _print(result: audit.Verification) -> None:
+    if result.ok:
+        console.print(f"[green]ok[/] {result.entries} entries verified; head {result.head}", highlight=False)
+    else:
+        where = f"entry {result.broken_at}: " if result.broken_at is not None else ""
+        errors.print(f"[red]tampered[/] {where}{result.problem}", highlight=False)
+    last = result.last_checkpoint
+    if not result.anchored:
+        errors.print(f"[yellow]warning[/] the chain is unanchored: {_NO_KEY}, so a truncated or rewritten "
+                     "chain would verify", highlight=False)
+    elif last is None:
+        errors.print("[yellow]warning[/] no checkpoint yet: every entry is unanchored "
+                     "(run 'officehub audit checkpoint')", highlight=False)
+    else:
+        console.print(f"last checkpoint {last.id}: entry {last.entry_id} ({last.entries} entries) at "
+                      f"{last.at:%Y-%m-%d %H:%M:%S}, key {last.key_id}", highlight=False)
+        if result.ok and result.unanchored:
+            errors.print(f"[yellow]warning[/] {result.unanchored} entries after the last checkpoint are unanchored",
+                         highlight=False)
+
+
+def audit_verify(expect_head: Annotated[Optional[str], typer.Option(
+                     help="A head printed by an earlier verify and kept outside the hub: the chain must still hold it.")] = None,
+                 public_key: Annotated[Optional[list[str]], typer.Option(
+                     help="Also trust checkpoints signed with this Ed25519 public key (base64).")] = None,
+                 project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """Check the hash chain and its signed checkpoints: edits, deletions, reordering, truncation and rewrites."""
+    if expect_head is not None and not _HEAD.fullmatch(expect_head):
+        raise FatalError("--expect-head: not a head hash (64 lower-case hex digits)")
+    with hub_session(project) as (loaded, store), store.begin() as conn:
+        keys = _trusting(loaded.audit_keys, public_key or [])
+        result = audit.verify(conn, keys, expect_head)
+    if as_json:
+        emit_json(_report(result, expect_head))
+    else:
+        _print(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def audit_checkpoint(project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """Sign the chain's current head (run it from cron; publishes and syncs sign their own entries)."""
+    with hub_session(project) as (loaded, store):
+        if loaded.audit_keys.signer is None:
+            raise FatalError(_NO_KEY)
+        with store.begin() as conn:
+            signed = audit_anchor.checkpoint(conn, loaded.audit_keys)
+    if as_json:
+        emit_json(signed.as_dict() if signed else None)
+    elif signed is None:
+        console.print("the audit trail is empty: nothing to sign", highlight=False)
+    else:
+        console.print(f"checkpoint {signed.id}: entry {signed.entry_id} ({signed.entries} entries), "
+                      f"head {signed.head}, key {signed.key_id}", highlight=False)
+
+
+def audit_keygen(path: Annotated[Path, typer.Argument(help="Where to write the private key (must not exist).")],
+                 as_json: JsonOption = False) -> None:
+    """Make an Ed25519 key for signing checkpoints: the private key to PATH (mode 0600), the public key printed."""
+    text, key = audit_anchor.new_signing_key()
+    try:
+        # Created with its final mode, so the key is never readable by others, not even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise FatalError(f"{path} already exists; refusing to replace a signing key") from None
+    except OSError as exc:
+        raise FatalError(f"cannot create {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(text + "\n")
+    public = key.public_key()
+    shown = {"path": str(path), "public_key": audit_anchor.public_text(public), "key_id": audit_anchor.key_id(public)}
+    if as_json:
+        emit_json(shown)
+        return
+    console.print(f"wrote {path}; keep it outside the hub store and its backups.\n"
+                  f"public key {shown['public_key']}\nkey id     {shown['key_id']}\n"
+                  f"configure it as hub.audit_key: {{file: {path}}}; a verifier that must not sign lists "
+                  "only the public key, under hub.audit_verify_keys", highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main app."""
+    for name, command in (("list", audit_list), ("verify", audit_verify), ("checkpoint", audit_checkpoint),
+                          ("keygen", audit_keygen)):
+        audit_app.command(name)(command)
+    app.add_typer(audit_app, name="audit")
