@@ -92,6 +92,27 @@ def compile_fields(spec: MappingSpec) -> list[_Field]:
     return compiled
 
 
+def joined(parts: list[pa.Array], separator: str) -> pa.Array:
+    """The non-null parts of each row joined by ``separator``; null where a row has none.
+
+    One output per input row, always: pyarrow's join with ``null_handling="skip"`` leaves
+    out the rows whose parts are all null, so those rows are taken out first and put back
+    as nulls (otherwise one row without any part shifts or shortens the whole column).
+    """
+    if len(parts) == 1:
+        return parts[0]
+    strings = [pc.cast(p, pa.string()) for p in parts]
+    some = strings[0].is_valid()
+    for part in strings[1:]:
+        some = pc.or_(some, part.is_valid())
+    if pc.all(some).as_py() is not False:
+        return pc.binary_join_element_wise(*strings, separator, null_handling="skip")
+    present = [pc.filter(p, some) for p in strings]
+    values = pc.binary_join_element_wise(*present, separator, null_handling="skip") if len(present[0]) else \
+        pa.array([], pa.string())
+    return pc.replace_with_mask(pa.nulls(len(some), pa.string()), some, values)
+
+
 def _vendor_ids(batch: pa.RecordBatch, columns: list[str]) -> pa.Array:
     parts = [pc.cast(batch.column(c), pa.string()) for c in columns]
     return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "/")
@@ -167,9 +188,7 @@ class InboundMapping:
         sources = f.spec.sources
         transforms = f.transforms
         if isinstance(transforms[0] if transforms else None, Concat):
-            parts = [pc.cast(batch.column(s), pa.string()) for s in sources]
-            values = pc.binary_join_element_wise(*parts, transforms[0].params.separator,
-                                                 null_handling="skip") if len(parts) > 1 else parts[0]
+            values = joined([pc.cast(batch.column(s), pa.string()) for s in sources], transforms[0].params.separator)
             transforms = transforms[1:]
         else:
             values = batch.column(sources[0])
@@ -240,12 +259,7 @@ class OutboundMapping:
                 out[f.spec.sources[0]] = values
         for column, parts in splits.items():
             ordered = [p[2] for p in sorted(parts, key=lambda p: p[0])]
-            if all(p.null_count == len(p) for p in ordered):
-                # Every part emptied: the join would not keep rows that have no part at all.
-                out[column] = pa.nulls(policed.num_rows, pa.string())
-                continue
-            out[column] = pc.binary_join_element_wise(*[pc.cast(p, pa.string()) for p in ordered], parts[0][1],
-                                                      null_handling="skip") if len(ordered) > 1 else ordered[0]
+            out[column] = joined(ordered, parts[0][1])
         return pa.RecordBatch.from_pydict(out)
 
 
