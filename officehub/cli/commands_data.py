@@ -43,10 +43,11 @@ def sync(pipelines: Annotated[Optional[list[str]], typer.Argument(help="Pipeline
     loaded = load_project(project_dir(project))
     if all_ == bool(pipelines):
         raise FatalError("name the pipelines to run, or give --all")
-    names = loaded.pipelines_in_order() if all_ else list(pipelines or [])
-    unknown = [n for n in names if n not in loaded.config.pipelines]
+    unknown = [n for n in pipelines or [] if n not in loaded.config.pipelines]
     if unknown:
         raise FatalError(f"unknown pipeline(s): {', '.join(unknown)} (configured: {', '.join(loaded.config.pipelines)})")
+    # Ingests before publishes whatever the order named, so a publish sends what the ingest just stored.
+    names = [n for n in loaded.pipelines_in_order() if all_ or n in (pipelines or [])]
     raise typer.Exit(run_and_report(loaded, names, as_json))
 
 

@@ -90,6 +90,9 @@ class PipelineConfig(BaseModel):
     max_delete_fraction: float = Field(0.5, gt=0, le=1, description=(
         "snapshot deletes: refuse a run that would delete more than this share of the system's records "
         "(an export cut short looks like mass deletion)"))
+    max_quarantine_fraction: float = Field(0.5, ge=0, le=1, description=(
+        "fail the run when more than this share of the records it read went to the quarantine (a wrong "
+        "encoding or layout quarantines everything; such a run must not look like a success)"))
     site: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]*$",
                              description="the site whose workers run it (its Celery queue on Airflow)")
     description: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -14,6 +15,14 @@ from officehub.engine.publish import Publish
 from officehub.store import audit_anchor
 from officehub.store import bookkeeping as bk
 from officehub.store.hub import HubStore
+
+log = logging.getLogger(__name__)
+
+#: Exit codes of a run that failed on its own terms (too much quarantined), and of a bug (see officehub.cli.app).
+EXIT_RUN_FAILED, EXIT_INTERNAL = 1, 70
+#: Runs that read fewer records are not judged by their quarantined share: two bad rows of an
+#: incremental run that read three say nothing about the source as a whole.
+QUARANTINE_CHECK_MIN_READ = 20
 
 #: Builds a per-pipeline progress callback: (pipeline, estimator of its rows) → callback(metrics so far).
 #: The estimator is called only by a factory that shows a bar: counting a large source table
@@ -51,10 +60,13 @@ def _no_progress(_: str, __: Callable[[], int | None]) -> Callable[[bk.RunMetric
     return lambda _metrics: None
 
 
-def run_pipeline(project: Project, store: HubStore, name: str, progress: ProgressFactory = _no_progress) -> RunResult:
+def run_pipeline(project: Project, store: HubStore, name: str, progress: ProgressFactory = _no_progress,
+                 raise_internal: bool = True) -> RunResult:
     """Run one pipeline to the end; a failure is recorded on the run and returned, not raised.
 
-    Errors that are not officehub's own (bugs) are recorded and then re-raised.
+    Errors that are not officehub's own (bugs) are recorded and then re-raised, unless
+    ``raise_internal`` is false: then they are returned like any failure (exit code 70),
+    their traceback logged at debug level only, since its text may quote a value.
     """
     kind = project.config.pipelines[name].kind
     with store.begin() as conn:
@@ -65,15 +77,36 @@ def run_pipeline(project: Project, store: HubStore, name: str, progress: Progres
         # Compiling is part of the run: an expired agreement or a missing key fails it, on record.
         step = build_step(project, store, name)
         result.metrics = step.run(run_id, progress(name, lambda: _estimate(step)))
+        _fail_above_quarantine_limit(project, store, result)
     except OfficehubError as exc:
         result.status, result.error, result.exit_code = "failed", exc.describe(), exc.exit_code
     except BaseException as exc:
         result.status, result.error = "failed", f"internal error ({type(exc).__name__})"
+        result.exit_code = EXIT_INTERNAL
+        result.seconds = time.perf_counter() - started
         _finish(store, result)
-        raise
+        if raise_internal or not isinstance(exc, Exception):
+            raise
+        log.debug("pipeline %s: internal error", name, exc_info=True)
+        return result
     result.seconds = time.perf_counter() - started
     _finish(store, result)
     return result
+
+
+def _fail_above_quarantine_limit(project: Project, store: HubStore, result: RunResult) -> None:
+    """Fail a run that quarantined more than its pipeline allows of what it read (a wrong encoding
+    or layout quarantines everything, and must not look like a success). What it stored stays."""
+    read, quarantined = result.metrics.records_read, result.metrics.records_quarantined
+    limit = project.config.pipelines[result.pipeline].max_quarantine_fraction
+    if read < QUARANTINE_CHECK_MIN_READ or quarantined / read <= limit:
+        return
+    with store.begin() as conn:
+        reasons = bk.top_reasons(conn, result.run_id)
+    listed = "; ".join(f"{reason} ({count})" for reason, count in reasons)
+    result.status, result.exit_code = "failed", EXIT_RUN_FAILED
+    result.error = (f"quarantined {quarantined} of {read} records read ({quarantined / read:.0%}), more than "
+                    f"max_quarantine_fraction {limit:g}" + (f"; most frequent: {listed}" if listed else ""))
 
 
 def _estimate(step: Ingest | Publish) -> int | None:
@@ -103,7 +136,8 @@ def sync(project: Project, names: Iterable[str], progress: ProgressFactory = _no
         results = []
         with settled_heap():
             for name in names:
-                results.append(run_pipeline(project, store, name, progress))
+                # One pipeline's bug must not keep the others from running: it fails on its own.
+                results.append(run_pipeline(project, store, name, progress, raise_internal=False))
                 give_back_free_memory()
         with store.begin() as conn:  # whatever the runs audited is signed before sync returns
             audit_anchor.checkpoint(conn, project.audit_keys)

@@ -134,6 +134,15 @@ def list_quarantine(conn: sa.Connection, pipeline: str | None = None, status: st
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
+def top_reasons(conn: sa.Connection, run_id: int, limit: int = 3) -> list[tuple[str, int]]:
+    """The most frequent quarantine reasons of one run, with their counts (reasons name fields, never values)."""
+    table = _T["quarantine"]
+    count = sa.func.count().label("n")
+    stmt = (sa.select(table.c.reason, count).where(table.c.run_id == run_id).group_by(table.c.reason)
+            .order_by(count.desc(), table.c.reason).limit(limit))
+    return [(r.reason, r.n) for r in conn.execute(stmt)]
+
+
 def get_quarantined(conn: sa.Connection, item_id: int) -> dict[str, Any] | None:
     """One quarantined record, raw values included."""
     row = conn.execute(sa.select(_T["quarantine"]).where(_T["quarantine"].c.id == item_id)).first()
