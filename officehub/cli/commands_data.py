@@ -69,18 +69,26 @@ def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipelin
 
 
 def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
-                    include_resolved: Annotated[bool, typer.Option("--all", help="Include replayed records.")] = False,
-                    limit: Annotated[int, typer.Option(min=1)] = 100,
+                    include_resolved: Annotated[bool, typer.Option(
+                        "--all", help="Include closed entries (resolved, superseded, replayed).")] = False,
+                    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 100,
+                    offset: Annotated[int, typer.Option(min=0, help="Skip this many entries first.")] = 0,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
-    """Records waiting in quarantine: reason and source position (no values)."""
+    """Records waiting in quarantine, a page at a time: reason and source position (no values)."""
+    status = None if include_resolved else "open"
     with hub_session(project) as (_, store), store.begin() as conn:
-        items = bk.list_quarantine(conn, pipeline, None if include_resolved else "open", limit)
+        total = bk.count_quarantine(conn, pipeline, status)
+        items = bk.list_quarantine(conn, pipeline, status, limit, offset)
     if as_json:
-        emit_json(items)
+        emit_json({"total": total, "items": items})
         return
     rows = [(q["id"], q["pipeline"], f"{q['system']}/{q['stream']}", q["position"], q["reason"], q["status"])
             for q in items]
     console.print(table("quarantine", ["id", "pipeline", "source", "position", "reason", "status"], rows))
+    # A page that stops short of the total says so, with the option that shows the rest.
+    shown = f"showing {offset + 1}–{offset + len(items)} of {total}" if items else f"showing none of {total}"
+    more = f" (next page: --offset {offset + len(items)})" if offset + len(items) < total and items else ""
+    console.print(shown + more, highlight=False)
 
 
 def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
@@ -114,13 +122,18 @@ def quarantine_replay(pipeline: Annotated[Optional[str], typer.Option(help="Only
     """Run quarantined records through their (fixed) mapping again; those that pass are stored."""
     with hub_session(project) as (loaded, store):
         with store.begin() as conn:
-            waiting = [bk.get_quarantined(conn, q["id"]) for q in bk.list_quarantine(conn, pipeline, "open", 1_000_000)]
+            listed = bk.list_quarantine(conn, pipeline, "open", max(bk.count_quarantine(conn, pipeline, "open"), 1))
+            waiting = [bk.get_quarantined(conn, q["id"]) for q in listed]
         items = [q for q in waiting if q and (not ids or q["id"] in ids)]
-        results = run_replay(loaded, store, items)
+        replayed = run_replay(loaded, store, items)
     if as_json:
-        emit_json([result_dict(r) for r in results])
+        emit_json([{**result_dict(r.result), "superseded": r.superseded} for r in replayed])
         return
-    console.print(summary_table(results))
+    console.print(summary_table([r.result for r in replayed]))
+    for r in replayed:
+        if r.superseded:
+            console.print(f"{r.result.pipeline}: {r.superseded} superseded (the hub holds newer data of the record "
+                          "from its source; not applied)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -257,8 +257,10 @@ class Ingest:
             batch = batch.filter(keep)
         mapped = self.mapping.apply(batch)
         failed = list(mapped.errors)
-        bad = [bk.Quarantined(positions_all[i], mapped.errors[i], raw)
-               for i, raw in zip(failed, _raw_rows(batch, failed))]
+        # The vendor id ties a bad row to its record: one open entry per record, closed once it arrives valid.
+        failed_ids = self.mapping.vendor_ids(batch.take(pa.array(failed, pa.int64()))) if failed else []
+        bad = [bk.Quarantined(positions_all[i], mapped.errors[i], raw, vid)
+               for i, raw, vid in zip(failed, _raw_rows(batch, failed), failed_ids)]
         bad += [bk.Quarantined(r.position, r.reason, r.raw) for r in rb.rejects]
         records = not self.spec.collection
         return Prepared(rb, batch, mapped, [positions_all[i] for i in mapped.rows], bad, deleted_ids,
@@ -283,6 +285,8 @@ class Ingest:
             if seen:
                 sources.mark_seen(conn, self.spec.entity, self.spec.system, mapped.vendor_ids, run_id)
             bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, bad)
+            # A record stored valid closes its open entry: the source fixed the row.
+            bk.close_arrived(conn, self.name, list(set(mapped.vendor_ids) - {q.vendor_id for q in bad}), run_id)
             bk.set_checkpoint(conn, self.name, prepared.read.cursor, run_id)
             metrics = bk.RunMetrics(records_read=prepared.read.num_rows, records_written=outcome.written,
                                     records_unchanged=outcome.unchanged, records_quarantined=len(bad),
@@ -358,7 +362,8 @@ class Ingest:
         if self.spec.extends:
             orphans = [i for i in rows if mapped.vendor_ids[i] not in links]
             bad += [bk.Quarantined(positions[i], f"no {entity} from {system} with this key yet "
-                                   "(replay the quarantine once it has arrived)", raw(i)) for i in orphans]
+                                   "(replay the quarantine once it has arrived)", raw(i), mapped.vendor_ids[i])
+                    for i in orphans]
             rows = [i for i in rows if mapped.vendor_ids[i] in links]
         incoming = _Records(mapped.vendor_ids, mapped.columns, rows)
         resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming, new_ids)
@@ -493,8 +498,8 @@ class Ingest:
         parents = xref.lookup(conn, system, entity, mapped.parent_ids)
         orphans = [i for i in rows if mapped.parent_ids[i] not in parents]
         bad += [bk.Quarantined(positions[i], f"no {entity} from {system} with parent key "
-                               f"{self.spec.parent_key} yet (replay the quarantine once it has arrived)", raw(i))
-                for i in orphans]
+                               f"{self.spec.parent_key} yet (replay the quarantine once it has arrived)", raw(i),
+                               mapped.vendor_ids[i]) for i in orphans]
         rows = [i for i in rows if mapped.parent_ids[i] in parents]
         existing = golden.fetch_children(conn, entity, coll, system, [mapped.vendor_ids[i] for i in rows])
         values = {name: col.to_pylist() for name, col in mapped.columns.items()}

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from officehub.store.schema import hub_metadata
+from officehub.store.select import chunks
 
 _T = hub_metadata().tables
 
@@ -90,20 +91,51 @@ def set_checkpoint(conn: sa.Connection, pipeline: str, cursor: dict[str, Any] | 
 # -- quarantine ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Quarantined:
-    """A record that did not make it, with why and where from."""
+    """A record that did not make it, with why and where from (``vendor_id`` None when no key was readable)."""
 
     position: str
     reason: str
     raw: dict[str, Any]
+    vendor_id: str | None = None
 
 
 def quarantine(conn: sa.Connection, run_id: int, pipeline: str, system: str, stream: str,
                items: list[Quarantined]) -> int:
     """Keep bad records with their reason and source position; returns how many are new.
 
-    A record already waiting in the quarantine (same position, reason and raw
-    values, e.g. a bad row met again in the next full snapshot) is not added twice.
+    A pipeline keeps one open entry per vendor record: a later bad read of the same
+    record updates its entry (reason, raw, position, run). A row with no readable key
+    is not added twice while an entry with the same position, reason and raw values waits.
     """
+    if not items:
+        return 0
+    keyed = {q.vendor_id: q for q in items if q.vendor_id is not None}  # the last read of each record wins
+    return (_quarantine_records(conn, run_id, pipeline, system, stream, keyed)
+            + _quarantine_unkeyed(conn, run_id, pipeline, system, stream,
+                                  [q for q in items if q.vendor_id is None]))
+
+
+def _entry(run_id: int, pipeline: str, system: str, stream: str, q: Quarantined) -> dict[str, Any]:
+    return {"run_id": run_id, "pipeline": pipeline, "system": system, "stream": stream, "vendor_id": q.vendor_id,
+            "position": q.position, "reason": q.reason, "raw": q.raw, "status": "open"}
+
+
+def _quarantine_records(conn: sa.Connection, run_id: int, pipeline: str, system: str, stream: str,
+                        keyed: dict[str, Quarantined]) -> int:
+    table = _T["quarantine"]
+    waiting = _open_entries(conn, pipeline, list(keyed))
+    for vendor_id, item_id in waiting.items():
+        q = keyed[vendor_id]
+        conn.execute(sa.update(table).where(table.c.id == item_id).values(
+            run_id=run_id, position=q.position, reason=q.reason, raw=q.raw))
+    new = [_entry(run_id, pipeline, system, stream, q) for v, q in keyed.items() if v not in waiting]
+    if new:
+        conn.execute(sa.insert(table), new)
+    return len(new)
+
+
+def _quarantine_unkeyed(conn: sa.Connection, run_id: int, pipeline: str, system: str, stream: str,
+                        items: list[Quarantined]) -> int:
     if not items:
         return 0
     table = _T["quarantine"]
@@ -115,23 +147,53 @@ def quarantine(conn: sa.Connection, run_id: int, pipeline: str, system: str, str
     }
     new = [q for q in items if (q.position, q.reason, json.dumps(q.raw, sort_keys=True)) not in waiting]
     if new:
-        conn.execute(sa.insert(table), [
-            {"run_id": run_id, "pipeline": pipeline, "system": system, "stream": stream,
-             "position": q.position, "reason": q.reason, "raw": q.raw, "status": "open"} for q in new
-        ])
+        conn.execute(sa.insert(table), [_entry(run_id, pipeline, system, stream, q) for q in new])
     return len(new)
 
 
+def _open_entries(conn: sa.Connection, pipeline: str, vendor_ids: list[str]) -> dict[str, int]:
+    """The open entry of each of ``vendor_ids`` in ``pipeline``'s quarantine, by vendor id."""
+    table = _T["quarantine"]
+    found: dict[str, int] = {}
+    for chunk in chunks(vendor_ids):
+        found.update(conn.execute(sa.select(table.c.vendor_id, table.c.id).where(
+            table.c.pipeline == pipeline, table.c.status == "open", table.c.vendor_id.in_(chunk))).all())
+    return found
+
+
+def close_arrived(conn: sa.Connection, pipeline: str, vendor_ids: list[str], run_id: int) -> int:
+    """Close as ``resolved`` the open entries of records that have since arrived valid; returns how many."""
+    table = _T["quarantine"]
+    keyed_open = sa.select(table.c.id).where(table.c.pipeline == pipeline, table.c.status == "open",
+                                             table.c.vendor_id.isnot(None)).limit(1)
+    if not vendor_ids or conn.execute(keyed_open).first() is None:
+        return 0  # the usual case: nothing of this pipeline waits, so the batch's ids need no look-up
+    ids = list(_open_entries(conn, pipeline, vendor_ids).values())
+    close_quarantined(conn, ids, run_id, "resolved")
+    return len(ids)
+
+
 def list_quarantine(conn: sa.Connection, pipeline: str | None = None, status: str | None = "open",
-                    limit: int = 100) -> list[dict[str, Any]]:
+                    limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     """Quarantined records, oldest first, without their raw values."""
     table = _T["quarantine"]
-    stmt = sa.select(*(c for c in table.c if c.name != "raw")).order_by(table.c.id).limit(limit)
+    stmt = sa.select(*(c for c in table.c if c.name != "raw")).order_by(table.c.id).limit(limit).offset(offset)
+    return [dict(r._mapping) for r in conn.execute(_quarantine_filter(stmt, pipeline, status))]
+
+
+def count_quarantine(conn: sa.Connection, pipeline: str | None = None, status: str | None = "open") -> int:
+    """How many quarantined records :func:`list_quarantine` pages through."""
+    stmt = sa.select(sa.func.count()).select_from(_T["quarantine"])
+    return conn.execute(_quarantine_filter(stmt, pipeline, status)).scalar_one()
+
+
+def _quarantine_filter(stmt: sa.Select, pipeline: str | None, status: str | None) -> sa.Select:
+    table = _T["quarantine"]
     if pipeline:
         stmt = stmt.where(table.c.pipeline == pipeline)
     if status:
         stmt = stmt.where(table.c.status == status)
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    return stmt
 
 
 def top_reasons(conn: sa.Connection, run_id: int, limit: int = 3) -> list[tuple[str, int]]:
@@ -149,12 +211,12 @@ def get_quarantined(conn: sa.Connection, item_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-def resolve_quarantined(conn: sa.Connection, item_ids: list[int], run_id: int) -> None:
-    """Mark records as replayed successfully by ``run_id``."""
-    if item_ids:
-        table = _T["quarantine"]
-        conn.execute(sa.update(table).where(table.c.id.in_(item_ids))
-                     .values(status="replayed", resolved_run_id=run_id))
+def close_quarantined(conn: sa.Connection, item_ids: list[int], run_id: int, status: str = "replayed") -> None:
+    """Close entries: ``replayed`` (stored by a replay), ``resolved`` (the row arrived valid) or
+    ``superseded`` (the hub already holds newer data of the record), by ``run_id``."""
+    table = _T["quarantine"]
+    for chunk in chunks(item_ids):
+        conn.execute(sa.update(table).where(table.c.id.in_(chunk)).values(status=status, resolved_run_id=run_id))
 
 
 def requarantine(conn: sa.Connection, item_id: int, reason: str) -> None:

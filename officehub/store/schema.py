@@ -22,6 +22,9 @@ in the pages of the tables in :data:`UPDATED_IN_PLACE`.
 
 Revision 4 adds ``audit_checkpoint``: signed checkpoints of the audit chain's head, which
 anchor the chain against truncation and wholesale rewriting (docs/adr/0010).
+
+Revision 5 gives each quarantine entry the vendor id of its record (null where the row had
+no readable key), so a pipeline keeps one open entry per vendor record, and indexes it.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 4
+LATEST = 5
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -273,10 +276,14 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
         sa.Column("position", sa.String(400), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("raw", sa.JSON, nullable=False),
+        # open | resolved (the row later arrived valid) | superseded (the hub holds newer data) | replayed
         sa.Column("status", sa.String(20), nullable=False, server_default="open", index=True),
         sa.Column("resolved_run_id", sa.Integer),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+        *(quarantine_revision5_columns() if revision >= 5 else ()),
     )
+    if revision >= 5:
+        metadata.tables["quarantine"].append_constraint(quarantine_record_index())
     sa.Table(
         "audit", metadata,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -291,6 +298,16 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
     )
     if revision >= 4:
         audit_checkpoint_table(metadata)
+
+
+def quarantine_revision5_columns() -> list[sa.Column]:
+    """Revision 5 column of quarantine: the vendor id of the record (null where no key was readable)."""
+    return [sa.Column("vendor_id", sa.String(200))]
+
+
+def quarantine_record_index() -> sa.Index:
+    """Revision 5: open entries by pipeline and vendor record, looked up on every ingest batch."""
+    return sa.Index("ix_quarantine_record", "pipeline", "vendor_id", "status")
 
 
 def audit_checkpoint_table(metadata: sa.MetaData) -> sa.Table:

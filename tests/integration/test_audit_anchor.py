@@ -276,7 +276,7 @@ def test_a_store_at_revision_3_upgrades_to_4_and_keeps_its_chain(server: str, re
     assert before["unanchored_entries"] == 3
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
     engine.dispose()
     assert run_cli("-p", str(folder), "audit", "checkpoint").returncode == 0
     code, after = _verify(folder)

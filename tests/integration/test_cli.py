@@ -34,8 +34,9 @@ def test_runs_shows_history_with_metrics(synced: Path):
 
 
 def test_quarantine_list_and_show_hide_values_unless_revealed(synced: Path):
-    listed = json.loads(run_cli("-p", str(synced), "quarantine", "list", "--json").stdout)
-    assert len(listed) == 19
+    page = json.loads(run_cli("-p", str(synced), "quarantine", "list", "--json").stdout)
+    listed = page["items"]
+    assert len(listed) == 19 and page["total"] == 19
     bad_phone = next(q for q in listed if "contact.phone" in q["reason"])
     assert bad_phone["position"].startswith("row ")
     hidden = run_cli("-p", str(synced), "quarantine", "show", str(bad_phone["id"]))
@@ -63,7 +64,7 @@ def test_quarantine_replay_stores_records_once_the_mapping_is_fixed(synced: Path
         mapping.write_text(original)
     assert replayed[0]["records_read"] == 10 and replayed[0]["records_written"] == 2
     left = json.loads(run_cli("-p", str(synced), "quarantine", "list", "--pipeline", "crm_customers_in",
-                              "--json").stdout)
+                              "--json").stdout)["items"]
     assert len(left) == 8 and not any("contact.phone" in q["reason"] for q in left)
     hub = sqlite3.connect(synced / ".officehub" / "hub.db")
     assert hub.execute("SELECT count(*) FROM customer").fetchone()[0] == before + 2
