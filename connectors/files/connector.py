@@ -17,7 +17,7 @@ import pyarrow as pa
 from canonical_model.errors import FatalError
 from connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
 from connectors.files.config import FilesConfig, FileStream
-from connectors.files.local import atomic_write, count_lines, list_files
+from connectors.files.local import LocalFile, atomic_write, count_lines, list_files
 from connectors.formats import Where, read_files, render, stream_fields
 
 
@@ -40,16 +40,20 @@ class FilesConnector(Connector):
             raise FatalError("no such stream in the system's config", system=self.name, stream=stream) from None
 
     def check(self) -> None:
-        """FatalError unless the folder exists."""
-        if not self.folder.is_dir():
-            raise FatalError(f"folder {self.folder} does not exist", system=self.name)
+        """FatalError unless the folder exists (or the system lets the first write create it)."""
+        if not self.folder.is_dir() and not self.config.create:
+            raise FatalError(f"folder {self.folder} does not exist (set create: true to make it at the first write)",
+                             system=self.name)
+
+    def _files(self, spec: FileStream) -> list[LocalFile]:
+        return list_files(self.folder, spec.pattern, follow_symlinks=self.config.follow_symlinks)
 
     def discover(self) -> list[StreamInfo]:
         """Each configured stream, with fields from its layout or its first file's header."""
         return [self._stream_info(name, spec) for name, spec in sorted(self.config.streams.items())]
 
     def _stream_info(self, name: str, spec: FileStream) -> StreamInfo:
-        first = next(iter(list_files(self.folder, spec.pattern)), None)
+        first = next(iter(self._files(spec)), None)
         head = None
         if first is not None and not spec.layout:
             with first.path.open("rb") as handle:
@@ -58,13 +62,13 @@ class FilesConnector(Connector):
 
     def estimate_rows(self, stream: str) -> int | None:
         """Lines in the stream's files (headers included: it is a guess for a progress bar)."""
-        return sum(count_lines(f.path) for f in list_files(self.folder, self._spec(stream).pattern))
+        return sum(count_lines(f.path) for f in self._files(self._spec(stream)))
 
     def read(self, stream: str, cursor: Cursor | None, options: ReadOptions) -> Iterator[ReadBatch]:
         """Batches of every file not read yet (or changed since), resuming mid-file from ``cursor``."""
         self.check()
         spec = self._spec(stream)
-        files = list_files(self.folder, spec.pattern)
+        files = self._files(spec)
         yield from read_files(files, spec, cursor, options.batch_size, Where(self.name, stream))
 
     def write(self, stream: str, batch: pa.RecordBatch, mode: WriteMode, *, key: tuple[str, ...],
@@ -75,7 +79,9 @@ class FilesConnector(Connector):
         if batch.num_rows == 0:
             return 0
         spec = self._spec(stream)
+        # A missing folder is a typo or an unmounted share: creating it would make the publish "succeed".
+        self.check()
         self.folder.mkdir(parents=True, exist_ok=True)
         payload = render(batch, spec, self.name, stream)
-        atomic_write(self.folder / spec.file_name(stream, batch_id), payload)
+        atomic_write(self.folder / spec.file_name(stream, batch_id), payload, self.config.mode)
         return batch.num_rows

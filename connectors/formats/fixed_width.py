@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from connectors.formats import values
 from connectors.formats.spec import FileStream, FixedWidthColumn
-from connectors.formats.text import FormatProblem, Parsed, Row, decode_line, reject, strip_newline
+from connectors.formats.text import FormatProblem, Parsed, Row, decode_line, nul_reason, reject, strip_newline
 
 
 def read_fixed_width(handle: BinaryIO, file: str, spec: FileStream) -> Iterator[Parsed]:
@@ -23,7 +23,15 @@ def read_fixed_width(handle: BinaryIO, file: str, spec: FileStream) -> Iterator[
 
 
 def _row(text: str, layout: list[FixedWidthColumn], file: str, line_no: int) -> Parsed:
+    width = max(col.end for col in layout)
+    if text[width:].strip():
+        # Cutting the rest off would store a shortened row: the layout is likely off by some columns.
+        return reject(file, line_no, f"the line has {len(text)} characters; the layout ends at {width}",
+                      {"line": text})
     cells = {col.name: text[col.start:col.end].strip() or None for col in layout}
+    nul = nul_reason(cells)
+    if nul is not None:
+        return reject(file, line_no, nul, {"line": text})
     try:
         return Row(line_no, {col.name: _typed(col, cells[col.name]) for col in layout})
     except FormatProblem as problem:

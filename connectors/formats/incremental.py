@@ -17,10 +17,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
+from canonical_model.errors import FatalError
 from connectors.base import Cursor, ReadBatch, RejectedRow
 from connectors.formats.batches import to_batch
 from connectors.formats.dispatch import parse
 from connectors.formats.spec import FileStream
+from connectors.formats.text import FormatProblem
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,11 @@ def read_files(files: Iterable[SourceFile], spec: FileStream, cursor: Cursor | N
                 continue
             if seen is not None:
                 where.warn(source.name, "changed after it was read; reading it again")
-            yield from _read_file(fetched, source.name, fingerprint, spec, state, batch_size, where)
+            try:
+                yield from _read_file(fetched, source.name, fingerprint, spec, state, batch_size, where)
+            except FormatProblem as problem:
+                # Only a file the format cannot read at all (its header) gets here; rows are rejected alone.
+                raise FatalError(str(problem), system=where.system, stream=where.stream) from None
 
 
 def _quick(fingerprint: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from connectors.formats.spec import FileStream
-from connectors.formats.text import Parsed, Row, decode_line, reject, strip_newline
+from connectors.formats.text import Parsed, Row, decode_line, nul_reason, reject, strip_newline
 from connectors.jsonable import json_default
 
 
@@ -31,6 +31,9 @@ def _object(text: str, file: str, line_no: int) -> Parsed:
         return reject(file, line_no, f"not valid JSON at character {exc.pos + 1}", {"line": text})
     if not isinstance(value, dict):
         return reject(file, line_no, f"a JSON {type(value).__name__} where an object was expected", {"line": text})
+    nul = nul_reason(value)
+    if nul is not None:
+        return reject(file, line_no, nul, {"line": text})
     return Row(line_no, {k: _flat(v) for k, v in value.items()})
 
 

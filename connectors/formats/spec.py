@@ -88,6 +88,17 @@ class FileStream(BaseModel):
             _check_write_name(self.write_name)
         return self
 
+    @field_validator("pattern")
+    @classmethod
+    def _inside_the_folder(cls, pattern: str) -> str:
+        # A pattern names files of the system's folder; anything else would let a config read any file.
+        parts = pattern.replace("\\", "/").split("/")
+        if pattern.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", pattern):
+            raise ValueError("'pattern' is relative to the system's folder; an absolute path is not allowed")
+        if ".." in parts:
+            raise ValueError("'pattern' must stay inside the system's folder ('..' is not allowed)")
+        return pattern
+
     def file_name(self, stream: str, batch_id: str) -> str:
         """The name of the file a batch is written to."""
         template = self.write_name or f"{{stream}}_{{batch_id}}.{_EXTENSIONS[self.format]}"

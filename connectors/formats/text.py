@@ -33,8 +33,38 @@ Parsed = Row | RejectedRow
 
 
 def reject(file: str, line: int, reason: str, raw: dict[str, Any]) -> RejectedRow:
-    """A row that cannot be parsed, at ``file:line``; ``reason`` never quotes the row."""
-    return RejectedRow(f"{file}:{line}", reason, raw)
+    """A row that cannot be parsed, at ``file:line``; ``reason`` never quotes the row.
+
+    A raw text holding a NUL is kept as the hex of its UTF-8 bytes: PostgreSQL refuses NUL in
+    text and JSON, so the quarantine entry itself could not be stored otherwise.
+    """
+    kept = {k: v.encode("utf-8", "surrogateescape").hex() if isinstance(v, str) and "\x00" in v else v
+            for k, v in raw.items()}
+    return RejectedRow(f"{file}:{line}", reason, kept)
+
+
+def nul_reason(values: dict[str, Any]) -> str | None:
+    """Why a row must be rejected for a NUL character, naming the first such field; None if it has none.
+
+    No destination database stores NUL in text, so such a row is rejected at ingest, where it can
+    still be quarantined with its position, instead of failing every later publish.
+    """
+    for name, value in values.items():
+        if _has_nul(name):
+            return "a field name contains a NUL character"
+        if _has_nul(value):
+            return f"field {name} contains a NUL character"
+    return None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def decode_line(raw: bytes, encoding: str, file: str, line: int) -> str | RejectedRow:

@@ -191,7 +191,7 @@ def build(folder: Path) -> Path:
         "systems": {
             "hr": {"type": "sql", "url": "sqlite:///data/hr.db", "country": "UA"},
             "clinic": {"type": "sql", "url": "sqlite:///data/clinic.db", "country": "UA"},
-            "payroll": {"type": "files", "path": "out/payroll", "country": "UA",
+            "payroll": {"type": "files", "path": "out/payroll", "create": True, "country": "UA",
                         "streams": {"employees": {"pattern": "EMPLOYEES_*.csv", "format": "csv", "delimiter": ";",
                                                   "write_name": "EMPLOYEES_{batch_id}.csv"}}},
             "reporting": {"type": "sql", "url": "sqlite:///out/reporting.db", "country": "UA"},

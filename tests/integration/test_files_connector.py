@@ -115,9 +115,10 @@ def test_csv_dialect_options_and_records_that_span_lines(tmp_path: Path):
                                             "header": False, "columns": ["id", "note"]})
     _drop(tmp_path, "a.txt", b"1|'two\nlines'\n\n2|'it''s|quoted'\n3|a|too many\n4\n")
     rows, positions, rejects, _ = _read(connector, "plain")
-    assert rows == [{"id": "1", "note": "two\nlines"}, {"id": "2", "note": "it's|quoted"}, {"id": "4", "note": None}]
-    assert positions == ["a.txt:1", "a.txt:4", "a.txt:6"]
-    assert [(r.position, r.reason) for r in rejects] == [("a.txt:5", "3 fields where the header has 2")]
+    assert rows == [{"id": "1", "note": "two\nlines"}, {"id": "2", "note": "it's|quoted"}]
+    assert positions == ["a.txt:1", "a.txt:4"]
+    assert [(r.position, r.reason) for r in rejects] == [("a.txt:5", "3 fields where the header has 2"),
+                                                         ("a.txt:6", "1 field where the header has 2")]
 
 
 def test_a_bad_byte_in_the_header_row_still_leaves_named_columns(tmp_path: Path):
@@ -174,7 +175,9 @@ def test_the_demo_payroll_csv_is_written_as_before(tmp_path: Path):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1), min_size=1, max_size=5))
+# NUL is left out: reading refuses it on purpose (see test_files_bad_input.py), no database stores it.
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1),
+                min_size=1, max_size=5))
 def test_any_text_survives_a_csv_round_trip(tmp_path: Path, values: list[str]):
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     connector = FilesConnector("vendor", FilesConfig(path=folder, streams={"s": {"pattern": "*.csv"}}), tmp_path)

@@ -33,7 +33,7 @@ def _project(folder: Path, action: str, destination: str = "sql", active_key: st
     for kid, secret in KEYS.items():
         (folder / "keys" / f"{kid}.key").write_text(secret)
     report = {"type": "sql", "url": "sqlite:///out/report.db"} if destination == "sql" else \
-        {"type": "files", "path": "out/drop", "streams": {"contacts": {"pattern": "contacts_*.csv", "format": "csv"}}}
+        {"type": "files", "path": "out/drop", "create": True, "streams": {"contacts": {"pattern": "contacts_*.csv", "format": "csv"}}}
     config = {
         "hub": {"name": "t", "batch_size": 2, "keys": {kid: {"file": f"keys/{kid}.key"} for kid in KEYS},
                 "active_key": active_key},
