@@ -11,7 +11,7 @@ from decimal import Decimal
 import pyarrow as pa
 import sqlalchemy as sa
 
-from connectors.sql.errors import DriverError
+from connectors.sql.errors import DriverError, refused_login
 from connectors.sql.read_arrow import PageFetcher, UnfitStream
 
 #: connectorx decodes every MySQL DECIMAL as decimal128(38, 10): wider ones would lose digits.
@@ -73,5 +73,5 @@ class ConnectorxReader:
             if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
                 raise
             # Its text may quote the server's message; only its class leaves this function.
-            retriable = any(word in str(exc).lower() for word in _CONNECTION_WORDS)
+            retriable = any(word in str(exc).lower() for word in _CONNECTION_WORDS) and not refused_login(exc)
             raise DriverError("connectorx", type(exc).__name__, retriable=retriable) from None

@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from canonical_model.errors import FatalError, RetriableError
 from connectors import SecretRef
+from connectors.sql.errors import refused_login
 from connectors.sql.paths import fast_reader
 from connectors.sql.read_arrow import FastReader
 from connectors.urls import display_url
@@ -77,6 +78,9 @@ class HubStore:
             return migrate.upgrade(self.engine)
         except DBAPIError as exc:
             where = display_url(self.engine.url)
+            if refused_login(exc.orig):
+                raise FatalError(f"hub store at {where} refused the connection (wrong user, password or "
+                                 f"database name; {type(exc.orig).__name__}); retrying will not help") from None
             raise RetriableError(f"hub store at {where} unavailable ({type(exc.orig).__name__})") from None
 
     @contextmanager

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from canonical_model.errors import RetriableError
+from canonical_model.errors import FatalError, OfficehubError, RetriableError
 from connectors.sql.config import SqlConfig
 from connectors.sql.connector import SqlConnector
 from tests.conftest import copy_demo_config
@@ -17,10 +17,10 @@ USER = "crm_reader_sentinel"
 OPTION = "appname_sentinel"
 
 
-def _failure(url: str, tmp_path: Path) -> str:
+def _failure(url: str, tmp_path: Path, expected: type[OfficehubError] = FatalError) -> str:
     connector = SqlConnector("crm", SqlConfig(url=url, connect_timeout_s=5), tmp_path)
     try:
-        with pytest.raises(RetriableError) as info:
+        with pytest.raises(expected) as info:
             connector.check()
     finally:
         connector.close()
@@ -40,7 +40,8 @@ def test_mariadb_quoting_a_refused_user_does_not_show_it(tmp_path: Path) -> None
 
 
 def test_an_unreachable_host_shows_no_user_or_query(tmp_path: Path) -> None:
-    text = _failure(f"postgresql+psycopg://{USER}@127.0.0.1:1/crm?application_name={OPTION}", tmp_path)
+    text = _failure(f"postgresql+psycopg://{USER}@127.0.0.1:1/crm?application_name={OPTION}", tmp_path,
+                    RetriableError)
     assert "database unavailable at postgresql+psycopg://127.0.0.1:1/crm" in text
     assert USER not in text and OPTION not in text
 
@@ -51,7 +52,8 @@ def test_a_failed_run_records_no_user_name_in_the_runs_table_or_output(tmp_path:
     systems.write_text(systems.read_text().replace(
         "sqlite:///data/crm.db", f"postgresql+psycopg://{USER}@127.0.0.1:5432/postgres"))
     failed = run_cli("-p", str(folder), "sync", "crm_customers_in")
-    assert failed.returncode == 75 and "database unavailable" in failed.stderr
+    # A role the server does not know is permanent: exit 2, not "retry later".
+    assert failed.returncode == 2 and "database refused the connection" in failed.stderr
     with sqlite3.connect(folder / ".officehub" / "hub.db") as conn:
         [(error,)] = conn.execute("SELECT error FROM run WHERE pipeline = 'crm_customers_in'").fetchall()
     assert "does not exist" in error and USER not in error
