@@ -3,21 +3,7 @@
 Imports nothing else of officehub's.
 """
 
-from canonical_model.entities import (
-    ENTITIES,
-    SCHEMA_VERSION,
-    BackgroundCheck,
-    CanonicalRecord,
-    Consents,
-    Customer,
-    Employee,
-    Employment,
-    Garnishment,
-    LitigationHold,
-    Product,
-    SickLeave,
-    StockLevel,
-)
+from canonical_model.entities import ENTITIES, SCHEMA_VERSION, CanonicalRecord, Customer, Employee, Product
 from canonical_model.layout import Collection, EntityLayout, Group, LeafField, layout, unknown_leaf_sensitivity
 from canonical_model.schema import json_schema, json_schemas
 from canonical_model.sensitivity import (
@@ -37,9 +23,9 @@ from canonical_model.values import Address, ContactPoint, DateRange, Money, Pers
 
 __all__ = [
     "ENTITIES", "SCHEMA_VERSION", "SPECIAL_CATEGORIES",
-    "Address", "BackgroundCheck", "CanonicalRecord", "Classified", "Collection", "Consents", "ContactPoint",
-    "Criminal", "Customer", "DateRange", "Employee", "Employment", "EntityLayout", "Financial",
-    "FreeText", "Garnishment", "Group", "Internal", "LeafField", "Legal", "LitigationHold", "Medical", "Money",
-    "PersonName", "Personal", "Product", "Public", "Sensitivity", "SickLeave", "StockLevel",
+    "Address", "CanonicalRecord", "Classified", "Collection", "ContactPoint",
+    "Criminal", "Customer", "DateRange", "Employee", "EntityLayout", "Financial",
+    "FreeText", "Group", "Internal", "LeafField", "Legal", "Medical", "Money",
+    "PersonName", "Personal", "Product", "Public", "Sensitivity",
     "json_schema", "json_schemas", "layout", "unknown_leaf_sensitivity",
 ]

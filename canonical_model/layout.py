@@ -19,7 +19,8 @@ import pyarrow as pa
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from canonical_model.entities import ENTITIES, CanonicalRecord
+from canonical_model.entities import ENTITIES
+from canonical_model.record import CanonicalRecord
 from canonical_model.sensitivity import Sensitivity, is_free_text, sensitivity_of, stricter
 
 COLUMN_SEPARATOR = "__"
@@ -179,7 +180,13 @@ def _split(items: list[tuple]) -> tuple[tuple[LeafField, ...], tuple[Group, ...]
 @cache
 def layout(entity: str) -> EntityLayout:
     """The flat layout of the entity called ``entity`` (customer, product, employee)."""
-    model = ENTITIES[entity]
+    return layout_of(ENTITIES[entity])
+
+
+@cache
+def layout_of(model: type[CanonicalRecord]) -> EntityLayout:
+    """The flat layout of an entity's model."""
+    entity = model.entity_name
     items = list(_walk(model, "", None, True))
     leaves, groups = _split(items)
     collections = []
@@ -200,4 +207,4 @@ def unknown_leaf_sensitivity(entity: str) -> list[str]:
     return paths
 
 
-__all__ = ["Collection", "EntityLayout", "Group", "LeafField", "layout", "unknown_leaf_sensitivity"]
+__all__ = ["Collection", "EntityLayout", "Group", "LeafField", "layout", "layout_of", "unknown_leaf_sensitivity"]

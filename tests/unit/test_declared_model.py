@@ -1,0 +1,111 @@
+"""Entities declared in YAML become models the layout, the checks and the store read like built-ins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from canonical_model import ENTITIES
+from canonical_model.builtin import builtin_files
+from canonical_model.declaration import ModelFile
+from canonical_model.declared import DeclarationError, EnumLabels, build_entities, merge
+from canonical_model.layout import LeafField, layout_of
+
+
+def _leaf(leaf: LeafField) -> list[Any]:
+    constraints = sorted(repr(c) for c in leaf.constraints
+                         if not callable(getattr(c, "func", None)) and not isinstance(c, EnumLabels))
+    validators = sorted(c.func.__name__ for c in leaf.constraints if callable(getattr(c, "func", None)))
+    return [leaf.path, leaf.sensitivity and leaf.sensitivity.value, leaf.required, str(leaf.arrow_type),
+            leaf.required_within, leaf.free_text, list(leaf.allowed_values) if leaf.allowed_values else None,
+            constraints, validators]
+
+
+def _groups(groups: tuple[Any, ...]) -> list[Any]:
+    return [[g.path, [f.path for f in g.fields]] for g in groups]
+
+
+def _shape(model: type) -> dict[str, Any]:
+    lay = layout_of(model)
+    return {"fields": [_leaf(f) for f in lay.fields], "groups": _groups(lay.groups),
+            "collections": [[c.name, c.sensitivity and c.sensitivity.value, [_leaf(f) for f in c.fields],
+                             _groups(c.groups)] for c in lay.collections]}
+
+
+@pytest.mark.parametrize("entity", sorted(ENTITIES))
+def test_the_built_ins_keep_the_layout_the_hub_store_was_made_with(entity: str) -> None:
+    # The snapshot was taken from the entities as they were written in Python before the
+    # built-ins moved to YAML: same columns, classes, constraints, so existing stores still fit.
+    snapshot = json.loads((Path(__file__).parent / "data" / "builtin_layout.json").read_text(encoding="utf-8"))
+    assert _shape(ENTITIES[entity]) == snapshot[entity]
+
+
+def _model(text: dict[str, Any]) -> dict[str, type]:
+    return build_entities(merge([*builtin_files(), ModelFile.model_validate(text)]))
+
+
+SUPPLIER = {"entities": {"supplier": {"fields": {
+    "legal_name": {"type": "string", "class": "public", "required": True, "max_length": 200},
+    "legal_form": {"type": "enum", "class": "public", "values": {"TOV": "ТОВ", "FOP": "ФОП", "LLC": "LLC"}},
+    "registration_number": {"type": "string", "class": "public", "validator": "ua.edrpou"},
+}}}, "extend": {"employee": {"fields": {
+    "tax_id": {"type": "string", "class": "financial", "validator": "ua.rntrc"},
+    "patronymic": {"type": "string", "class": "personal", "max_length": 100},
+}}}}
+
+
+def test_a_declared_entity_validates_its_identifiers_and_compacts_them() -> None:
+    supplier = _model(SUPPLIER)["supplier"]
+    record = supplier.model_validate({"legal_name": "Фарм", "legal_form": "TOV", "registration_number": "32855961"})
+    assert record.registration_number == "32855961"
+    with pytest.raises(ValidationError) as bad:
+        supplier.model_validate({"legal_name": "Фарм", "registration_number": "32855962"})
+    assert "not a valid ua.edrpou" in str(bad.value) and "32855962" not in bad.value.errors()[0]["msg"]
+
+
+def test_an_extension_adds_classified_fields_to_a_built_in() -> None:
+    employee = layout_of(_model(SUPPLIER)["employee"])
+    assert employee.field("tax_id").sensitivity.value == "financial"
+    assert employee.field("patronymic").sensitivity.value == "personal"
+    assert employee.field("name.last").sensitivity.value == "personal"  # the built-in part is untouched
+
+
+@pytest.mark.parametrize(("declaration", "message"), [
+    ({"entities": {"x": {"fields": {"a": {"type": "string"}}}}}, "x.a: a sensitivity class ('class') is required"),
+    ({"entities": {"x": {"fields": {"a": {"type": "reference", "entity": "nope", "class": "internal"}}}}},
+     "refers to entity 'nope'"),
+    ({"extend": {"nope": {"fields": {"a": {"type": "string", "class": "internal"}}}}}, "not declared"),
+    ({"extend": {"customer": {"fields": {"notes": {"type": "string", "class": "internal"}}}}},
+     "customer.notes: the entity already has this field"),
+    ({"entities": {"customer": {"fields": {"a": {"type": "string", "class": "internal"}}}}}, "declared twice"),
+    ({"entities": {"x": {"fields": {"a": {"type": "string", "class": "public", "validator": "xx.nothing"}}}}},
+     "unknown identifier validator 'xx.nothing'"),
+])
+def test_a_bad_declaration_names_the_field(declaration: dict[str, Any], message: str) -> None:
+    with pytest.raises(DeclarationError) as bad:
+        _model(declaration)
+    assert message in str(bad.value)
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ({"type": "strnig", "class": "public"}, "type"),
+    ({"type": "integer", "class": "public", "max_length": 3}, "max_length does not apply to a field of type integer"),
+    ({"type": "string", "class": "public", "min_length": 5, "max_length": 3}, "min_length is greater"),
+    ({"type": "string", "class": "secret"}, "class"),
+    ({"type": "enum", "class": "public"}, "an enum needs its values"),
+    ({"type": "string", "class": "public", "pattern": "("}, "pattern does not compile"),
+])
+def test_a_field_that_contradicts_its_type_is_refused(field: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as bad:
+        ModelFile.model_validate({"entities": {"x": {"fields": {"a": field}}}})
+    assert message in str(bad.value)
+
+
+def test_names_that_cannot_be_columns_are_refused() -> None:
+    for name in ("Name", "a__b", "1st", "trailing_"):
+        with pytest.raises(ValidationError):
+            ModelFile.model_validate({"entities": {"x": {"fields": {name: {"type": "string", "class": "public"}}}}})
