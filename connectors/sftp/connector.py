@@ -91,7 +91,13 @@ class SftpConnector(Connector):
         spec = self._spec(stream)
         payload = render(batch, spec, self.name, stream)
         with translated(self.name, stream):
-            remote.upload_atomic(self._sftp(), self.config.folder, spec.file_name(stream, batch_id), payload)
+            try:
+                remote.upload_atomic(self._sftp(), self.config.folder, spec.file_name(stream, batch_id), payload,
+                                     self.config.mode)
+            except remote.ModeRefused:
+                raise FatalError(f"the server refused to set file_mode {self.config.file_mode} on the written "
+                                 "file; remove file_mode to leave permissions to the server", system=self.name,
+                                 stream=stream) from None
         return batch.num_rows
 
     def close(self) -> None:

@@ -55,6 +55,21 @@ class RemoteFile:
             Path(tmp).unlink(missing_ok=True)
 
 
+class ModeRefused(Exception):
+    """The server would not set the permissions of an uploaded file."""
+
+
+def _chmod(sftp: paramiko.SFTPClient, path: str, mode: int) -> None:
+    try:
+        sftp.chmod(path, mode)
+    except OSError as exc:
+        # paramiko raises a server's refusal (no SETSTAT, permission denied) as a bare OSError or
+        # PermissionError; its subclasses (resets, timeouts) stay connection failures to retry.
+        if type(exc) is OSError or isinstance(exc, PermissionError):
+            raise ModeRefused from None
+        raise
+
+
 class _HashingWriter:
     """A file-like sink that hashes what passes through it, so a download is read only once."""
 
@@ -82,18 +97,23 @@ def first_line(sftp: paramiko.SFTPClient, folder: str, name: str) -> bytes:
         return handle.readline(1 << 16)
 
 
-def upload_atomic(sftp: paramiko.SFTPClient, folder: str, name: str, payload: bytes) -> None:
+def upload_atomic(sftp: paramiko.SFTPClient, folder: str, name: str, payload: bytes,
+                  mode: int | None = None) -> None:
     """Upload under a hidden temporary name, check its size, then rename it over ``name`` in one step.
 
     Readers never see a partial file under ``name``: either the old file or the
     whole new one. A cut upload leaves at most ``.name.part``, which the retry
-    truncates and rewrites.
+    truncates and rewrites. ``mode`` (permission bits) is set on the temporary file
+    before the rename, so the file never appears under ``name`` with other permissions;
+    None leaves them to the server's umask.
     """
     final = posixpath.join(folder, name)
     partial = posixpath.join(folder, f".{name}.part")
     try:
         # putfo stats the upload afterwards and raises if the size is not what was sent.
         sftp.putfo(io.BytesIO(payload), partial, file_size=len(payload), confirm=True)
+        if mode is not None:
+            _chmod(sftp, partial, mode)
         sftp.posix_rename(partial, final)
     except BaseException:
         with suppress(*CONNECTION_ERRORS):

@@ -11,6 +11,7 @@ from connectors.base import WriteMode
 from connectors.sql.config import SqlConfig
 from connectors.sql.connector import SqlConnector
 from connectors.sql.paths import writer
+from connectors.sql.write_guard import last_per_key
 
 
 def bulk_write(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch, mode: WriteMode,
@@ -18,8 +19,11 @@ def bulk_write(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch, mode
     """Write ``batch`` into ``table`` on ``conn``'s transaction the fastest way the database allows.
 
     PostgreSQL: COPY into a staging table and one set-based statement; others: chunked
-    dialect upserts. Upserts touch only the columns the batch carries.
+    dialect upserts. Upserts match on ``key`` alone, keep the last row of each key in the
+    batch, and touch only the columns the batch carries.
     """
+    if mode is WriteMode.UPSERT and key:
+        batch = batch.take(last_per_key(batch, key))
     writer(conn.dialect, batch.schema)(conn, table, batch, mode, key)
 
 

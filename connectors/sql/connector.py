@@ -3,7 +3,9 @@
 Reads go in keyset order (cursor column, then the primary key as tie-breaker), so
 memory stays flat and rows sharing one cursor value across a batch boundary are
 neither missed nor read twice. Which reader and writer serve a database (Arrow-native
-fast paths or SQLAlchemy) is decided in ``paths``; every write is one transaction.
+fast paths or SQLAlchemy) is decided in ``paths``; every write is one transaction, in
+which records the database refuses one by one are set apart (``write_guard``) and
+columns the table lacks are added or refused (``evolve``).
 """
 
 from __future__ import annotations
@@ -18,16 +20,22 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
 from canonical_model.errors import FatalError
-from connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamField, StreamInfo, WriteMode
+from connectors.base import (
+    Connector, Cursor, ReadBatch, ReadOptions, RejectedRecords, RejectedRow, StreamField, StreamInfo, WriteMode,
+)
+from connectors.jsonable import jsonable
+from connectors.sql import evolve
 from connectors.sql.arrow_rows import rows_to_batch, to_json_value
 from connectors.sql.config import SqlConfig
-from connectors.sql.dialects import connect_args
+from connectors.sql.dialects import connect_args, refuses_nul_in_text
 from connectors.sql.errors import DriverError, reason, translate
 from connectors.sql.keyset import Keyset
 from connectors.sql.paths import fast_reader, writer
 from connectors.sql.read_arrow import FastReader, UnfitStream, read_pages
 from connectors.sql.read_rows import read_rows
 from connectors.sql.types import arrow_type_name, arrow_types, sql_type
+from connectors.sql.refusals import RowCountMismatch
+from connectors.sql.write_guard import write_guarded
 from connectors.sql.write_rows import write_rows
 
 log = logging.getLogger(__name__)
@@ -206,17 +214,48 @@ class SqlConnector(Connector):
 
     def write(self, stream: str, batch: pa.RecordBatch, mode: WriteMode, *, key: tuple[str, ...],
               batch_id: str) -> int:
+        """Write ``batch`` in one transaction; records the database refuses one by one are raised as
+        :class:`RejectedRecords` after the others are written."""
         if batch.num_rows == 0:
             return 0
         table = self._ensure_table(stream, batch.schema, key)
-        batch = _without_empty_unknown(batch, table)
-        write = writer(self.engine.dialect, batch.schema) if self.config.fast_paths else write_rows
+        kept = _without_empty_unknown(batch, table)
+        table = self._evolve(stream, table, kept.schema)
+        write = writer(self.engine.dialect, kept.schema) if self.config.fast_paths else write_rows
         try:
             with self.engine.begin() as conn:
-                write(conn, table, batch, mode, key)
+                outcome = write_guarded(conn, table, kept, mode, key, write,
+                                        refuses_nul=refuses_nul_in_text(self.engine.dialect.name))
         except (DBAPIError, DriverError) as exc:
             raise translate(exc, self.name, stream, self.config.url) from None
+        except RowCountMismatch as exc:
+            raise FatalError(f"the database reports that {exc}; nothing of the batch was kept",
+                             system=self.name, stream=stream) from None
+        if outcome.refused:
+            rejects = [RejectedRow(f"batch {batch_id} row {r.row}", r.reason, _raw(batch, r.row))
+                       for r in outcome.refused]
+            raise RejectedRecords(system=self.name, stream=stream, written=batch.num_rows - len(rejects),
+                                  rejects=rejects)
         return batch.num_rows
+
+    def _evolve(self, stream: str, table: sa.Table, schema: pa.Schema) -> sa.Table:
+        """``table`` with a column for every field of ``schema``, added if allowed, else a FatalError."""
+        missing = evolve.missing_fields(table, schema)
+        if not missing:
+            return table
+        policy = self.config.schema_changes_of(stream)
+        if not evolve.may_evolve(table, policy):
+            raise evolve.refusal(table, missing, policy, self.name, stream)
+        try:
+            evolve.add_columns(self.engine, table, missing)
+        except DBAPIError as exc:
+            self._tables.pop(stream, None)
+            if evolve.missing_fields(self._table(stream), schema):  # not added by another writer meanwhile
+                raise translate(exc, self.name, stream, self.config.url) from None
+        log.warning("system '%s' stream '%s': added column(s) %s", self.name, stream,
+                    ", ".join(field.name for field in missing))
+        self._tables.pop(stream, None)
+        return self._table(stream)
 
     def _ensure_table(self, stream: str, schema: pa.Schema, key: tuple[str, ...]) -> sa.Table:
         """The destination table, created from the batch's schema when it does not exist yet.
@@ -235,6 +274,8 @@ class SqlConnector(Connector):
         table = sa.Table(
             stream, sa.MetaData(schema=self.config.schema_name),
             *(sa.Column(f.name, sql_type(f.type, key=f.name in key), primary_key=f.name in key) for f in schema),
+            # Where the database keeps comments, the mark lets later runs add columns to this table.
+            comment=evolve.HUB_CREATED if self.engine.dialect.supports_comments else None,
         )
         try:
             table.create(self.engine, checkfirst=True)
@@ -259,3 +300,8 @@ def _without_empty_unknown(batch: pa.RecordBatch, table: sa.Table) -> pa.RecordB
     extra = [name for name in batch.schema.names if name not in table.c
              and batch.column(name).null_count == batch.num_rows]
     return batch.drop_columns(extra) if extra else batch
+
+
+def _raw(batch: pa.RecordBatch, row: int) -> dict[str, Any]:
+    """One record of ``batch`` as the quarantine keeps it."""
+    return {name: jsonable(value) for name, value in batch.slice(row, 1).to_pylist()[0].items()}

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 def upsert_statement(dialect: str, table: sa.Table, key: Sequence[str],
                      update: Sequence[str] | None = None) -> sa.Executable | None:
-    """An INSERT that updates the row when ``key`` already exists, or None if the dialect has none.
+    """An INSERT that updates the row when ``key`` already exists, or None if the dialect has none that
+    matches on ``key`` alone.
 
     ``update`` names the columns to overwrite on conflict (default: every non-key column).
     """
@@ -27,11 +28,15 @@ def upsert_statement(dialect: str, table: sa.Table, key: Sequence[str],
         return stmt.on_conflict_do_update(
             index_elements=list(key), set_={c: stmt.excluded[c] for c in value_cols},
         )
-    if dialect in ("mysql", "mariadb"):
-        stmt = mysql.insert(table)
-        update = {c: stmt.inserted[c] for c in value_cols} or {key[0]: stmt.inserted[key[0]]}
-        return stmt.on_duplicate_key_update(**update)
+    # MySQL's and MariaDB's ON DUPLICATE KEY UPDATE fires on ANY unique index: a new record
+    # sharing an e-mail with another row would overwrite that row. They get None, so the
+    # writer matches on the key alone (update the rows found, insert the others).
     return None
+
+
+def refuses_nul_in_text(dialect: str) -> bool:
+    """Whether ``dialect``'s text types cannot store U+0000 (PostgreSQL's cannot)."""
+    return dialect == "postgresql"
 
 
 def connect_args(dialect: str, timeout_s: int) -> dict[str, Any]:

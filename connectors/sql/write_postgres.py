@@ -4,6 +4,8 @@ upsert: ``INSERT INTO t SELECT … FROM stage ON CONFLICT (key) DO UPDATE``;
 delete: ``DELETE FROM t USING stage WHERE t.key = stage.key``;
 append: COPY straight into the table, as a staging copy would add nothing.
 Everything runs on the caller's connection, so it commits or rolls back as one.
+A unique index that refuses the rows is raised as a :class:`Collision`, and the upsert
+checks it touched every staged row. Batches come with one row per key (``write_guard``).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from connectors.base import WriteMode
 from connectors.sql.copy_text import copy_chunks, csv_chunks, csv_fits
 from connectors.sql.dialects import upsert_statement
 from connectors.sql.errors import DriverError
+from connectors.sql.refusals import Collision, collision_index, expect_rows
 
 #: A temporary table lives in the session's own schema (pg_temp) and is dropped at commit;
 #: naming the schema keeps it apart from any real table of the same name.
 STAGE = ("pg_temp", "officehub_stage")
-_ROW = "__officehub_row"
 
 
 def write_copy(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch, mode: WriteMode,
@@ -30,30 +32,18 @@ def write_copy(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch, mode
     if mode is WriteMode.APPEND:
         _copy(conn, (table.schema, table.name) if table.schema else (table.name,), batch)
         return
-    if mode is WriteMode.UPSERT:
-        batch = last_per_key(batch, key)
     stage = _stage(conn, table, batch.schema.names)
     _copy(conn, STAGE, batch)
     if mode is WriteMode.DELETE:
         conn.execute(sa.delete(table).where(*(table.c[k] == stage.c[k] for k in key)))
     else:
         names = batch.schema.names
-        conn.execute(upsert_statement("postgresql", table, key, update=names).from_select(names, sa.select(*stage.c)))
+        result = conn.execute(upsert_statement("postgresql", table, key, update=names)
+                              .from_select(names, sa.select(*stage.c)))
+        if any(name not in key for name in names):  # DO NOTHING (a key-only batch) skips rows already there
+            expect_rows("upsert from the staged rows", batch.num_rows, result.rowcount)
     # Dropped now rather than at commit: one transaction may stage several tables in turn.
     _execute(conn, "DROP TABLE pg_temp.officehub_stage")
-
-
-def last_per_key(batch: pa.RecordBatch, key: Sequence[str]) -> pa.RecordBatch:
-    """One row per key, the last one, in batch order.
-
-    ON CONFLICT refuses to touch a row twice in one statement; row-by-row upserts
-    would let the last occurrence win, so that is what is kept.
-    """
-    table = pa.Table.from_batches([batch]).append_column(_ROW, pa.array(range(batch.num_rows), pa.int64()))
-    last = table.group_by(list(key), use_threads=False).aggregate([(_ROW, "max")])
-    if last.num_rows == batch.num_rows:
-        return batch
-    return batch.take(last.column(f"{_ROW}_max").combine_chunks().sort())
 
 
 def _stage(conn: sa.Connection, table: sa.Table, names: list[str]) -> sa.TableClause:
@@ -80,6 +70,9 @@ def _copy(conn: sa.Connection, target: tuple[str, ...], batch: pa.RecordBatch) -
             for chunk in (csv_chunks if as_csv else copy_chunks)(batch):
                 copy.write(chunk)
     except psycopg.Error as exc:
+        index = collision_index(exc)
+        if index is not None:
+            raise Collision(index) from None
         raise DriverError.from_dbapi("psycopg COPY", exc) from None
 
 
