@@ -3,7 +3,16 @@
 Imports nothing else of officehub's.
 """
 
-from canonical_model.entities import ENTITIES, SCHEMA_VERSION, CanonicalRecord, Customer, Employee, Product
+from canonical_model.entities import (
+    ENTITIES,
+    SCHEMA_VERSION,
+    CanonicalRecord,
+    Customer,
+    Employee,
+    Product,
+    install,
+    model_cache,
+)
 from canonical_model.layout import Collection, EntityLayout, Group, LeafField, layout, unknown_leaf_sensitivity
 from canonical_model.schema import json_schema, json_schemas
 from canonical_model.sensitivity import (
@@ -27,5 +36,5 @@ __all__ = [
     "Criminal", "Customer", "DateRange", "Employee", "EntityLayout", "Financial",
     "FreeText", "Group", "Internal", "LeafField", "Legal", "Medical", "Money",
     "PersonName", "Personal", "Product", "Public", "Sensitivity",
-    "json_schema", "json_schemas", "layout", "unknown_leaf_sensitivity",
+    "install", "json_schema", "json_schemas", "layout", "model_cache", "unknown_leaf_sensitivity",
 ]

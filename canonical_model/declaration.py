@@ -55,11 +55,23 @@ def check_name(name: str, what: str) -> str:
     return name
 
 
+#: Columns the hub store keeps beside the fields (golden, source, history and child tables).
+#: A field of the same name would collide with one of them, so it is refused here, by name.
+RESERVED_FIELD_NAMES = frozenset({
+    "id", "canonical_id", "version", "content_hash", "change_seq", "schema_version", "updated_at",
+    "status", "merged_into", "deleted_at", "purge_after", "changed_by", "run_id", "lineage",
+    "system", "vendor_id", "changed_at", "seen_run",
+})
+
+
 def _named(what: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A validator that checks every key of a mapping with :func:`check_name`."""
     def check(value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
             check_name(name, what)
+            if what == "field" and name in RESERVED_FIELD_NAMES:
+                raise ValueError(f"field {name!r} is a name the hub store keeps for itself; "
+                                 f"choose another (reserved: {', '.join(sorted(RESERVED_FIELD_NAMES))})")
         return value
     return check
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from canonical_model.entities import ENTITIES
+from canonical_model.entities import ENTITIES, model_cache
 from canonical_model.record import CanonicalRecord
 from canonical_model.sensitivity import Sensitivity, is_free_text, sensitivity_of, stricter
 
@@ -177,7 +177,7 @@ def _split(items: list[tuple]) -> tuple[tuple[LeafField, ...], tuple[Group, ...]
     return leaves, groups
 
 
-@cache
+@model_cache
 def layout(entity: str) -> EntityLayout:
     """The flat layout of the entity called ``entity`` (customer, product, employee)."""
     return layout_of(ENTITIES[entity])

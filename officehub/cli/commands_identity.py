@@ -27,7 +27,7 @@ from officehub.engine.stewardship import LinkChange, Steward
 from officehub.engine.subjects import lineage, locate
 from officehub.identity.holds import legal_holds
 from officehub.store import audit, golden, matches, xref
-from officehub.store.schema import child_table_name, history_table_name, hub_metadata
+from officehub.store.schema import TABLES, child_table_name, history_table_name
 
 match_app = typer.Typer(help="Identity resolution: the review queue, merges, unlinks and their log.",
                         no_args_is_help=True)
@@ -38,7 +38,7 @@ WITHHELD = "<withheld>"
 #: Special-category classes a plain `record show` withholds.
 WITHHELD_CLASSES = frozenset({Sensitivity.MEDICAL, Sensitivity.CRIMINAL, Sensitivity.LEGAL})
 _NAME_COLUMNS = ("name__first", "name__last")
-_T = hub_metadata().tables
+_T = TABLES
 
 EntityArgument = Annotated[str, typer.Argument(help=f"Entity: {', '.join(ENTITIES)}.")]
 

@@ -20,9 +20,10 @@ from officehub.config.yaml_source import Positions, YamlError, load_yaml
 from officehub.cli.session import hub_session
 from officehub.engine.publish import policy_context
 from officehub.engine.preview import preview_records
-from officehub.store import audit
+from officehub.store import audit, model_state
+from officehub.store.hub import HubStore, resolve_url
 from policies import CompileContext, Destination, PolicySet, compile_plan, detokenize as open_token
-from policies.analysis import check as check_policies, diff as diff_policies, explain as explain_plan
+from policies.analysis import Finding, check as check_policies, diff as diff_policies, explain as explain_plan
 from policies.testing import TestFile, run_file
 
 policy_app = typer.Typer(help="Data-sharing policies: check, explain, diff, preview, test.", no_args_is_help=True)
@@ -48,13 +49,28 @@ def _load_set(project: Project, files: list[Path] | None) -> PolicySet:
     return policy_set
 
 
+def _lowered_classes(project: Project) -> list[Finding]:
+    """A lowered sensitivity class is a policy event: the fields it concerns, from the hub store."""
+    hub = project.config.hub
+    url = resolve_url(hub.store, project.base_dir)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return []  # no hub store yet, so no model was ever applied to one
+    store = HubStore.open(hub.store, project.base_dir, password=hub.store_password, check_model=False)
+    try:
+        with store.begin() as conn:
+            events = model_state.class_events(conn)
+    finally:
+        store.close()
+    return [Finding("warning", subject, message) for subject, message in events]
+
+
 def policy_check(files: Annotated[Optional[list[Path]], typer.Argument(help="Policy files (default: the project's).")] = None,
                  project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Validate policies; report unsound rules, special-category releases to confirm, unclassified fields."""
     loaded = load_project(project_dir(project))
     policy_set = _load_set(loaded, files)
     ctx = CompileContext(policy_set, policy_context(loaded).keys, derived=loaded.derived_classes())
-    findings = check_policies(policy_set, ctx, _countries(loaded))
+    findings = check_policies(policy_set, ctx, _countries(loaded)) + _lowered_classes(loaded)
     summary = f"{len(policy_set.documents)} policy file(s), {len(policy_set.rules)} rules"
     if as_json:
         emit_json([vars(f) for f in findings])

@@ -11,11 +11,11 @@ import typer
 
 from canonical_model import ENTITIES, json_schema, json_schemas, layout
 from canonical_model.errors import FatalError
+from officehub.cli import commands_model
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, table
 from officehub.config import CONFIG_FILE, load_project
 from officehub.config.sharing import unagreed_publishes
-from officehub.store.hub import HubStore
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -102,17 +102,6 @@ def discover(system: Annotated[str, typer.Argument(help="Name of a system in the
                         rows, numeric=["fields"]))
 
 
-def upgrade(project: ProjectOption = None) -> None:
-    """Create or migrate the hub store's schema to this version of officehub."""
-    loaded = load_project(project_dir(project))
-    store = HubStore(loaded.config.hub.store, loaded.base_dir, loaded.config.hub.store_password)
-    try:
-        before, after = store.upgrade()
-    finally:
-        store.close()
-    console.print(f"hub store at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
-
-
 def demo(directory: Annotated[Path, typer.Argument(help="The demo estate's folder.")] = Path("examples/demo"),
          customers: Annotated[int, typer.Option(min=1)] = 500,
          employees: Annotated[int, typer.Option(min=1)] = 120,
@@ -150,7 +139,7 @@ def register(app: typer.Typer) -> None:
     app.command()(demo)
     model_app.command()(schema)
     model_app.command()(fields)
-    store_app.command()(upgrade)
+    commands_model.register(model_app, store_app)
     app.add_typer(model_app, name="model")
     app.add_typer(store_app, name="store")
 

@@ -111,3 +111,6 @@ class ProjectConfig(BaseModel):
     identity: IdentityConfig = IdentityConfig()
     policies: list[str] = []
     sites: SiteSettings = SiteSettings()
+    #: The project's own entities and extensions of the built-ins (checked by officehub.config.model_files).
+    entities: dict[str, Any] = {}
+    extend: dict[str, Any] = {}

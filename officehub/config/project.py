@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from canonical_model import Sensitivity
 from canonical_model.errors import FatalError
 from connectors import Connector, connector_class
+from officehub.config.model_files import install_project_model, merge_extension
 from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
@@ -20,7 +21,7 @@ from officehub.store.audit_anchor import AuditKeys, public_key_from_text, signin
 from policies import KeyRing, PolicySet
 
 CONFIG_FILE = "officehub.yaml"
-_MERGED_SECTIONS = ("systems", "mappings", "pipelines")
+_MERGED_SECTIONS = ("systems", "mappings", "pipelines", "entities")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ def _merge_include(merged: dict[str, Any], extra: Any, file: str, collector: _Co
                 if name in target:
                     collector.add((section, name), f"{section}.{name} is defined twice (again in {file})")
                 target[name] = value
+        elif section == "extend":
+            merge_extension(merged, items, file, collector.add)
         elif section == "policies" and isinstance(items, list):
             merged.setdefault("policies", []).extend(items)
         else:
@@ -225,6 +228,8 @@ def load_project(path: Path | str = ".") -> Project:
         raw = _read(base_dir, collector, positions)
     except YamlError as exc:
         raise ConfigError([ConfigIssue(exc.file, exc.line, exc.problem)]) from None
+    # The model first: mappings and policies name the fields it declares.
+    install_project_model(raw, collector.add)
     config = _validate(raw, collector)
     _check_references(config, collector, base_dir)
     _check_lineage(config, collector)

@@ -21,9 +21,9 @@ from officehub.engine.ingest import writer_for
 from officehub.store import audit, golden, matches, sources, xref
 from officehub.store.hub import HubStore
 from officehub.store.ids import new_canonical_id
-from officehub.store.schema import child_table_name, hub_metadata
+from officehub.store.schema import TABLES, child_table_name
 
-_T = hub_metadata().tables
+_T = TABLES
 
 
 @dataclass(frozen=True)

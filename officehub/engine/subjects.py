@@ -30,9 +30,9 @@ from officehub.identity.holds import legal_holds
 from officehub.store import audit, golden, matches, sources, xref
 from officehub.store.bookkeeping import now
 from officehub.store.hub import HubStore
-from officehub.store.schema import child_table_name, history_table_name, hub_metadata
+from officehub.store.schema import TABLES, child_table_name, history_table_name
 
-_T = hub_metadata().tables
+_T = TABLES
 #: Entities that hold people (the subjects of data-subject requests).
 PERSON_ENTITIES = ("customer", "employee")
 _GONE_FOR_SEARCH = ("erased", "purged", "merged")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from canonical_model import Sensitivity, layout
+from canonical_model import Sensitivity, layout, model_cache
 
 
-@cache
+@model_cache
 def _hold_groups(entity: str) -> tuple[str, ...]:
     """Top-level legal-class fields that carry an ``active`` flag (a hold such as a litigation hold)."""
     groups = []

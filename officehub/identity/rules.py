@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from canonical_model import ENTITIES, layout
+from canonical_model import ENTITIES, layout, model_cache
 from canonical_model.layout import COLUMN_SEPARATOR
 
 Normaliser = Literal["email", "phone", "text", "id", "date", "none"]
@@ -149,7 +148,12 @@ class EntityIdentity(_Strict):
 
 
 class IdentityConfig(_Strict):
-    """The ``identity:`` section: rules per entity; an entity left out matches nothing (xref only)."""
+    """The ``identity:`` section: rules per entity; an entity left out matches nothing (xref only).
+
+    The built-ins are named fields; a project's own entities are further keys, checked the same way.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     customer: EntityIdentity | None = None
     employee: EntityIdentity | None = None
@@ -162,18 +166,30 @@ class IdentityConfig(_Strict):
             raise ValueError("; ".join(problems))
         return value
 
+    @model_validator(mode="after")
+    def _declared_entities(self) -> IdentityConfig:
+        extra = self.__pydantic_extra__ or {}
+        for name, value in extra.items():
+            if name not in ENTITIES:
+                raise ValueError(f"unknown entity '{name}' (known: {', '.join(sorted(ENTITIES))})")
+            rules = EntityIdentity.model_validate(value)
+            if problems := rule_problems(name, rules):
+                raise ValueError(f"{name}: " + "; ".join(problems))
+            extra[name] = rules
+        return self
+
     def for_entity(self, entity: str) -> EntityIdentity:
         """The rules of ``entity``; the defaults (no matching, most recent wins) when not configured."""
         if entity not in ENTITIES:
             raise KeyError(entity)
-        return getattr(self, entity) or EntityIdentity()
+        return getattr(self, entity, None) or EntityIdentity()
 
     def items(self) -> Iterator[tuple[str, EntityIdentity]]:
         """(entity, rules) for the configured entities."""
         return ((name, rules) for name in ENTITIES if (rules := getattr(self, name, None)) is not None)
 
 
-@cache
+@model_cache
 def column_groups(entity: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Like :func:`field_groups`, immutable and cached (for hot paths)."""
     groups: dict[str, list[str]] = {}

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from canonical_model import layout
+from canonical_model import layout, model_cache
 from connectors import WriteMode
 from connectors.sql import bulk_write
 from connectors.sql.read_arrow import PageFetcher
-from officehub.store.schema import child_table_name, history_table_name, hub_metadata
+from officehub.store.schema import TABLES, child_table_name, history_table_name
 from officehub.store.select import among, batches, dicts
 
-_T = hub_metadata().tables
+_T = TABLES
 _CHUNK = 5_000  # well under every database's bound-parameter limit
 
 
@@ -127,7 +126,7 @@ _META_TYPES = {"canonical_id": pa.string(), "version": pa.int64(), "content_hash
                "changed_at": _TS, "seen_run": pa.int64()}
 
 
-@cache
+@model_cache
 def _arrow_types(entity: str) -> dict[str, pa.DataType]:
     lay = layout(entity)
     types = {f.column: f.arrow_type for f in lay.fields}
@@ -183,7 +182,7 @@ def bump(conn: sa.Connection, entity: str, changes: list[dict[str, Any]]) -> Non
     conn.execute(stmt, changes)
 
 
-@cache
+@model_cache
 def _read_schema(entity: str) -> pa.Schema:
     return pa.schema([
         ("canonical_id", pa.string()), ("version", pa.int64()), ("change_seq", pa.int64()),

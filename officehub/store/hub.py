@@ -15,7 +15,7 @@ from connectors.sql.errors import refused_login
 from connectors.sql.paths import fast_reader
 from connectors.sql.read_arrow import FastReader
 from connectors.urls import display_url
-from officehub.store import migrate
+from officehub.store import migrate, model_state
 from officehub.store.schema import hub_metadata
 
 
@@ -65,11 +65,23 @@ class HubStore:
         self._next_analyze: int | None = None
 
     @classmethod
-    def open(cls, url: str, base_dir: Path, *, password: SecretRef | None = None, upgrade: bool = True) -> HubStore:
-        """Open the store, migrating its schema to the newest version first."""
+    def open(cls, url: str, base_dir: Path, *, password: SecretRef | None = None, upgrade: bool = True,
+             check_model: bool = True) -> HubStore:
+        """Open the store, migrating its schema to the newest version first.
+
+        With ``check_model``, a store whose entity tables do not fit the canonical model in
+        force is refused (FatalError naming the changes and ``officehub store upgrade``).
+        """
         store = cls(url, base_dir, password)
-        if upgrade:
-            store.upgrade()
+        try:
+            if upgrade:
+                store.upgrade()
+            if check_model:
+                with store.begin() as conn:
+                    model_state.require_current(conn)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def upgrade(self) -> tuple[str | None, str]:

@@ -28,10 +28,10 @@ from connectors import WriteMode
 from connectors.sql import bulk_write
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, sources
-from officehub.store.schema import hub_metadata
+from officehub.store.schema import TABLES
 from officehub.store.select import unnested
 
-_T = hub_metadata().tables
+_T = TABLES
 INCOMING = "officehub_incoming"
 
 

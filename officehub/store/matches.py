@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from officehub.store.bookkeeping import now
-from officehub.store.schema import hub_metadata
+from officehub.store.schema import TABLES
 
-_T = hub_metadata().tables
+_T = TABLES
 _CHUNK = 2_000
 
 

@@ -23,18 +23,22 @@ in the pages of the tables in :data:`UPDATED_IN_PLACE`.
 Revision 4 adds ``audit_checkpoint``: signed checkpoints of the audit chain's head, which
 anchor the chain against truncation and wholesale rewriting (docs/adr/0010).
 
+Revision 6 adds ``hub_model``: the canonical model (built-in and declared entities) the
+entity tables were last shaped for, so a changed model is noticed with one query and
+applied by ``officehub store upgrade`` (docs/adr/0012).
+
 Revision 5 gives each quarantine entry the vendor id of its record (null where the row had
 no readable key), so a pipeline keeps one open entry per vendor record, and indexes it.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from canonical_model import ENTITIES, EntityLayout, LeafField, layout
+from canonical_model import ENTITIES, EntityLayout, LeafField, layout, model_cache
 
 ID = sa.String(36)
 HASH = sa.String(64)
@@ -50,7 +54,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 5
+LATEST = 6
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -298,6 +302,8 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
     )
     if revision >= 4:
         audit_checkpoint_table(metadata)
+    if revision >= 6:
+        hub_model_table(metadata)
 
 
 def quarantine_revision5_columns() -> list[sa.Column]:
@@ -308,6 +314,20 @@ def quarantine_revision5_columns() -> list[sa.Column]:
 def quarantine_record_index() -> sa.Index:
     """Revision 5: open entries by pipeline and vendor record, looked up on every ingest batch."""
     return sa.Index("ix_quarantine_record", "pipeline", "vendor_id", "status")
+
+
+def hub_model_table(metadata: sa.MetaData) -> sa.Table:
+    """Revision 6: each model the store's entity tables were shaped for, newest last (docs/adr/0012)."""
+    return sa.Table(
+        "hub_model", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("fingerprint", HASH, nullable=False),   # sha256 of the declarations below
+        sa.Column("declarations", sa.JSON, nullable=False),  # every entity's declaration, built-ins included
+        sa.Column("changes", sa.JSON, nullable=False),    # what applying it did to the tables (names only)
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("applied_by", sa.String(200), nullable=False),
+        comment="the canonical models the entity tables were shaped for",
+    )
 
 
 def audit_checkpoint_table(metadata: sa.MetaData) -> sa.Table:
@@ -325,11 +345,32 @@ def audit_checkpoint_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-@cache
+@model_cache
 def hub_metadata(revision: int = LATEST) -> sa.MetaData:
-    """All hub-store tables for the current canonical model, as of schema ``revision``."""
+    """All hub-store tables for the canonical model in force, as of schema ``revision``."""
     metadata = sa.MetaData()
     _bookkeeping(metadata, revision)
     for entity in ENTITIES:
         _golden_table(metadata, layout(entity), revision)
     return metadata
+
+
+class _Tables(Mapping[str, sa.Table]):
+    """The newest revision's tables by name, for the model in force when a table is asked for.
+
+    Modules keep this at import time; a model installed later (a project's own entities)
+    is still seen, where a copy of ``hub_metadata().tables`` would not.
+    """
+
+    def __getitem__(self, name: str) -> sa.Table:
+        return hub_metadata().tables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(hub_metadata().tables)
+
+    def __len__(self) -> int:
+        return len(hub_metadata().tables)
+
+
+#: The hub store's tables by name (see :class:`_Tables`).
+TABLES: Mapping[str, sa.Table] = _Tables()

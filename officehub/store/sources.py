@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from officehub.store import golden
-from officehub.store.schema import hub_metadata, source_table_name
+from officehub.store.schema import TABLES, source_table_name
 from officehub.store.select import among, batches, chunks, dicts
 
-_T = hub_metadata().tables
+_T = TABLES
 
 
 def table(entity: str) -> sa.Table:

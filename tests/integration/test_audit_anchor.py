@@ -15,6 +15,7 @@ from officehub.engine import run_pipeline, sync
 from officehub.store import audit, audit_anchor
 from officehub.store.audit_anchor import AuditKeys
 from officehub.store.hub import HubStore
+from officehub.store.migrate import HEAD
 from tests.helpers import run_cli
 from tests.integration.test_hub_store_upkeep import _store_at
 
@@ -276,7 +277,7 @@ def test_a_store_at_revision_3_upgrades_to_4_and_keeps_its_chain(server: str, re
     assert before["unanchored_entries"] == 3
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
     engine.dispose()
     assert run_cli("-p", str(folder), "audit", "checkpoint").returncode == 0
     code, after = _verify(folder)

@@ -63,7 +63,7 @@ def _state(folder: Path) -> tuple[dict[str, list[tuple]], dict[str, list[tuple]]
     hub = f"sqlite:///{folder / '.officehub' / 'hub.db'}"
     names = canonical_names(hub)
     tables = table_rows(hub, ignore=VOLATILE)
-    for bookkeeping in ("run", "checkpoint", "audit", "audit_checkpoint", "alembic_version"):
+    for bookkeeping in ("run", "checkpoint", "audit", "audit_checkpoint", "alembic_version", "hub_model"):
         tables.pop(bookkeeping)
     return (named(tables, names), named(table_rows(f"sqlite:///{folder / 'out' / 'reporting.db'}"), names),
             named_files(folder_files(folder / "out" / "payroll"), names))

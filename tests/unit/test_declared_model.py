@@ -109,3 +109,22 @@ def test_names_that_cannot_be_columns_are_refused() -> None:
     for name in ("Name", "a__b", "1st", "trailing_"):
         with pytest.raises(ValidationError):
             ModelFile.model_validate({"entities": {"x": {"fields": {name: {"type": "string", "class": "public"}}}}})
+
+
+def test_a_field_named_like_a_store_column_is_refused_and_the_reserved_names_cover_the_store() -> None:
+    from canonical_model.declaration import RESERVED_FIELD_NAMES
+    from officehub.store.schema import hub_metadata
+
+    with pytest.raises(ValidationError, match="keeps for itself"):
+        ModelFile.model_validate({"extend": {"customer": {"fields": {"status": {"type": "string", "class": "public"}}}}})
+    # Every column of an entity's tables that is not a field is one a declared field must not take.
+    field_columns = {leaf.column for decl in ENTITIES for leaf in _all_leaves(decl)}
+    store_columns = {column.name for name, table in hub_metadata().tables.items()
+                     if name.split("__")[0] in ENTITIES for column in table.columns}
+    assert store_columns - field_columns <= RESERVED_FIELD_NAMES
+
+
+def _all_leaves(entity: str) -> list[LeafField]:
+    from canonical_model import layout
+    lay = layout(entity)
+    return [*lay.fields, *(leaf for coll in lay.collections for leaf in coll.fields)]
