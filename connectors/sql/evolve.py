@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 
 from canonical_model.errors import FatalError
 from connectors.sql.config import SchemaChanges
@@ -47,6 +45,10 @@ def refusal(table: sa.Table, fields: list[pa.Field], policy: SchemaChanges | Non
 def add_columns(engine: sa.Engine, table: sa.Table, fields: list[pa.Field]) -> None:
     """``ALTER TABLE … ADD COLUMN`` for each field, nullable, typed from its Arrow type."""
     with engine.begin() as conn:
+        # Alembic loads every dialect it knows; imported only when a column is really added.
+        from alembic.migration import MigrationContext
+        from alembic.operations import Operations
+
         operations = Operations(MigrationContext.configure(conn))
         for field in fields:
             operations.add_column(table.name, sa.Column(field.name, sql_type(field.type), nullable=True),

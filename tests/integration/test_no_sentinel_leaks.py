@@ -91,6 +91,7 @@ def recipes(i: Ids) -> dict[str, list[Call]]:
                  fails("demo", "{dir}/nowhere")],
         "model schema": [ok("model", "schema", "employee"), fails("model", "schema", "nosuch")],
         "model fields": [ok("model", "fields", "employee"), fails("model", "fields", "nosuch")],
+        "model diff": [ok("model", "diff"), ok("model", "diff", "--json"), fails("model", "diff", "-p", "{dir}/nowhere")],
         "store upgrade": [ok("store", "upgrade"), fails("store", "upgrade", "-p", "{dir}/nowhere")],
         "sync": [ok("sync", "--all"), fails("sync", "nosuch")],
         "runs": [ok("runs"), fails("runs", "--limit", "0")],
