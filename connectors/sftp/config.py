@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from connectors.base import ConnectorConfig
+from connectors.file_mode import FileMode, permission_bits
 from connectors.formats import FileStream
 from connectors.secrets import SecretRef
 
@@ -16,7 +17,6 @@ from connectors.secrets import SecretRef
 FINGERPRINT = r"^SHA256:[A-Za-z0-9+/]{43}=?$"
 _HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 #: Permission bits as an octal string: "640" or "0640" (no setuid, setgid or sticky bits).
-_OCTAL_MODE = re.compile(r"0?[0-7]{3}")
 
 
 def _is_bare_host(host: str) -> bool:
@@ -48,22 +48,14 @@ class SftpConfig(ConnectorConfig):
     folder: str = Field(".", description="remote folder; relative paths start at the login directory")
     connect_timeout_s: float = Field(15, gt=0, description="TCP connect, banner and authentication")
     timeout_s: float = Field(60, gt=0, description="any single request on an open connection")
-    file_mode: str | None = Field(None, description="permissions of written files, octal (\"0640\"); "
+    file_mode: FileMode = Field(None, description="permissions of written files, octal (\"0640\"); "
                                                     "default: what the server's umask allows")
     streams: dict[str, FileStream]
-
-    @field_validator("file_mode", mode="before")
-    @classmethod
-    def _octal(cls, value: object) -> object:
-        # Unquoted, YAML reads 0640 as the number 416: only a string says the digits are octal.
-        if value is not None and not (isinstance(value, str) and _OCTAL_MODE.fullmatch(value)):
-            raise ValueError("'file_mode' is an octal permission string such as \"0640\"")
-        return value
 
     @property
     def mode(self) -> int | None:
         """``file_mode`` as permission bits, or None to leave them to the server's umask."""
-        return None if self.file_mode is None else int(self.file_mode, 8)
+        return permission_bits(self.file_mode)
 
     @field_validator("host")
     @classmethod
