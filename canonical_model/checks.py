@@ -106,8 +106,18 @@ def _to_decimal(values: pa.Array, target: pa.DecimalType) -> tuple[pa.Array, pa.
     return _masked_cast(wide, fits, target), fits
 
 
+def blank_as_null(text: pa.Array) -> pa.Array:
+    """Text with empty and whitespace-only values made null: an empty cell is a missing value, never an error."""
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), False)
+    return pc.if_else(blank, pa.scalar(None, text.type), text) if pc.any(blank).as_py() else text
+
+
 def coerce(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array | None]:
-    """``values`` in the ``target`` type, and a mask of rows that could not be converted."""
+    """``values`` in the ``target`` type, and a mask of rows that could not be converted.
+
+    Empty text converts to null for every typed target (dates, numbers, booleans): connectors
+    disagree on whether an empty cell is '' or NULL (MariaDB and CSV say '').
+    """
     if values.type == target:
         return values, None
     if pa.types.is_null(values.type):
@@ -119,6 +129,7 @@ def coerce(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, pa.Array | 
             values = pc.cast(values, pa.string())
     if pa.types.is_string(target):
         return values.cast(target), None
+    values = blank_as_null(values)
     converted, ok = _coerce_text(values, target)
     failed = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False)))
     return converted, failed

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from canonical_model.checks import blank_as_null
+
 #: What a transform gives back: the converted column and the rows it failed on (or None).
 Result = tuple[pa.Array, pa.Array | None]
 
@@ -55,6 +57,11 @@ class Transform(ABC):
 
 def _as_text(values: pa.Array) -> pa.Array:
     return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+
+
+def _present_text(values: pa.Array) -> pa.Array:
+    """Values as text, empty and whitespace-only ones null: typed transforms never fail on an empty cell."""
+    return blank_as_null(_as_text(values))
 
 
 def _failed(before: pa.Array, after: pa.Array) -> pa.Array:
@@ -182,7 +189,7 @@ class DateFormat(_Dated):
     def inbound(self, values: pa.Array) -> Result:
         if pa.types.is_date(values.type):
             return values, None
-        parsed, bad = _parse_strict(_as_text(values), self.params.format, "s")
+        parsed, bad = _parse_strict(_present_text(values), self.params.format, "s")
         return pc.cast(parsed, pa.date32()), bad
 
     def outbound(self, values: pa.Array) -> pa.Array:
@@ -197,7 +204,7 @@ class DateTimeFormat(_Dated):
     name, kind = "datetime", "timestamp"
 
     def inbound(self, values: pa.Array) -> Result:
-        parsed, bad = _parse_strict(_as_text(values), self.params.format, "us")
+        parsed, bad = _parse_strict(_present_text(values), self.params.format, "us")
         stamped = pc.assume_timezone(parsed, "UTC") if parsed.type.tz is None else parsed
         return stamped, bad
 
@@ -214,7 +221,7 @@ class Number(Transform):
         thousands: str | None = Field(None, max_length=1)
 
     def inbound(self, values: pa.Array) -> Result:
-        text = pc.utf8_trim_whitespace(_as_text(values))
+        text = pc.utf8_trim_whitespace(_present_text(values))
         if self.params.thousands:
             text = pc.replace_substring(text, self.params.thousands, "")
         text = pc.replace_substring(text, self.params.decimal, ".")
@@ -248,7 +255,7 @@ class Phone(Transform):
 
     def inbound(self, values: pa.Array) -> Result:
         # Parsing is per value, so do it once per distinct value of the batch.
-        text = _as_text(values)
+        text = _present_text(values)
         distinct = pc.unique(text.drop_null())
         converted = pa.array([self._e164(v) for v in distinct.to_pylist()], pa.string())
         result = pc.take(converted, pc.index_in(text, value_set=distinct))
@@ -283,7 +290,7 @@ class Lookup(Transform):
             return self
 
     def inbound(self, values: pa.Array) -> Result:
-        text = pc.utf8_trim_whitespace(_as_text(values))
+        text = pc.utf8_trim_whitespace(_present_text(values))
         keys = list(self.params.values)
         if not self.params.case_sensitive:
             text, keys = pc.utf8_upper(text), [k.upper() for k in keys]
@@ -299,7 +306,7 @@ class Lookup(Transform):
 
 
 class Default(Transform):
-    """Fill missing values with a constant."""
+    """Fill missing (null or empty) values with a constant."""
 
     name = "default"
 
@@ -310,8 +317,17 @@ class Default(Transform):
     def inbound(self, values: pa.Array) -> Result:
         if not len(values):
             return values, None
-        return pc.fill_null(values, pa.scalar(self.params.value).cast(values.type) if not pa.types.is_null(values.type)
-                            else pa.scalar(self.params.value)), None
+        if pa.types.is_null(values.type):  # a column the source never filled: every row takes the default
+            return pa.array([self.params.value] * len(values)), None
+        if pa.types.is_string(values.type):
+            values = blank_as_null(values)
+        try:
+            fill = pa.scalar(self.params.value).cast(values.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            # A default of another type than the column (text for a numeric column): fill as
+            # text and let the model's check convert or refuse the result, row by row.
+            values, fill = _as_text(values), pa.scalar(str(self.params.value))
+        return pc.fill_null(values, fill), None
 
 
 class Constant(Transform):
@@ -325,7 +341,8 @@ class Constant(Transform):
 
     def inbound(self, values: pa.Array) -> Result:
         fixed = pa.array([self.params.value] * len(values), pa.string())
-        return pc.if_else(pc.is_valid(values), fixed, pa.scalar(None, pa.string())), None
+        present = pc.is_valid(_present_text(values))
+        return pc.if_else(present, fixed, pa.scalar(None, pa.string())), None
 
 
 class Split(Transform):
@@ -342,7 +359,7 @@ class Split(Transform):
     def inbound(self, values: pa.Array) -> Result:
         if not len(values):
             return pa.array([], pa.string()), None
-        pieces = pc.split_pattern(pc.utf8_trim_whitespace(_as_text(values)), self.params.separator,
+        pieces = pc.split_pattern(pc.utf8_trim_whitespace(_present_text(values)), self.params.separator,
                                   max_splits=self.params.parts - 1)
         # A value with fewer parts yields null for the missing part, not an error.
         has_part = pc.fill_null(pc.greater(pc.list_value_length(pieces), self.params.part), False)
