@@ -93,6 +93,7 @@ def identifier_validator(name: str) -> Callable[[str], str]:
             raise ValueError(f"not a valid {name}: {exc.message.rstrip('.')}") from None
 
     check.__name__ = f"valid_{name.replace('.', '_')}"
+    check.label = f"valid {name} (python-stdnum)"  # type: ignore[attr-defined]
     return check
 
 

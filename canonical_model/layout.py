@@ -52,6 +52,31 @@ class LeafField:
         """The closed set of values of a ``Literal`` field, else ``None``."""
         return get_args(self.base_type) if get_origin(self.base_type) is Literal else None
 
+    @property
+    def rules(self) -> list[str]:
+        """Every constraint on the field's values, as a user reads it (``model fields``)."""
+        found = []
+        labels: dict[str, str] = {}
+        for item in self.constraints:
+            labels.update(dict(getattr(item, "labels", ())))
+            for name, template in _RULE_TEXT.items():
+                value = getattr(item, name, None)
+                if value is not None and not callable(value):
+                    found.append(template.format(value))
+            func = getattr(item, "func", None)
+            if func is not None:
+                found.append(getattr(func, "label", func.__name__.strip("_").replace("_", " ")))
+        if self.allowed_values:
+            found.append("one of " + ", ".join(
+                f"{v} ({labels[v]})" if labels.get(v, v) != v else str(v) for v in self.allowed_values))
+        return found
+
+
+#: How each pydantic/annotated-types constraint reads in ``model fields``.
+_RULE_TEXT = {"min_length": "at least {} character(s)", "max_length": "at most {} character(s)",
+              "pattern": "matches {}", "ge": "≥ {}", "gt": "> {}", "le": "≤ {}", "lt": "< {}",
+              "max_digits": "at most {} digits", "decimal_places": "at most {} decimal places"}
+
 
 @dataclass(frozen=True)
 class Group:

@@ -40,6 +40,10 @@ def _iban_check_ok(code: str) -> str:
     return code
 
 
+_known_country.label = "known ISO 3166-1 country"  # type: ignore[attr-defined]
+_gs1_check_digit_ok.label = "GS1 check digit"  # type: ignore[attr-defined]
+_iban_check_ok.label = "IBAN check digits"  # type: ignore[attr-defined]
+
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 E164Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]

@@ -66,22 +66,23 @@ def schema(entity: Annotated[Optional[str], typer.Argument(help="customer, produ
 
 def fields(entity: Annotated[str, typer.Argument(help="customer, product or employee")],
            as_json: JsonOption = False) -> None:
-    """List an entity's fields as mappings address them, with type, class, whether required and free text."""
+    """List an entity's fields as mappings address them: type, class, whether required, free text, constraints."""
     if entity not in ENTITIES:
         raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
     lay = layout(entity)
     rows = [(f.path, str(f.arrow_type), f.sensitivity.value if f.sensitivity else "UNCLASSIFIED",
-             "yes" if f.required else (f"with {f.required_within}" if f.required_within else ""), f.free_text)
+             "yes" if f.required else (f"with {f.required_within}" if f.required_within else ""), f.free_text,
+             f.rules)
             for f in lay.fields]
     for coll in lay.collections:
         rows += [(f"{coll.name}[].{f.path}", str(f.arrow_type), f.sensitivity.value if f.sensitivity else "UNCLASSIFIED",
-                  "yes" if f.required else "", f.free_text) for f in coll.fields]
+                  "yes" if f.required else "", f.free_text, f.rules) for f in coll.fields]
     if as_json:
-        emit_json([dict(zip(("path", "type", "sensitivity", "required", "free_text"), r)) for r in rows])
+        emit_json([dict(zip(("path", "type", "sensitivity", "required", "free_text", "constraints"), r)) for r in rows])
         return
     console.print(table(f"{entity} (schema version {lay.model.schema_version})",
-                        ["field", "type", "sensitivity", "required", "free text"],
-                        [(*r[:4], "yes" if r[4] else "") for r in rows]))
+                        ["field", "type", "sensitivity", "required", "free text", "constraints"],
+                        [(*r[:4], "yes" if r[4] else "", "; ".join(r[5])) for r in rows]))
 
 
 def discover(system: Annotated[str, typer.Argument(help="Name of a system in the configuration.")],

@@ -92,6 +92,24 @@ def compile_fields(spec: MappingSpec) -> list[_Field]:
     return compiled
 
 
+def _missing_within_groups(leaves: tuple[LeafField, ...], mapped: set[str]) -> list[tuple[tuple, str]]:
+    """A group some of whose fields are mapped, without a field the model requires whenever the group is given.
+
+    Without it every record that fills the group would be quarantined (or, extending records,
+    break the published schema), so the mapping is refused at ``check`` instead.
+    """
+    problems = []
+    for leaf in leaves:
+        group = leaf.required_within
+        if group is None or leaf.path in mapped:
+            continue
+        given = sorted(path for path in mapped if path.startswith(group + "."))
+        if given:
+            problems.append((("fields",), f"maps {', '.join(given)} but not {leaf.path}, which {group} "
+                                          f"requires whenever it is given"))
+    return problems
+
+
 def joined(parts: list[pa.Array], separator: str) -> pa.Array:
     """The non-null parts of each row joined by ``separator``; null where a row has none.
 
@@ -132,6 +150,9 @@ class InboundMapping:
         if creates and self._missing_required:
             raise MappingError([(("fields",), f"creates {spec.target} records but does not map required "
                                               f"field(s) {', '.join(self._missing_required)}")])
+        problems = _missing_within_groups(leaves, mapped)
+        if problems:
+            raise MappingError(problems)
         self.checks: CompiledChecks = compile_checks(
             [leaf for leaf in leaves if leaf.path in mapped], groups, enforce_required=creates,
         )

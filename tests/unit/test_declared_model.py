@@ -74,6 +74,13 @@ def test_an_extension_adds_classified_fields_to_a_built_in() -> None:
     assert employee.field("name.last").sensitivity.value == "personal"  # the built-in part is untouched
 
 
+def test_declared_constraints_are_listed_as_rules() -> None:
+    supplier = layout_of(_model(SUPPLIER)["supplier"])
+    assert supplier.field("registration_number").rules == ["valid ua.edrpou (python-stdnum)"]
+    assert supplier.field("legal_form").rules == ["one of TOV (ТОВ), FOP (ФОП), LLC"]
+    assert supplier.field("legal_name").rules == ["at most 200 character(s)"]
+
+
 @pytest.mark.parametrize(("declaration", "message"), [
     ({"entities": {"x": {"fields": {"a": {"type": "string"}}}}}, "x.a: a sensitivity class ('class') is required"),
     ({"entities": {"x": {"fields": {"a": {"type": "reference", "entity": "nope", "class": "internal"}}}}},

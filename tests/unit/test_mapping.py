@@ -86,6 +86,18 @@ def test_enriching_mapping_may_omit_required_fields() -> None:
     assert mapped.errors == {1: "SEG → segment: code not in the lookup table"}
 
 
+@pytest.mark.parametrize("extends", [False, True])
+def test_a_group_mapped_without_the_field_it_requires_is_refused(extends: bool) -> None:
+    # An employment without its hire date would be quarantined on every row (or, extending, break the schema).
+    fields = {"employee_number": "ID", "name.first": "F", "name.last": "L", "employment.department": "DEPT"}
+    spec = MappingSpec.model_validate({"system": "hr", "stream": "E", "target": "employee", "key": "ID",
+                                       "extends": extends, "fields": fields})
+    with pytest.raises(ValueError, match="maps employment.department but not employment.hire_date"):
+        InboundMapping(spec, "m")
+    fields["employment.hire_date"] = "HIRED"
+    InboundMapping(MappingSpec.model_validate({**spec.model_dump(by_alias=True), "fields": fields}), "m")
+
+
 def test_unknown_canonical_field_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="'nickname' is not a field of customer"):
         InboundMapping(_spec(fields={"name.last": "LNAME", "nickname": "NICK"}), "m")
