@@ -55,7 +55,8 @@ class SftpConnector(Connector):
         except FileNotFoundError:
             attrs = None
         if attrs is None or not stat.S_ISDIR(attrs.st_mode or 0):
-            raise FatalError(f"remote folder {self.config.folder} does not exist", system=self.name)
+            raise FatalError(f"remote folder {self.config.folder} does not exist (the hub never creates a "
+                             "remote drop folder: check the path or the share)", system=self.name)
 
     def discover(self) -> list[StreamInfo]:
         """Each configured stream, with fields from its layout or its first file's header."""
@@ -94,6 +95,11 @@ class SftpConnector(Connector):
             try:
                 remote.upload_atomic(self._sftp(), self.config.folder, spec.file_name(stream, batch_id), payload,
                                      self.config.mode)
+            except FileNotFoundError:
+                # A drop folder that is not there (a typo, an unmounted share) fails the run; it is
+                # never created, and it is not a file that vanished mid-read, so no retry helps.
+                self._folder_exists(self._sftp())
+                raise
             except remote.ModeRefused:
                 raise FatalError(f"the server refused to set file_mode {self.config.file_mode} on the written "
                                  "file; remove file_mode to leave permissions to the server", system=self.name,

@@ -282,6 +282,15 @@ def test_a_missing_remote_folder_is_a_fatal_error(sshd: SshServer, folder: Path,
         SftpConnector("vendor", _config(sshd, folder / "nope"), tmp_path).check()
 
 
+def test_a_write_to_a_missing_remote_folder_is_fatal_and_creates_nothing(sshd: SshServer, folder: Path,
+                                                                         tmp_path: Path):
+    connector = SftpConnector("vendor", _config(sshd, folder / "nope"), tmp_path)
+    batch = pa.RecordBatch.from_pydict({"id": ["1"], "full name": ["x"]})
+    with connector, pytest.raises(FatalError, match="remote folder .*nope does not exist"):
+        connector.write("people", batch, WriteMode.UPSERT, key=("id",), batch_id="1")
+    assert not (folder / "nope").exists()
+
+
 def test_discover_takes_fields_from_the_layout_or_the_first_line(connector: SftpConnector, folder: Path):
     (folder / "people_1.csv").write_bytes(b"id;full name\n1;x\n")
     streams = {s.name: [(f.name, f.type) for f in s.fields] for s in connector.discover()}
