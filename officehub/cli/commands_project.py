@@ -14,7 +14,7 @@ from canonical_model.errors import FatalError
 from officehub.cli import commands_model
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, table
-from officehub.config import CONFIG_FILE, load_project
+from officehub.config import CONFIG_FILE, ConfigError, load_project
 from officehub.config.sharing import unagreed_publishes
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -42,12 +42,23 @@ UNANCHORED = (f"{CONFIG_FILE}: hub.audit_key is not set, so the audit trail is u
               "entries or rewriting it would go unnoticed ('officehub audit keygen PATH' makes a key)")
 
 
-def check(project: ProjectOption = None, as_json: JsonOption = False) -> None:
+def check(project: ProjectOption = None, as_json: JsonOption = False,
+          connect: Annotated[bool, typer.Option("--connect", help=(
+              "Also connect to every source system and check that each mapping's streams, keys and "
+              "columns exist there (reads names only, no rows)."))] = False) -> None:
     """Validate the configuration; list every problem with its file and line."""
     loaded = load_project(project_dir(project))
     cfg = loaded.config
     counts = {"systems": len(cfg.systems), "mappings": len(cfg.mappings), "pipelines": len(cfg.pipelines)}
     warnings = ([] if cfg.hub.audit_key else [UNANCHORED]) + unagreed_publishes(loaded)
+    if connect:
+        from officehub.config.live_check import check_sources
+
+        live = check_sources(loaded)
+        if live.problems:
+            raise ConfigError(live.problems)
+        warnings += [f"{where}: offers no columns yet (no file, or no declared schema), so its mapping's "
+                     "columns were not checked" for where in live.unchecked]
     if as_json:
         emit_json({"ok": True, **counts, "warnings": warnings})
         return

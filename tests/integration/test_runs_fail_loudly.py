@@ -115,3 +115,24 @@ def test_named_pipelines_run_ingests_first_whatever_the_order_given(tmp_path: Pa
     assert [r["pipeline"] for r in results] == ["staff_in", "staff_out"]
     # The publish ran after the ingest, so it sent what the ingest stored (no policies: ids are internal data).
     assert results[1]["records_written"] == len(STAFF)
+
+
+def test_check_connect_names_the_columns_and_streams_a_source_does_not_have(tmp_path: Path):
+    folder = _estate(tmp_path / "estate")
+    assert run_cli("-p", str(folder), "check", "--connect").returncode == 0
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["mappings"]["hr_staff"]["key"] = "staff_id"            # a key the table does not have
+    config["mappings"]["hr_staff"]["fields"]["name.first"] = "first"
+    config["mappings"]["hr_other"] = {**config["mappings"]["hr_staff"], "stream": "contractors"}
+    config["pipelines"]["other_in"] = {"kind": "ingest", "mapping": "hr_other"}
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert run_cli("-p", str(folder), "check").returncode == 0  # without connecting, nothing is known
+
+    done = run_cli("-p", str(folder), "check", "--connect")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error")]
+    assert any("mappings.hr_staff: stream 'staff' of system 'hr' has no column(s) first, staff_id" in e
+               for e in errors), done.stderr
+    assert any("mappings.hr_other: system 'hr' has no stream 'contractors'" in e for e in errors), done.stderr
+    assert all("officehub.yaml:" in e for e in errors)  # with file and line
