@@ -61,11 +61,11 @@ def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipelin
         emit_json(history)
         return
     columns = ["id", "pipeline", "kind", "status", "started", "read", "written", "unchanged", "quarantined",
-               "redacted", "error"]
+               "flagged", "redacted", "error"]
     rows = [(r["id"], r["pipeline"], r["kind"], r["status"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
              r["records_read"], r["records_written"], r["records_unchanged"], r["records_quarantined"],
-             r["fields_redacted"], r["error"]) for r in history]
-    console.print(table("runs", columns, rows, numeric=columns[5:10]))
+             r["fields_flagged"] + r["fields_nulled"], r["fields_redacted"], r["error"]) for r in history]
+    console.print(table("runs", columns, rows, numeric=columns[5:11]))
 
 
 def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,

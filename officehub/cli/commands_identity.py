@@ -26,7 +26,7 @@ from officehub.cli.session import hub_session
 from officehub.engine.stewardship import LinkChange, Steward
 from officehub.engine.subjects import lineage, locate
 from officehub.identity.holds import legal_holds
-from officehub.store import audit, golden, matches, xref
+from officehub.store import audit, flags, golden, matches, xref
 from officehub.store.schema import TABLES, child_table_name, history_table_name
 
 match_app = typer.Typer(help="Identity resolution: the review queue, merges, unlinks and their log.",
@@ -269,7 +269,24 @@ def _collections(conn: sa.Connection, entity: str, canonical_id: str) -> dict[st
     return counts
 
 
-def _record(conn: sa.Connection, canonical_id: str, reveal: bool) -> dict[str, Any]:
+def _flags(conn: sa.Connection, entity: str, canonical_id: str, reveal: bool,
+           derived: dict[str, Sensitivity]) -> list[dict[str, Any]]:
+    """The record's data-quality flags; the text of a special-category field only with --reveal."""
+    lay = layout(entity)
+    out = []
+    for flag in flags.of_record(conn, entity, canonical_id):
+        classes = {derived.get(f"{entity}.{flag['field']}")}
+        try:
+            classes.add(lay.field(flag["field"]).sensitivity)
+        except KeyError:
+            classes.add(Sensitivity.MEDICAL)  # a field the model no longer has: assume the strictest
+        hidden = bool(classes & set(WITHHELD_CLASSES)) and not reveal
+        out.append({**flag, "raw": WITHHELD if hidden and flag["raw"] is not None else flag["raw"]})
+    return out
+
+
+def _record(conn: sa.Connection, canonical_id: str, reveal: bool,
+            derived: dict[str, Sensitivity] | None = None) -> dict[str, Any]:
     entity, row = locate(conn, canonical_id)
     holds = legal_holds(entity, row)
     return {
@@ -279,6 +296,7 @@ def _record(conn: sa.Connection, canonical_id: str, reveal: bool) -> dict[str, A
         "held_by": holds if reveal else [WITHHELD] * len(holds),
         "fields": _field_rows(entity, row, lineage(conn, entity, canonical_id, row), reveal),
         "collections": _collections(conn, entity, canonical_id),
+        "flags": _flags(conn, entity, canonical_id, reveal, derived or {}),
         "xrefs": [{"system": x["system"], "vendor_id": x["vendor_id"], "linked_by": x["linked_by"],
                    "score": x["match_score"], "linked_at": x["created_at"], "erased_at": x["erased_at"]}
                   for x in xref.of_records(conn, [canonical_id])],
@@ -293,8 +311,8 @@ def show(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `of
     Medical, criminal and legal values are withheld unless --reveal (with --reason).
     """
     why = stated_reason(reason, "record show --reveal") if reveal else None
-    with hub_session(project) as (_, store), store.begin() as conn:
-        found = _record(conn, canonical_id, reveal)
+    with hub_session(project) as (loaded, store), store.begin() as conn:
+        found = _record(conn, canonical_id, reveal, loaded.derived_classes())
         if reveal:
             audit.append(conn, actor=actor(), action="record.reveal", subject=f"{found['entity']} {canonical_id}",
                          detail={"fields": [f["field"] for f in found["fields"] if f["sensitivity"] in
@@ -318,6 +336,11 @@ def show(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `of
     if any(found["collections"].values()):
         console.print(table("repeating groups", ["group", "entries"], found["collections"].items(),
                             numeric=["entries"]))
+    if found["flags"]:
+        console.print(table("data-quality flags (values that did not convert; the record was stored without them)",
+                            ["field", "system", "vendor id", "reason", "as read", "run"],
+                            [(f["field"], f["system"], f["vendor_id"], f["reason"], f["raw"], f["run_id"])
+                             for f in found["flags"]]))
     console.print(table("xrefs", ["system", "vendor id", "linked by", "score", "linked at", "erased at"],
                         [(x["system"], x["vendor_id"], x["linked_by"], x["score"], _when(x["linked_at"]),
                           _when(x["erased_at"])) for x in found["xrefs"]]))

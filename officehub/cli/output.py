@@ -55,13 +55,15 @@ def result_dict(result: RunResult) -> dict[str, Any]:
 
 
 def summary_table(results: Sequence[RunResult]) -> Table:
-    """Per pipeline: records read, written, unchanged, linked, deleted, quarantined, fields redacted, seconds."""
+    """Per pipeline: records read, written, unchanged, linked, deleted, quarantined, fields flagged or nulled
+    (values that did not convert, ``on_error``), fields redacted, seconds."""
     columns = ["pipeline", "kind", "status", "read", "written", "unchanged", "linked", "deleted", "quarantined",
-               "redacted", "seconds"]
+               "flagged", "redacted", "seconds"]
     rows = [(r.pipeline, r.kind, "[green]ok[/]" if r.status == "succeeded" else "[red]failed[/]",
              r.metrics.records_read, r.metrics.records_written, r.metrics.records_unchanged,
              r.metrics.records_linked, r.metrics.records_deleted, r.metrics.records_quarantined,
-             r.metrics.fields_redacted, f"{r.seconds:.2f}") for r in results]
+             r.metrics.fields_flagged + r.metrics.fields_nulled, r.metrics.fields_redacted, f"{r.seconds:.2f}")
+            for r in results]
     return table(None, columns, rows, numeric=columns[3:])
 
 

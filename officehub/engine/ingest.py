@@ -28,7 +28,7 @@ from officehub.engine.prefetch import prefetched
 from officehub.engine.resolve import resolve
 from officehub.mapping import InboundMapping, MappedBatch
 from officehub.store import bookkeeping as bk
-from officehub.store import golden, in_place, matches, sources, xref
+from officehub.store import flags, golden, in_place, matches, sources, xref
 from officehub.store.hub import HubStore
 from officehub.store.ids import new_canonical_ids
 from officehub.store.schema import child_table_name, source_table_name
@@ -284,13 +284,18 @@ class Ingest:
             outcome.unchanged += len(deleted_ids) - marked
             if seen:
                 sources.mark_seen(conn, self.spec.entity, self.spec.system, mapped.vendor_ids, run_id)
+            if self.mapping.flagged_fields:
+                flags.replace(conn, entity=self.spec.entity, system=self.spec.system, pipeline=self.name,
+                              fields=self.mapping.flagged_fields, vendor_ids=mapped.vendor_ids, flags=mapped.flags,
+                              run_id=run_id)
             bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, bad)
             # A record stored valid closes its open entry: the source fixed the row.
             bk.close_arrived(conn, self.name, list(set(mapped.vendor_ids) - {q.vendor_id for q in bad}), run_id)
             bk.set_checkpoint(conn, self.name, prepared.read.cursor, run_id)
             metrics = bk.RunMetrics(records_read=prepared.read.num_rows, records_written=outcome.written,
                                     records_unchanged=outcome.unchanged, records_quarantined=len(bad),
-                                    records_deleted=self._deleted - deleted_before, records_linked=outcome.linked)
+                                    records_deleted=self._deleted - deleted_before, records_linked=outcome.linked,
+                                    fields_flagged=len(mapped.flags), fields_nulled=mapped.nulled)
             after = bk.RunMetrics(**vars(total))
             after.add(metrics)
             bk.record_progress(conn, run_id, after)

@@ -27,7 +27,7 @@ from officehub.engine.ingest import writer_for
 from officehub.engine.publish import Publish
 from officehub.identity import field_groups, normalise_phone
 from officehub.identity.holds import legal_holds
-from officehub.store import audit, golden, matches, sources, xref
+from officehub.store import audit, flags, golden, matches, sources, xref
 from officehub.store.bookkeeping import now
 from officehub.store.hub import HubStore
 from officehub.store.schema import TABLES, child_table_name, history_table_name
@@ -176,6 +176,10 @@ def export(conn: sa.Connection, canonical_id: str, reveal: bool = False) -> dict
                      "changed_by": v["changed_by"], "run_id": v["run_id"], "values": _values(entity, v, reveal)}
                     for v in _versions(conn, entity, canonical_id, row)[:-1]],
         "merges": [{k: jsonable(v) for k, v in e.items()} for e in matches.link_entries(conn, canonical_id)],
+        "flags": [{**{k: jsonable(v) for k, v in f.items()},
+                   "raw": WITHHELD if f["raw"] is not None and not reveal and
+                   f["field"].replace(".", "__") in _special_columns(entity) else f["raw"]}
+                  for f in flags.of_record(conn, entity, canonical_id)],
     }
 
 
@@ -231,6 +235,7 @@ def erase(project: Project, store: HubStore, canonical_id: str, actor: str, dry_
             writer = writer_for(project, entity)
             writer.tombstone(conn, [canonical_id], "erased", changed_by=actor, run_id=None)
             xref.mark_erased(conn, entity, canonical_id, now())
+            flags.erase(conn, entity, links)
             matches.obsolete_reviews(conn, [canonical_id])
         audit.append(conn, actor=actor, action="subject.erase" if report.erased else "subject.erase.refused",
                      subject=f"{entity} {canonical_id}", detail=report.as_dict())

@@ -20,6 +20,7 @@ from canonical_model.checks import CompiledChecks, compile_checks
 from canonical_model.errors import FatalError
 from policies import PolicedBatch
 from officehub.mapping.spec import HUB_COLUMNS, FieldSpec, MappingSpec
+from officehub.store.flags import FieldFlag
 from officehub.mapping.transforms import Concat, Split, Transform, build_transform
 
 
@@ -32,6 +33,10 @@ class MappedBatch:
     parent_ids: list[str] | None
     rows: list[int]
     errors: dict[int, str] = field(default_factory=dict)
+    #: Values of mapped rows that did not convert in an ``on_error: flag`` field (the field is null).
+    flags: list[FieldFlag] = field(default_factory=list)
+    #: How many values of mapped rows were nulled by ``on_error: null``.
+    nulled: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,10 @@ class InboundMapping:
             raise MappingError([(("fields",), f"creates {spec.target} records but does not map required "
                                               f"field(s) {', '.join(self._missing_required)}")])
         problems = _missing_within_groups(leaves, mapped)
+        self.flagged_fields = [f.leaf.path for f in self.fields if f.spec.on_error == "flag"]
+        if spec.collection and self.flagged_fields:
+            problems.append((("fields", self.flagged_fields[0], "on_error"),
+                             "on_error: flag is for fields of a record, not of a repeating group (use null)"))
         if problems:
             raise MappingError(problems)
         self.checks: CompiledChecks = compile_checks(
@@ -191,21 +200,24 @@ class InboundMapping:
         if self.spec.parent_key:
             parents = pc.cast(batch.column(self.spec.parent_key), pa.string())
             _note(errors, pc.is_null(parents), f"parent key {self.spec.parent_key} is missing")
-        columns = {f.leaf.column: self._map_field(f, batch, errors) for f in self.fields}
+        soft: list[_Soft] = []
+        columns = {f.leaf.column: self._map_field(f, batch, errors, soft) for f in self.fields}
         checked = self.checks.apply(columns, batch.num_rows)
         for row, reason in checked.errors.items():
             errors.setdefault(row, reason)
         good = [i for i in range(batch.num_rows) if i not in errors]
         take = pa.array(good, pa.int64())
+        good_ids = pc.take(ids, take).to_pylist()
+        flags, nulled = _soft_failures(soft, good, good_ids)
         return MappedBatch(
             {name: pc.take(col, take) for name, col in checked.columns.items()},
-            pc.take(ids, take).to_pylist(),
+            good_ids,
             pc.take(parents, take).to_pylist() if parents is not None else None,
-            good, errors,
+            good, errors, flags, nulled,
         )
 
     @staticmethod
-    def _map_field(f: _Field, batch: pa.RecordBatch, errors: dict[int, str]) -> pa.Array:
+    def _map_field(f: _Field, batch: pa.RecordBatch, errors: dict[int, str], soft: list[_Soft]) -> pa.Array:
         sources = f.spec.sources
         transforms = f.transforms
         if isinstance(transforms[0] if transforms else None, Concat):
@@ -213,12 +225,48 @@ class InboundMapping:
             transforms = transforms[1:]
         else:
             values = batch.column(sources[0])
+        original = values
         where = f"{'+'.join(sources)} → {f.leaf.path}"
         for transform in transforms:
             values, failed = transform.inbound(values)
-            if failed is not None:
-                _note(errors, failed, f"{where}: {transform.describe_failure()}")
+            if failed is None:
+                continue
+            reason = f"{where}: {transform.describe_failure()}"
+            if f.spec.on_error == "quarantine":
+                _note(errors, failed, reason)
+            else:  # the transform left the failed rows null; say which, and keep the text if flagged
+                soft.append(_Soft(f.leaf.path, f.spec.on_error, failed, reason, original))
         return values
+
+
+@dataclass(frozen=True)
+class _Soft:
+    """Rows whose value of one field did not convert, under ``on_error: null`` or ``flag``."""
+
+    field: str
+    action: str
+    failed: pa.Array
+    reason: str
+    original: pa.Array
+
+
+def _soft_failures(soft: list[_Soft], good: list[int], good_ids: list[str]) -> tuple[list[FieldFlag], int]:
+    """Flags (and the nulled count) of the rows that were stored; a quarantined row's failures go with it."""
+    position = dict(zip(good, good_ids))
+    latest = {vendor_id: row for row, vendor_id in position.items()}  # a key read twice keeps its last row
+    flags: list[FieldFlag] = []
+    nulled = 0
+    seen: set[tuple[int, str]] = set()  # a chain may fail twice on one value: count it once
+    for item in soft:
+        rows = [r for r in pc.indices_nonzero(pc.fill_null(item.failed, False)).to_pylist()
+                if r in position and latest[position[r]] == r and (r, item.field) not in seen]
+        seen.update((r, item.field) for r in rows)
+        if item.action == "null":
+            nulled += len(rows)
+            continue
+        text = pc.cast(item.original, pa.string()) if rows else None
+        flags += [FieldFlag(position[r], item.field, item.reason, text[r].as_py()) for r in rows]
+    return flags, nulled
 
 
 def _note(errors: dict[int, str], mask: pa.Array, reason: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -23,6 +23,11 @@ class FieldSpec(BaseModel):
         "the class of a field derived from a sensitive column (e.g. medical for a job title that "
         "concatenates an occupational-health note); policies decide the field under the stricter "
         "of this and the model's class"))
+
+    on_error: Literal["quarantine", "null", "flag"] = Field("quarantine", description=(
+        "what happens when the value does not convert (a transform fails): quarantine the whole record "
+        "(the default), store it with this field empty (null), or store it with this field empty and "
+        "keep the vendor's text in a data-quality flag that 'record show' lists (flag)"))
 
     @property
     def sources(self) -> list[str]:

@@ -31,6 +31,8 @@ class RunMetrics:
     fields_redacted: int = 0
     records_deleted: int = 0
     records_linked: int = 0
+    fields_flagged: int = 0
+    fields_nulled: int = 0
 
     def add(self, other: RunMetrics) -> None:
         """Accumulate another batch's figures."""
@@ -50,7 +52,7 @@ def start_run(conn: sa.Connection, pipeline: str, kind: str) -> int:
     result = conn.execute(sa.insert(_T["run"]).values(
         pipeline=pipeline, kind=kind, status="running", started_at=now(),
         records_read=0, records_written=0, records_unchanged=0, records_quarantined=0, fields_redacted=0,
-        records_deleted=0, records_linked=0,
+        records_deleted=0, records_linked=0, fields_flagged=0, fields_nulled=0,
     ))
     return result.inserted_primary_key[0]
 

@@ -27,6 +27,10 @@ Revision 6 adds ``hub_model``: the canonical model (built-in and declared entiti
 entity tables were last shaped for, so a changed model is noticed with one query and
 applied by ``officehub store upgrade`` (docs/adr/0012).
 
+Revision 7 adds ``field_flag``: the field-level data-quality flags of fields whose mapping says
+``on_error: flag`` (the value that did not convert, kept beside a record that was stored without
+it), and counts flagged and nulled fields per run.
+
 Revision 5 gives each quarantine entry the vendor id of its record (null where the row had
 no readable key), so a pipeline keeps one open entry per vendor record, and indexes it.
 """
@@ -54,7 +58,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 6
+LATEST = 7
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -269,6 +273,7 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
         sa.Column("fields_redacted", sa.BigInteger, nullable=False, default=0),
         sa.Column("error", sa.Text),
         *(run_revision2_columns() if revision >= 2 else ()),
+        *(run_revision7_columns() if revision >= 7 else ()),
     )
     sa.Table(
         "quarantine", metadata,
@@ -304,6 +309,35 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
         audit_checkpoint_table(metadata)
     if revision >= 6:
         hub_model_table(metadata)
+    if revision >= 7:
+        field_flag_table(metadata)
+
+
+def run_revision7_columns() -> list[sa.Column]:
+    """Revision 7 columns of run: fields flagged, and fields nulled, because their value did not convert."""
+    return [sa.Column("fields_flagged", sa.BigInteger, nullable=False, server_default="0"),
+            sa.Column("fields_nulled", sa.BigInteger, nullable=False, server_default="0")]
+
+
+def field_flag_table(metadata: sa.MetaData) -> sa.Table:
+    """Revision 7: one open data-quality flag per (system, record, field) whose value did not convert."""
+    return sa.Table(
+        "field_flag", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(50), nullable=False),
+        sa.Column("system", sa.String(100), nullable=False),
+        sa.Column("vendor_id", sa.String(200), nullable=False),
+        sa.Column("field", sa.String(200), nullable=False),
+        sa.Column("pipeline", sa.String(200), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        # the vendor's text as read, so a steward can fix it at the source (the hub's own table,
+        # like the quarantine's raw rows; erased with the record)
+        sa.Column("raw", sa.Text),
+        sa.Column("run_id", sa.Integer),
+        sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("system", "entity", "vendor_id", "field", name="uq_field_flag"),
+        comment="field values that did not convert, kept as data-quality flags beside the stored record",
+    )
 
 
 def quarantine_revision5_columns() -> list[sa.Column]:
