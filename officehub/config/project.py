@@ -17,6 +17,7 @@ from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
 from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping, lineage
+from officehub.mapping.compiled import compile_fields
 from officehub.store.audit_anchor import AuditKeys, public_key_from_text, signing_key_from_text
 from policies import KeyRing, PolicySet
 
@@ -162,7 +163,12 @@ def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Pa
         if mapping.system not in config.systems:
             collector.add(("mappings", name, "system"), f"mappings.{name}: unknown system '{mapping.system}'")
         try:
-            (OutboundMapping if used_by.get(name) == "publish" else InboundMapping)(mapping, name)
+            if used_by.get(name) == "publish":
+                OutboundMapping(mapping, name)
+            elif used_by.get(name) == "ingest":
+                InboundMapping(mapping, name)
+            else:  # no pipeline uses it yet: only what holds either way (which fields it must map depends)
+                compile_fields(mapping)
         except MappingError as exc:
             for path, message in exc.problems:
                 collector.add(("mappings", name, *path), f"mappings.{name}: {message}")
