@@ -17,7 +17,7 @@ from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
 from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping, lineage
-from officehub.mapping.compiled import compile_fields
+from officehub.mapping.compiled import compile_fields, missing_within_groups
 from officehub.store.audit_anchor import AuditKeys, public_key_from_text, signing_key_from_text
 from policies import KeyRing, PolicySet
 
@@ -172,12 +172,26 @@ def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Pa
         except MappingError as exc:
             for path, message in exc.problems:
                 collector.add(("mappings", name, *path), f"mappings.{name}: {message}")
+    _check_enriched_groups(config, used_by, collector)
     for name, pipeline in config.pipelines.items():
         if pipeline.mapping not in config.mappings and pipeline.mapping not in collector.invalid:
             collector.add(("pipelines", name, "mapping"), f"pipelines.{name}: unknown mapping '{pipeline.mapping}'")
     for index, pattern in enumerate(config.policies):
         if not list(base_dir.glob(pattern)):
             collector.add(("policies", index), f"policy file '{pattern}' not found")
+
+
+def _check_enriched_groups(config: ProjectConfig, used_by: dict[str, str], collector: _Collector) -> None:
+    """An enriching mapping that fills part of a group needs the group's required fields from some
+    ingest mapping of the same system and entity (itself or the one that creates the records)."""
+    ingest = {name: spec for name, spec in config.mappings.items() if used_by.get(name) == "ingest"}
+    for name, spec in ingest.items():
+        if not spec.extends or spec.collection:
+            continue
+        mapped = {path for other in ingest.values() if (other.system, other.target) == (spec.system, spec.target)
+                  for path in other.fields}
+        for path, message in missing_within_groups(spec, mapped):
+            collector.add(("mappings", name, *path), f"mappings.{name}: {message}")
 
 
 def ingest_mappings(config: ProjectConfig) -> dict[str, MappingSpec]:

@@ -97,14 +97,14 @@ def compile_fields(spec: MappingSpec) -> list[_Field]:
     return compiled
 
 
-def _missing_within_groups(leaves: tuple[LeafField, ...], mapped: set[str]) -> list[tuple[tuple, str]]:
-    """A group some of whose fields are mapped, without a field the model requires whenever the group is given.
+def missing_within_groups(spec: MappingSpec, mapped: set[str]) -> list[tuple[tuple, str]]:
+    """A group some of whose ``mapped`` fields are given, without a field the model requires whenever it is.
 
     Without it every record that fills the group would be quarantined (or, extending records,
     break the published schema), so the mapping is refused at ``check`` instead.
     """
     problems = []
-    for leaf in leaves:
+    for leaf in _leaves(spec)[0]:
         group = leaf.required_within
         if group is None or leaf.path in mapped:
             continue
@@ -155,7 +155,9 @@ class InboundMapping:
         if creates and self._missing_required:
             raise MappingError([(("fields",), f"creates {spec.target} records but does not map required "
                                               f"field(s) {', '.join(self._missing_required)}")])
-        problems = _missing_within_groups(leaves, mapped)
+        # An enriching mapping may fill a group whose required field another mapping of the
+        # system supplies; the project's check looks across mappings (missing_within_groups).
+        problems = missing_within_groups(spec, mapped) if creates else []
         self.flagged_fields = [f.leaf.path for f in self.fields if f.spec.on_error == "flag"]
         if spec.collection and self.flagged_fields:
             problems.append((("fields", self.flagged_fields[0], "on_error"),

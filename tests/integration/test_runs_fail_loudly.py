@@ -136,3 +136,22 @@ def test_check_connect_names_the_columns_and_streams_a_source_does_not_have(tmp_
                for e in errors), done.stderr
     assert any("mappings.hr_other: system 'hr' has no stream 'contractors'" in e for e in errors), done.stderr
     assert all("officehub.yaml:" in e for e in errors)  # with file and line
+
+
+def test_check_refuses_an_enriching_mapping_whose_group_no_mapping_completes(tmp_path: Path):
+    folder = _estate(tmp_path / "estate")
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["systems"]["org"] = {"type": "sql", "url": "sqlite:///data/hr.db"}
+    config["mappings"]["org_units"] = {"system": "org", "stream": "staff", "target": "employee", "key": "id",
+                                       "extends": True, "fields": {"employment.department": "last"}}
+    config["pipelines"]["units_in"] = {"kind": "ingest", "mapping": "org_units"}
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    done = run_cli("-p", str(folder), "check")
+
+    assert done.returncode == 2
+    assert "mappings.org_units: maps employment.department but not employment.hire_date" in done.stderr
+    # The same enrichment from the system whose main mapping supplies the hire date is fine.
+    config["mappings"]["org_units"]["system"] = "hr"
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert run_cli("-p", str(folder), "check").returncode == 0
