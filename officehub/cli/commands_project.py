@@ -68,16 +68,31 @@ def check(project: ProjectOption = None, as_json: JsonOption = False,
         console.print(f"[yellow]warning[/] {warning}", highlight=False)
 
 
-def schema(entity: Annotated[Optional[str], typer.Argument(help="customer, product or employee")] = None) -> None:
+def _project_model(project: Path | None) -> None:
+    """Put the project's model in force (declared entities, extensions) when there is a project here."""
+    folder = project_dir(project)
+    if (folder / CONFIG_FILE).is_file():
+        load_project(folder)
+
+
+def schema(entity: Annotated[Optional[str], typer.Argument(help="An entity: customer, product, employee or "
+                                                                "one the project declares.")] = None,
+           project: ProjectOption = None) -> None:
     """Print the JSON Schema of one entity (or all), with each field's sensitivity class."""
+    _project_model(project)
     if entity is not None and entity not in ENTITIES:
         raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
     emit_json(json_schema(entity) if entity else json_schemas())
 
 
-def fields(entity: Annotated[str, typer.Argument(help="customer, product or employee")],
-           as_json: JsonOption = False) -> None:
-    """List an entity's fields as mappings address them: type, class, whether required, free text, constraints."""
+def fields(entity: Annotated[str, typer.Argument(help="An entity: customer, product, employee or one the "
+                                                      "project declares.")],
+           project: ProjectOption = None, as_json: JsonOption = False) -> None:
+    """List an entity's fields as mappings address them: type, class, whether required, free text, constraints.
+
+    In a project folder (or with -p) the project's model applies: declared entities and extensions.
+    """
+    _project_model(project)
     if entity not in ENTITIES:
         raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
     lay = layout(entity)

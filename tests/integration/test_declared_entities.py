@@ -94,6 +94,20 @@ def test_a_declared_entity_is_ingested_validated_and_published(tmp_path: Path) -
     assert rows == [("Медсервіс", None), ("Фарм-Дистрибуція", "32855961")]
 
 
+def test_model_fields_and_schema_show_the_projects_declared_entities(tmp_path: Path) -> None:
+    folder = _estate(tmp_path / "erp")
+    supplier = {f["path"]: f for f in _cli(folder, "model", "fields", "supplier")}
+    assert supplier["registration_number"]["constraints"] == ["valid ua.edrpou (python-stdnum)"]
+    assert supplier["legal_form"]["constraints"] == ["one of TOV (ТОВ), FOP (ФОП)"]
+    assert supplier["legal_name"]["required"] == "yes" and supplier["legal_name"]["sensitivity"] == "public"
+    employee = {f["path"]: f for f in _cli(folder, "model", "fields", "employee")}
+    assert employee["tax_id"]["sensitivity"] == "financial"
+    schema = json.loads(run_cli("-p", str(folder), "model", "schema", "supplier").stdout)
+    assert "registration_number" in schema["properties"]
+    # Outside the project only the built-ins exist.
+    assert run_cli("model", "fields", "supplier").returncode == 2
+
+
 def test_model_files_with_mistakes_are_reported_together_with_file_and_line(tmp_path: Path) -> None:
     folder = _estate(tmp_path / "erp")
     (folder / "model" / "broken.yaml").write_text(
