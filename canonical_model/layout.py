@@ -53,6 +53,11 @@ class LeafField:
         return get_args(self.base_type) if get_origin(self.base_type) is Literal else None
 
     @property
+    def referenced_entity(self) -> str | None:
+        """The entity a ``reference`` field points at, else ``None``."""
+        return next((c.entity for c in self.constraints if type(c).__name__ == "Reference"), None)
+
+    @property
     def rules(self) -> list[str]:
         """Every constraint on the field's values, as a user reads it (``model fields``)."""
         found = []
@@ -66,6 +71,8 @@ class LeafField:
             func = getattr(item, "func", None)
             if func is not None:
                 found.append(getattr(func, "label", func.__name__.strip("_").replace("_", " ")))
+        if self.referenced_entity:
+            found.append(f"a {self.referenced_entity} of the hub (canonical id)")
         if self.allowed_values:
             found.append("one of " + ", ".join(
                 f"{v} ({labels[v]})" if labels.get(v, v) != v else str(v) for v in self.allowed_values))

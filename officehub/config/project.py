@@ -162,6 +162,10 @@ def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Pa
     for name, mapping in config.mappings.items():
         if mapping.system not in config.systems:
             collector.add(("mappings", name, "system"), f"mappings.{name}: unknown system '{mapping.system}'")
+        for path, fspec in mapping.fields.items():
+            if fspec.ids_from and fspec.ids_from not in config.systems:
+                collector.add(("mappings", name, "fields", path, "ids_from"),
+                              f"mappings.{name}: field '{path}' takes ids from unknown system '{fspec.ids_from}'")
         try:
             if used_by.get(name) == "publish":
                 OutboundMapping(mapping, name)

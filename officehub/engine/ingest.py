@@ -27,6 +27,7 @@ from officehub.engine.golden_writer import GoldenWriter, Written
 from officehub.engine.prefetch import prefetched
 from officehub.engine.resolve import resolve
 from officehub.mapping import InboundMapping, MappedBatch
+from officehub.engine import references
 from officehub.store import bookkeeping as bk
 from officehub.store import flags, golden, in_place, matches, sources, xref
 from officehub.store.hub import HubStore
@@ -174,6 +175,7 @@ class Ingest:
         self.options = ReadOptions(tuple(self.spec.key), self.spec.cursor,
                                    pipeline.batch_size or project.config.hub.batch_size)
         self.entity_columns = golden.entity_columns(self.spec.entity)
+        self.references = references.references_of(self.mapping)
         # The columns ingest and publish look records up by, for planner statistics.
         self._grown_tables = {"xref": ("system", "entity", "vendor_id", "canonical_id")}
         if self.spec.collection:
@@ -264,7 +266,8 @@ class Ingest:
         bad += [bk.Quarantined(r.position, r.reason, r.raw) for r in rb.rejects]
         records = not self.spec.collection
         return Prepared(rb, batch, mapped, [positions_all[i] for i in mapped.rows], bad, deleted_ids,
-                        self._change_times(batch, mapped), self._digests(mapped) if records else None,
+                        self._change_times(batch, mapped),
+                        self._digests(mapped) if records and not self.references else None,
                         dict(zip(mapped.vendor_ids, new_canonical_ids(len(mapped.vendor_ids))))
                         if records else None)
 
@@ -334,6 +337,11 @@ class Ingest:
         canonical id each vendor id gets if it is a new record) by ``resolve``, unless
         :meth:`prepare` made them ahead.
         """
+        if self.references and mapped.vendor_ids:
+            resolved = references.resolve(conn, self.references, mapped, positions, bad, raw)
+            digests = None  # the content hash covers the canonical ids, known only now
+            mapped, positions = resolved.mapped, resolved.positions
+            raw = (lambda i, before=raw, kept=resolved.kept: before(kept[i]))
         if self.spec.collection:
             return self._store_children(conn, mapped, positions, bad, raw)
         digests = digests if digests is not None else self._digests(mapped)

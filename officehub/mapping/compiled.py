@@ -159,6 +159,8 @@ class InboundMapping:
         # system supplies; the project's check looks across mappings (missing_within_groups).
         problems = missing_within_groups(spec, mapped) if creates else []
         self.flagged_fields = [f.leaf.path for f in self.fields if f.spec.on_error == "flag"]
+        problems += [(("fields", f.leaf.path, "ids_from"), f"'{f.leaf.path}' is not a reference, so it takes no ids_from")
+                     for f in self.fields if f.spec.ids_from and not f.leaf.referenced_entity]
         if spec.collection and self.flagged_fields:
             problems.append((("fields", self.flagged_fields[0], "on_error"),
                              "on_error: flag is for fields of a record, not of a repeating group (use null)"))

@@ -29,6 +29,10 @@ class FieldSpec(BaseModel):
         "(the default), store it with this field empty (null), or store it with this field empty and "
         "keep the vendor's text in a data-quality flag that 'record show' lists (flag)"))
 
+    ids_from: str | None = Field(None, description=(
+        "for a reference field: the system whose ids the column holds (default: the mapping's own system); "
+        "each is resolved to the hub's canonical id through the cross-reference"))
+
     @property
     def sources(self) -> list[str]:
         """The vendor columns, as a list."""

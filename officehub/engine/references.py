@@ -1,0 +1,81 @@
+"""Reference fields resolved through the cross-reference at ingest.
+
+A source names the record another one points at by its own id (an invoice's customer
+number, a stock row's SKU). The hub stores the canonical id of that record instead, found
+in the xref of the system whose ids the column holds: so a child record from one system
+attaches to a parent that another system supplied. A row whose referenced record the hub
+does not hold yet is quarantined with its reason and replayed once the record has arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from officehub.mapping import InboundMapping
+from officehub.mapping.compiled import MappedBatch
+from officehub.store import bookkeeping as bk
+from officehub.store import xref
+
+
+@dataclass(frozen=True)
+class _Reference:
+    column: str
+    path: str
+    entity: str
+    system: str
+
+
+def references_of(mapping: InboundMapping) -> list[_Reference]:
+    """The reference fields a mapping fills, with the system whose ids they hold."""
+    return [_Reference(f.leaf.column, f.leaf.path, f.leaf.referenced_entity, f.spec.ids_from or mapping.spec.system)
+            for f in mapping.fields if f.leaf.referenced_entity]
+
+
+@dataclass
+class Resolved:
+    """A mapped batch whose references hold canonical ids, less the rows that could not be resolved."""
+
+    mapped: MappedBatch
+    positions: list[str]
+    kept: list[int]  # index in the batch before resolving, of each row kept
+
+
+def resolve(conn: sa.Connection, references: list[_Reference], mapped: MappedBatch, positions: list[str],
+            bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> Resolved:
+    """Replace each reference's vendor id by the canonical id; rows naming an unknown record join ``bad``."""
+    rows = len(mapped.vendor_ids)
+    keep = pa.array([True] * rows)
+    columns = dict(mapped.columns)
+    for ref in references:
+        if ref.column not in columns:
+            continue
+        vendor = pc.cast(columns[ref.column], pa.string())
+        wanted = pc.unique(vendor.drop_null()).to_pylist()
+        found = xref.lookup(conn, ref.system, ref.entity, wanted)
+        known = pa.array(list(found), pa.string())
+        canonical = pc.take(pa.array(list(found.values()), pa.string()), pc.index_in(vendor, value_set=known))
+        missing = pc.and_(pc.is_valid(vendor), pc.is_null(canonical))
+        for i in pc.indices_nonzero(pc.and_(missing, keep)).to_pylist():
+            bad.append(bk.Quarantined(positions[i], f"{ref.path}: no {ref.entity} from {ref.system} with this id "
+                                                    "in the hub yet (replay the quarantine once it has arrived)",
+                                      raw(i), mapped.vendor_ids[i]))
+        keep = pc.and_(keep, pc.invert(missing))
+        columns[ref.column] = canonical
+    kept = pc.indices_nonzero(keep).to_pylist()
+    if len(kept) == rows:
+        return Resolved(MappedBatch(columns, mapped.vendor_ids, mapped.parent_ids, mapped.rows, mapped.errors,
+                                    mapped.flags, mapped.nulled), positions, kept)
+    take = pa.array(kept, pa.int64())
+    staying = set(kept)
+    gone = {mapped.vendor_ids[i] for i in range(rows) if i not in staying}
+    return Resolved(MappedBatch({name: pc.take(col, take) for name, col in columns.items()},
+                                [mapped.vendor_ids[i] for i in kept],
+                                [mapped.parent_ids[i] for i in kept] if mapped.parent_ids is not None else None,
+                                [mapped.rows[i] for i in kept], mapped.errors,
+                                [f for f in mapped.flags if f.vendor_id not in gone], mapped.nulled),
+                    [positions[i] for i in kept], kept)
