@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from canonical_model import layout
+from canonical_model import ENTITIES, layout
 from canonical_model.errors import FatalError, OfficehubError
 from connectors import WriteMode
 from connectors.jsonable import jsonable
@@ -50,7 +50,8 @@ class Hit:
 
 
 def find(conn: sa.Connection, query: str) -> list[Hit]:
-    """Golden people records matching an id, vendor id, e-mail, phone number or part of a name."""
+    """Golden records matching an id, vendor id, e-mail, phone number or part of a name (people), or an
+    id, vendor id or whole text value (a project's own entities)."""
     text = query.strip()
     if not text:
         raise FatalError("say what to look for: an e-mail, phone number, name, canonical id or vendor id")
@@ -71,6 +72,9 @@ def find(conn: sa.Connection, query: str) -> list[Hit]:
         for row in conn.execute(stmt):
             hits.append(Hit(entity, row.canonical_id, f"{row.name__first or ''} {row.name__last or ''}".strip(),
                             row.status, []))
+    for entity in ENTITIES:
+        if entity not in PERSON_ENTITIES and entity != "product":
+            hits += _find_declared(conn, entity, text, by_vendor)
     holders: dict[str, list[tuple[str, str]]] = {}
     for link in xref.of_records(conn, [h.canonical_id for h in hits]):
         if link["erased_at"] is None:
@@ -80,9 +84,27 @@ def find(conn: sa.Connection, query: str) -> list[Hit]:
     return hits
 
 
+def _find_declared(conn: sa.Connection, entity: str, text: str, by_vendor: set[str]) -> list[Hit]:
+    """Records of a project's own entity (a supplier, a contractor) by id, vendor id or any text field's value.
+
+    Declared entities have no fixed name or contact fields, so every text column is compared
+    whole (case-insensitive): an identifier such as a registration or tax number finds its record.
+    """
+    t = _T[entity]
+    texts = [leaf for leaf in layout(entity).fields if pa.types.is_string(leaf.arrow_type)]
+    conditions = [t.c.canonical_id == text, *(sa.func.lower(t.c[leaf.column]) == text.lower() for leaf in texts)]
+    if by_vendor:
+        conditions.append(t.c.canonical_id.in_(by_vendor))
+    named = next((leaf for leaf in texts if leaf.required), texts[0] if texts else None)
+    stmt = (sa.select(t.c.canonical_id, t.c.status, *([t.c[named.column]] if named else []))
+            .where(sa.or_(*conditions), t.c.status.not_in(_GONE_FOR_SEARCH)).limit(200))
+    return [Hit(entity, row.canonical_id, str(row[2] or "") if named else "", row.status, [])
+            for row in conn.execute(stmt)]
+
+
 def locate(conn: sa.Connection, canonical_id: str) -> tuple[str, dict[str, Any]]:
-    """The entity and golden row of ``canonical_id``."""
-    for entity in ("customer", "employee", "product"):
+    """The entity and golden row of ``canonical_id`` (built-in or declared)."""
+    for entity in ENTITIES:
         row = golden.fetch(conn, entity, "canonical_id", [canonical_id]).get(canonical_id)
         if row is not None:
             return entity, row

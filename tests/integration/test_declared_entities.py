@@ -232,3 +232,32 @@ def test_the_model_commands_name_no_value(tmp_path: Path, command: list[str]) ->
     assert done.returncode == 0
     for value in ("Фарм", "32855961", "Коваль", "3046214001"):
         assert value not in done.stdout + done.stderr
+
+
+def test_a_declared_entity_is_matched_found_exported_and_erased_like_a_built_in(tmp_path: Path) -> None:
+    folder = _estate(tmp_path / "erp")
+    with sqlite3.connect(folder / "data" / "bank.db") as con:
+        con.execute("CREATE TABLE payees (code TEXT PRIMARY KEY, title TEXT, edrpou TEXT)")
+        con.execute("INSERT INTO payees VALUES ('P-7', 'ФАРМ-ДИСТРИБУЦІЯ ТОВ', '32855961')")
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["systems"]["bank"] = {"type": "sql", "url": "sqlite:///data/bank.db"}
+    config["mappings"]["bank_payees"] = {"system": "bank", "stream": "payees", "target": "supplier", "key": "code",
+                                         "fields": {"legal_name": "title", "registration_number": "edrpou"}}
+    config["pipelines"] = {"suppliers_in": {"kind": "ingest", "mapping": "erp_suppliers"},
+                           "payees_in": {"kind": "ingest", "mapping": "bank_payees"}}
+    config["identity"] = {"supplier": {"match": {"keys": [{"name": "edrpou", "columns": ["registration_number"],
+                                                          "normalise": "id"}]}}}
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+
+    runs = {r["pipeline"]: r for r in _cli(folder, "sync", "--all")}
+
+    assert runs["payees_in"]["records_linked"] == 1  # the bank's payee is the ERP's supplier
+    [hit] = _cli(folder, "subject", "find", "32855961")
+    assert hit["entity"] == "supplier" and sorted(map(tuple, hit["systems"])) == [("bank", "P-7"), ("erp", "1")]
+    exported = json.loads(run_cli("-p", str(folder), "subject", "export", hit["canonical_id"]).stdout)
+    assert exported["record"]["registration_number"] == "32855961"
+    assert {s["system"] for s in exported["systems"]} == {"bank", "erp"}
+    erased = run_cli("-p", str(folder), "subject", "erase", hit["canonical_id"], "--yes", "--json")
+    assert erased.returncode in (0, 1), erased.stdout + erased.stderr  # SQL sources may refuse deletes
+    shown = _cli(folder, "record", "show", hit["canonical_id"])
+    assert shown["status"] == "erased" and shown["fields"] == []
