@@ -118,6 +118,7 @@ def test_a_flag_in_a_repeating_group_is_refused_by_check(tmp_path: Path):
     config["mappings"]["hr_sick"] = {
         "system": "crm", "stream": "sick", "target": "employee.sick_leave", "key": "id", "parent_key": "emp",
         "fields": {"period.start": {"from": "start", "transforms": [{"date": "%d.%m.%Y"}], "on_error": "flag"}}}
+    config["pipelines"]["sick_in"] = {"kind": "ingest", "mapping": "hr_sick"}
     (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
     done = run_cli("-p", str(folder), "check")
