@@ -16,11 +16,13 @@ import pyarrow as pa
 from pydantic import Field
 
 from canonical_model import ENTITIES, SCHEMA_VERSION, layout
+from canonical_model.layout import COLUMN_SEPARATOR
 from canonical_model.errors import FatalError
 from connectors import Connector, ConnectorConfig, Cursor, ReadBatch, ReadOptions, RejectedRow, StreamField, StreamInfo
 from connectors import WriteMode
 from connectors.formats import FileStream
 from connectors.sftp.config import SftpConfig
+from officehub.mapping.spec import HUB_COLUMNS
 from officehub.sites.bundle import BundleRejected, encode_batch
 from officehub.sites.inbox import InboundLink, Received
 from officehub.sites.keys import SiteIdentity, load_identity
@@ -134,7 +136,7 @@ class SiteConnector(Connector):
                 link.quarantined([(item, exc.reason)])
                 return  # the rest of the chain waits for a good copy of this bundle
             cursor = {"seq": item.header.seq}
-            yield ReadBatch(_complete(opened.batch, entity), [f"{item.name}:{i + 1}" for i in
+            yield ReadBatch(_complete(opened.batch, entity, self.name, item.name), [f"{item.name}:{i + 1}" for i in
                                                               range(opened.batch.num_rows)], cursor)
             link.applied(item)  # resumed only once the engine committed the batch with the cursor
         link.check_gap(stream, int((cursor or {}).get("seq", 0)), plan.waiting, self.config.gap_timeout_s)
@@ -151,10 +153,22 @@ def _reject(item: Received, reason: str) -> RejectedRow:
     return RejectedRow(position=item.name, reason=f"bundle rejected: {reason}", raw={"bundle": item.name, **raw})
 
 
-def _complete(batch: pa.RecordBatch, entity: str) -> pa.RecordBatch:
-    """Add fields the sender's policy withheld, as empty columns, so the mapping finds every column."""
+def _complete(batch: pa.RecordBatch, entity: str, site: str, where: str) -> pa.RecordBatch:
+    """Add fields the sender's policy withheld, as empty columns, so the mapping finds every column.
+
+    A field this hub's model does not have means the sites' models differ: dropping its
+    values silently would lose data, so the bundle waits (FatalError naming the fields)
+    until this site's model files have the field and the store is upgraded.
+    """
+    fields = layout(entity).fields
+    known = {leaf.column for leaf in fields} | set(HUB_COLUMNS)
+    unknown = sorted(name.replace(COLUMN_SEPARATOR, ".") for name in batch.schema.names if name not in known)
+    if unknown:
+        raise FatalError(f"the bundle carries {entity} field(s) this hub's model does not have: {', '.join(unknown)} "
+                         "(the sites' models differ: add them to this site's model files and run 'officehub store "
+                         "upgrade'; the bundle waits and is applied then)", system=site, position=where)
     columns = {name: batch.column(name) for name in batch.schema.names}
-    for leaf in layout(entity).fields:
+    for leaf in fields:
         if leaf.column not in columns:
             columns[leaf.column] = pa.nulls(batch.num_rows, leaf.arrow_type)
     return pa.RecordBatch.from_pydict(columns)

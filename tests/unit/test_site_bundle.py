@@ -107,3 +107,18 @@ def test_acknowledged_sequence_numbers_are_kept_as_ranges():
     assert ranges == [[1, 3], [5, 7]]
     assert contiguous_through(ranges) == 3 and in_ranges(ranges, 6) and not in_ranges(ranges, 4)
     assert contiguous_through(add_to_ranges(ranges, 4)) == 7
+
+
+def test_a_bundle_with_fields_this_hubs_model_lacks_waits_with_their_names() -> None:
+    from officehub.sites.connector import _complete  # noqa: PLC0415 (private helper)
+
+    batch = pa.RecordBatch.from_pydict({"canonical_id": ["c1"], "name__last": ["Koval"], "name__middle": ["Ivanivna"],
+                                        "tax_code": ["3046214001"]})
+    with pytest.raises(FatalError) as refused:
+        _complete(batch, "customer", "kyiv", "kyiv-000000000007.ohb")
+    message = refused.value.describe()
+    assert "customer field(s) this hub's model does not have: name.middle, tax_code" in message
+    assert "kyiv-000000000007.ohb" in message and "Ivanivna" not in message
+    # Fields the sender's policy withheld arrive as empty columns, as before.
+    completed = _complete(batch.drop_columns(["name__middle", "tax_code"]), "customer", "kyiv", "b")
+    assert completed.column("birth_date").null_count == 1
