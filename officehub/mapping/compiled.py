@@ -256,6 +256,8 @@ class _Soft:
 
 def _soft_failures(soft: list[_Soft], good: list[int], good_ids: list[str]) -> tuple[list[FieldFlag], int]:
     """Flags (and the nulled count) of the rows that were stored; a quarantined row's failures go with it."""
+    if not soft:
+        return [], 0
     position = dict(zip(good, good_ids))
     latest = {vendor_id: row for row, vendor_id in position.items()}  # a key read twice keeps its last row
     flags: list[FieldFlag] = []
