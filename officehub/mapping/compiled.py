@@ -20,8 +20,8 @@ from canonical_model.checks import CompiledChecks, compile_checks
 from canonical_model.errors import FatalError
 from policies import PolicedBatch
 from officehub.mapping.spec import HUB_COLUMNS, FieldSpec, MappingSpec
-from officehub.store.flags import FieldFlag
 from officehub.mapping.transforms import Concat, Split, Transform, build_transform
+from officehub.store.flags import FieldFlag
 
 
 @dataclass
@@ -159,7 +159,8 @@ class InboundMapping:
         # system supplies; the project's check looks across mappings (missing_within_groups).
         problems = missing_within_groups(spec, mapped) if creates else []
         self.flagged_fields = [f.leaf.path for f in self.fields if f.spec.on_error == "flag"]
-        problems += [(("fields", f.leaf.path, "ids_from"), f"'{f.leaf.path}' is not a reference, so it takes no ids_from")
+        problems += [(("fields", f.leaf.path, "ids_from"),
+                      f"'{f.leaf.path}' is not a reference, so it takes no ids_from")
                      for f in self.fields if f.spec.ids_from and not f.leaf.referenced_entity]
         if spec.collection and self.flagged_fields:
             problems.append((("fields", self.flagged_fields[0], "on_error"),
