@@ -287,10 +287,7 @@ class Ingest:
             outcome.unchanged += len(deleted_ids) - marked
             if seen:
                 sources.mark_seen(conn, self.spec.entity, self.spec.system, mapped.vendor_ids, run_id)
-            if self.mapping.flagged_fields:
-                flags.replace(conn, entity=self.spec.entity, system=self.spec.system, pipeline=self.name,
-                              fields=self.mapping.flagged_fields, vendor_ids=mapped.vendor_ids, flags=mapped.flags,
-                              run_id=run_id)
+            self.record_flags(conn, mapped, run_id)
             bk.quarantine(conn, run_id, self.name, self.spec.system, self.spec.stream, bad)
             # A record stored valid closes its open entry: the source fixed the row.
             bk.close_arrived(conn, self.name, list(set(mapped.vendor_ids) - {q.vendor_id for q in bad}), run_id)
@@ -304,6 +301,13 @@ class Ingest:
             bk.record_progress(conn, run_id, after)
         self.store.grew(self._grown_tables, outcome.added)
         return metrics
+
+    def record_flags(self, conn: sa.Connection, mapped: MappedBatch, run_id: int) -> None:
+        """Replace the data-quality flags of the batch's records (fields with ``on_error: flag``)."""
+        if self.mapping.flagged_fields:
+            flags.replace(conn, entity=self.spec.entity, system=self.spec.system, pipeline=self.name,
+                          fields=self.mapping.flagged_fields, vendor_ids=mapped.vendor_ids, flags=mapped.flags,
+                          run_id=run_id)
 
     def _change_times(self, batch: pa.RecordBatch, mapped: MappedBatch) -> ChangeTimes:
         """When the source itself says each record changed: its cursor column, if that holds times.

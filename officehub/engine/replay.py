@@ -58,7 +58,7 @@ def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[d
         replayable = [i for i in replayable if i["id"] not in stale]
         batch = pa.RecordBatch.from_pylist([{c: i["raw"].get(c) for c in step.mapping.vendor_columns}
                                             for i in replayable]) if replayable else None
-        outcome_written, failed = 0, {}
+        outcome_written, failed, soft = 0, {}, (0, 0)
         if batch is not None:
             mapped = step.mapping.apply(batch)
             failed = {replayable[row]["id"]: reason for row, reason in mapped.errors.items()}
@@ -66,6 +66,8 @@ def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[d
             positions = [replayable[row]["position"] for row in mapped.rows]
             outcome = step.store_mapped(conn, mapped, positions, bad, lambda i: replayable[mapped.rows[i]]["raw"])
             outcome_written = outcome.written
+            step.record_flags(conn, mapped, run_id)
+            soft = (len(mapped.flags), mapped.nulled)
             id_at = {i["position"]: i["id"] for i in replayable}
             failed.update({id_at[q.position]: q.reason for q in bad})
         for item_id, reason in failed.items():
@@ -74,7 +76,8 @@ def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[d
         bk.close_quarantined(conn, fixed, run_id)
         metrics = bk.RunMetrics(records_read=len(items), records_written=outcome_written,
                                 records_unchanged=len(fixed) - outcome_written + len(stale),
-                                records_quarantined=len(items) - len(fixed) - len(stale))
+                                records_quarantined=len(items) - len(fixed) - len(stale),
+                                fields_flagged=soft[0], fields_nulled=soft[1])
         bk.record_progress(conn, run_id, metrics)
         bk.finish_run(conn, run_id, "succeeded")
     return Replayed(RunResult(name, "replay", run_id, "succeeded", 0.0, metrics), len(stale))

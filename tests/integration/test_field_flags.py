@@ -111,6 +111,17 @@ def test_without_on_error_a_value_that_does_not_convert_quarantines_the_record(t
     [run] = json.loads(done.stdout)
     assert (run["records_written"], run["records_quarantined"], run["fields_flagged"]) == (2, 1, 0)
 
+    # The mapping is relaxed to flag the phone; the replay stores the record with its flag.
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["mappings"]["crm_clients"]["fields"]["contact.phone"]["on_error"] = "flag"
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    replayed = run_cli("-p", str(folder), "quarantine", "replay", "--json")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    [flag] = _customer_of(folder, "petrenko@example.com")["flags"]
+    assert (flag["field"], flag["raw"]) == ("contact.phone", "12-34")
+    history = json.loads(run_cli("-p", str(folder), "runs", "--json").stdout)
+    assert (history[0]["kind"], history[0]["fields_flagged"]) == ("replay", 1)
+
 
 def test_a_flag_in_a_repeating_group_is_refused_by_check(tmp_path: Path):
     folder = _estate(tmp_path / "estate")
