@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from canonical_model.errors import FatalError
 from connectors import Connector, RejectedRecords, WriteMode
 from officehub.config import PipelineConfig, Project
+from officehub.engine import references
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GONE
 from officehub.engine.prefetch import prefetched
@@ -93,6 +94,8 @@ class Publish:
         self.decisions = decisions_in_force(self.plan)
         #: The fields the mapping sends (what the destination can hold a value of).
         self.sent_fields = [f.leaf.path for f in self.mapping.fields]
+        #: Reference fields sent as another system's ids rather than the hub's (``ids_from``).
+        self.references = references.outbound_references_of(self.mapping)
         #: Withheld fields written as explicit nulls (during a re-publication only).
         self.empty: frozenset[str] = frozenset()
         #: Fields the destination also supplies: emptying them would erase its own data (and, read
@@ -132,7 +135,12 @@ class Publish:
                 self._audit(run_id, first, last, policed, gone.num_rows)
                 if redo:
                     redo = self._clear_earlier(destination, redo, live, batch_id).sent(live.num_rows)
+                dangling: list[bk.Quarantined] = []
+                if self.references and vendor.num_rows:
+                    with self.store.begin() as conn:
+                        vendor, dangling = references.translate(conn, self.references, vendor, batch_id)
                 written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
+                refused = dangling + refused
                 deleted = self.delete_records(destination, gone, batch_id)
                 total.add(bk.RunMetrics(records_read=staged.read, records_written=written,
                                         records_unchanged=staged.read - live.num_rows - gone.num_rows,

@@ -1,4 +1,5 @@
-"""Reference fields resolved through the cross-reference at ingest.
+"""Reference fields resolved through the cross-reference: vendor ids → canonical ids at ingest, and
+canonical ids → a named system's ids at publish (``ids_from``).
 
 A source names the record another one points at by its own id (an invoice's customer
 number, a stock row's SKU). The hub stores the canonical id of that record instead, found
@@ -16,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from officehub.mapping import InboundMapping
+from connectors.jsonable import jsonable
+from officehub.mapping import InboundMapping, OutboundMapping
 from officehub.mapping.compiled import MappedBatch
 from officehub.store import bookkeeping as bk
 from officehub.store import xref
@@ -79,3 +81,47 @@ def resolve(conn: sa.Connection, references: list[_Reference], mapped: MappedBat
                                 [mapped.rows[i] for i in kept], mapped.errors,
                                 [f for f in mapped.flags if f.vendor_id not in gone], mapped.nulled),
                     [positions[i] for i in kept], kept)
+
+
+@dataclass(frozen=True)
+class _OutboundReference:
+    column: str  # the vendor column written
+    path: str
+    entity: str
+    system: str
+
+
+def outbound_references_of(mapping: OutboundMapping) -> list[_OutboundReference]:
+    """The reference fields a publish mapping sends as another system's ids (``ids_from``)."""
+    return [_OutboundReference(f.spec.sources[0], f.leaf.path, f.leaf.referenced_entity, f.spec.ids_from)
+            for f in mapping.fields if f.leaf.referenced_entity and f.spec.ids_from]
+
+
+def translate(conn: sa.Connection, references: list[_OutboundReference], vendor: pa.RecordBatch,
+              batch_id: str) -> tuple[pa.RecordBatch, list[bk.Quarantined]]:
+    """Canonical ids in ``vendor``'s reference columns replaced by the named system's ids.
+
+    A record whose target has no id in that system cannot be written meaningfully (the
+    destination would hold a dangling or foreign id): it is refused for the quarantine.
+    """
+    columns = {name: vendor.column(name) for name in vendor.schema.names}
+    keep = pa.array([True] * vendor.num_rows)
+    refused: list[bk.Quarantined] = []
+    for ref in references:
+        if ref.column not in columns:
+            continue  # withheld by the policy
+        canonical = pc.cast(columns[ref.column], pa.string())
+        found = xref.vendor_ids_of(conn, ref.system, ref.entity, pc.unique(canonical.drop_null()).to_pylist())
+        ids = pc.take(pa.array(list(found.values()), pa.string()),
+                      pc.index_in(canonical, value_set=pa.array(list(found), pa.string())))
+        missing = pc.and_(pc.is_valid(canonical), pc.is_null(ids))
+        for i in pc.indices_nonzero(pc.and_(missing, keep)).to_pylist():
+            refused.append(bk.Quarantined(f"batch {batch_id} row {i}", f"{ref.path}: the {ref.entity} it refers to "
+                                          f"has no id in {ref.system} yet", _row(vendor, i)))
+        keep = pc.and_(keep, pc.invert(missing))
+        columns[ref.column] = ids
+    return pa.RecordBatch.from_pydict(columns).filter(keep), refused
+
+
+def _row(batch: pa.RecordBatch, i: int) -> dict:
+    return {k: jsonable(v) for k, v in batch.slice(i, 1).to_pylist()[0].items()}

@@ -101,3 +101,43 @@ def test_ids_from_must_name_a_system_and_a_reference(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "field 'customer' takes ids from unknown system 'erp'" in done.stderr
     assert "'number' is not a reference, so it takes no ids_from" in done.stderr
+
+
+def test_a_published_reference_is_written_as_the_named_systems_id_or_refused(tmp_path: Path) -> None:
+    folder = _estate(tmp_path / "estate")
+    with sqlite3.connect(folder / "data" / "crm.db") as con:
+        con.execute("CREATE TABLE shoppers (login TEXT PRIMARY KEY, last TEXT)")
+        con.execute("INSERT INTO shoppers VALUES ('W1', 'Melnyk')")
+    with sqlite3.connect(folder / "data" / "acc.db") as con:
+        con.execute("CREATE TABLE web_invoices (no TEXT PRIMARY KEY, shopper TEXT, amount TEXT)")
+        con.execute("INSERT INTO web_invoices VALUES ('I-9', 'W1', '5.00')")
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["systems"]["web"] = {"type": "sql", "url": "sqlite:///data/crm.db"}
+    config["systems"]["reporting"] = {"type": "sql", "url": "sqlite:///out/reporting.db"}
+    config["mappings"]["web_shoppers"] = {"system": "web", "stream": "shoppers", "target": "customer", "key": "login",
+                                          "fields": {"customer_number": "login", "name.last": "last"}}
+    config["mappings"]["acc_web_invoices"] = {
+        "system": "accounting", "stream": "web_invoices", "target": "invoice", "key": "no",
+        "fields": {"number": "no", "total": "amount", "customer": {"from": "shopper", "ids_from": "web"}}}
+    config["mappings"]["reporting_invoices"] = {
+        "system": "reporting", "stream": "invoices", "target": "invoice", "key": "number",
+        "fields": {"number": "number", "customer": {"from": "crm_customer", "ids_from": "crm"}}}
+    config["pipelines"] = {"clients_in": {"kind": "ingest", "mapping": "crm_clients"},
+                           "shoppers_in": {"kind": "ingest", "mapping": "web_shoppers"},
+                           "invoices_in": {"kind": "ingest", "mapping": "acc_invoices"},
+                           "web_invoices_in": {"kind": "ingest", "mapping": "acc_web_invoices"},
+                           "invoices_out": {"kind": "publish", "mapping": "reporting_invoices"}}
+    (folder / "out").mkdir()
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    done = run_cli("-p", str(folder), "sync", "--all", "--json")
+
+    runs = {r["pipeline"]: r for r in json.loads(done.stdout)}
+    assert runs["web_invoices_in"]["records_written"] == 1
+    assert (runs["invoices_out"]["records_written"], runs["invoices_out"]["records_quarantined"]) == (3, 1)
+    with sqlite3.connect(folder / "out" / "reporting.db") as con:
+        written = dict(con.execute("SELECT number, crm_customer FROM invoices"))
+    assert written == {"I-1": "C1", "I-2": "C2", "I-4": "C1"}  # the CRM's own numbers, not the hub's ids
+    reasons = [q["reason"] for q in json.loads(run_cli("-p", str(folder), "quarantine", "list", "--json",
+                                                       "--pipeline", "invoices_out").stdout)["items"]]
+    assert reasons == ["customer: the customer it refers to has no id in crm yet"]
