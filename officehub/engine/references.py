@@ -58,9 +58,7 @@ def resolve(conn: sa.Connection, references: list[_Reference], mapped: MappedBat
             continue
         vendor = pc.cast(columns[ref.column], pa.string())
         wanted = pc.unique(vendor.drop_null()).to_pylist()
-        found = xref.lookup(conn, ref.system, ref.entity, wanted)
-        known = pa.array(list(found), pa.string())
-        canonical = pc.take(pa.array(list(found.values()), pa.string()), pc.index_in(vendor, value_set=known))
+        canonical = _looked_up(vendor, xref.lookup(conn, ref.system, ref.entity, wanted))
         missing = pc.and_(pc.is_valid(vendor), pc.is_null(canonical))
         for i in pc.indices_nonzero(pc.and_(missing, keep)).to_pylist():
             bad.append(bk.Quarantined(positions[i], f"{ref.path}: no {ref.entity} from {ref.system} with this id "
@@ -111,9 +109,8 @@ def translate(conn: sa.Connection, references: list[_OutboundReference], vendor:
         if ref.column not in columns:
             continue  # withheld by the policy
         canonical = pc.cast(columns[ref.column], pa.string())
-        found = xref.vendor_ids_of(conn, ref.system, ref.entity, pc.unique(canonical.drop_null()).to_pylist())
-        ids = pc.take(pa.array(list(found.values()), pa.string()),
-                      pc.index_in(canonical, value_set=pa.array(list(found), pa.string())))
+        ids = _looked_up(canonical, xref.vendor_ids_of(conn, ref.system, ref.entity,
+                                                       pc.unique(canonical.drop_null()).to_pylist()))
         missing = pc.and_(pc.is_valid(canonical), pc.is_null(ids))
         for i in pc.indices_nonzero(pc.and_(missing, keep)).to_pylist():
             refused.append(bk.Quarantined(f"batch {batch_id} row {i}", f"{ref.path}: the {ref.entity} it refers to "
@@ -121,6 +118,12 @@ def translate(conn: sa.Connection, references: list[_OutboundReference], vendor:
         keep = pc.and_(keep, pc.invert(missing))
         columns[ref.column] = ids
     return pa.RecordBatch.from_pydict(columns).filter(keep), refused
+
+
+def _looked_up(ids: pa.Array, found: dict[str, str]) -> pa.Array:
+    """Each id replaced by what ``found`` maps it to; null where it has nothing."""
+    return pc.take(pa.array(list(found.values()), pa.string()),
+                   pc.index_in(ids, value_set=pa.array(list(found), pa.string())))
 
 
 def _row(batch: pa.RecordBatch, i: int) -> dict:
