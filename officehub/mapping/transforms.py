@@ -60,8 +60,9 @@ def _as_text(values: pa.Array) -> pa.Array:
 
 
 def _present_text(values: pa.Array) -> pa.Array:
-    """Values as text, empty and whitespace-only ones null: typed transforms never fail on an empty cell."""
-    return blank_as_null(_as_text(values))
+    """Values as trimmed text, empty and whitespace-only ones null: typed transforms never fail on an empty cell."""
+    trimmed = pc.utf8_trim_whitespace(_as_text(values))
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
 def _failed(before: pa.Array, after: pa.Array) -> pa.Array:
@@ -75,8 +76,7 @@ class Trim(Transform):
     name = "trim"
 
     def inbound(self, values: pa.Array) -> Result:
-        trimmed = pc.utf8_trim_whitespace(_as_text(values))
-        return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed), None
+        return _present_text(values), None
 
     def outbound(self, values: pa.Array) -> pa.Array:
         return self.inbound(values)[0]
@@ -146,8 +146,8 @@ def _parse_strict(text: pa.Array, fmt: str, unit: str) -> tuple[pa.Array, pa.Arr
     Arrow's strptime is fast but rolls impossible days over; a value whose
     re-formatted text differs from its input (a rollover, or merely no zero
     padding) is settled by Python's strptime, once per such distinct value.
+    ``text`` comes trimmed, blanks null (:func:`_present_text`).
     """
-    text = pc.utf8_trim_whitespace(text)
     parsed = pc.strptime(text, format=fmt, unit=unit, error_is_null=True)
     doubtful = pc.fill_null(pc.not_equal(pc.strftime(parsed, format=fmt), text), False)
     doubts = pc.unique(pc.filter(text, doubtful)).to_pylist()
@@ -221,7 +221,7 @@ class Number(Transform):
         thousands: str | None = Field(None, max_length=1)
 
     def inbound(self, values: pa.Array) -> Result:
-        text = pc.utf8_trim_whitespace(_present_text(values))
+        text = _present_text(values)
         if self.params.thousands:
             text = pc.replace_substring(text, self.params.thousands, "")
         text = pc.replace_substring(text, self.params.decimal, ".")
@@ -290,7 +290,7 @@ class Lookup(Transform):
             return self
 
     def inbound(self, values: pa.Array) -> Result:
-        text = pc.utf8_trim_whitespace(_present_text(values))
+        text = _present_text(values)
         keys = list(self.params.values)
         if not self.params.case_sensitive:
             text, keys = pc.utf8_upper(text), [k.upper() for k in keys]
@@ -359,7 +359,7 @@ class Split(Transform):
     def inbound(self, values: pa.Array) -> Result:
         if not len(values):
             return pa.array([], pa.string()), None
-        pieces = pc.split_pattern(pc.utf8_trim_whitespace(_present_text(values)), self.params.separator,
+        pieces = pc.split_pattern(_present_text(values), self.params.separator,
                                   max_splits=self.params.parts - 1)
         # A value with fewer parts yields null for the missing part, not an error.
         has_part = pc.fill_null(pc.greater(pc.list_value_length(pieces), self.params.part), False)

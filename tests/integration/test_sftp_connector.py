@@ -38,18 +38,6 @@ STREAMS = {
 }
 
 
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
-
-
-@pytest.fixture
-def folder(sshd: SshServer) -> Path:
-    """A fresh remote folder for one test (the server serves the local disk)."""
-    return Path(tempfile.mkdtemp(dir=sshd.files))
-
-
 def _config(server: SshServer, folder: Path, **overrides) -> SftpConfig:
     settings = {"host": "127.0.0.1", "port": server.port, "username": server.user, "private_key": server.user_key,
                 "known_hosts": server.known_hosts(), "folder": str(folder), "connect_timeout_s": 5, "timeout_s": 10,

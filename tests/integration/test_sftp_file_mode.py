@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import paramiko
@@ -16,24 +14,12 @@ from pydantic import ValidationError
 from canonical_model.errors import FatalError
 from connectors import WriteMode
 from connectors.sftp import SftpConfig, SftpConnector
-from tests.integration.sshd import SshServer, running_sshd
+from tests.integration.sshd import SshServer
 
 pytestmark = pytest.mark.slow
 
 STREAMS = {"out": {"pattern": "OUT_*.csv", "write_name": "OUT_{batch_id}.csv"}}
 BATCH = pa.RecordBatch.from_pydict({"id": ["1", "2"], "note": ["a", "b"]})
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
-
-
-@pytest.fixture
-def folder(sshd: SshServer) -> Path:
-    """A fresh remote folder for one test (the server serves the local disk)."""
-    return Path(tempfile.mkdtemp(dir=sshd.files))
 
 
 def _settings(server: SshServer, folder: Path, **overrides) -> dict:

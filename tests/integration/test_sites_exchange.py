@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from officehub.sites.keys import init_site, load_identity, public_card
 from officehub.sites.peers import add_peer, revoke_peer
 from officehub.sites.settings import SiteSettings, site_paths
 from tests.helpers import sync_all
-from tests.integration.sshd import SshServer, running_sshd
+from tests.integration.sshd import SshServer
 from tests.integration.tcp_proxy import CuttingProxy
 
 pytestmark = pytest.mark.slow
@@ -197,12 +196,6 @@ def identity_of(folder: Path, name: str):  # noqa: ANN201
     """A site's unlocked identity (to forge or re-seal bundles in tests)."""
     return load_identity(site_paths(load_project(folder).config.sites, folder), PASSPHRASES[name].encode())
 
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
 
 
 @pytest.fixture
