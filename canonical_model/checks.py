@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import AfterValidator, BeforeValidator, EmailStr, PlainValidator, TypeAdapter, ValidationError, WrapValidator
 
-from canonical_model.layout import Group, LeafField
+from canonical_model.layout import COLUMN_SEPARATOR, Group, LeafField
 
 _BOOL_WORDS = {"1": True, "true": True, "t": True, "yes": True, "y": True,
                "0": False, "false": False, "f": False, "no": False, "n": False}
@@ -183,8 +183,9 @@ _PLAIN_EMAIL_RE = (r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`
                    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
-def _python_violations(leaf: LeafField, typed: pa.Array) -> pa.Array:
-    """Run the field's own validators once per distinct value.
+def _python_violations(leaf: LeafField, typed: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Run the field's own validators once per distinct value: the rows they refuse, and the
+    column with each accepted value in the form they return (an identifier's compact form).
 
     E-mail validation costs ~100 µs a value in email-validator, so plain addresses
     matching a strict pattern pass on the vectorised path; only the others (unusual
@@ -194,9 +195,31 @@ def _python_violations(leaf: LeafField, typed: pa.Array) -> pa.Array:
     if leaf.base_type is EmailStr:
         plain = pc.and_(pc.match_substring_regex(typed, _PLAIN_EMAIL_RE), pc.less_equal(pc.utf8_length(typed), 254))
         candidates = pc.filter(typed, pc.invert(pc.fill_null(plain, False)))
-    distinct = pc.unique(candidates.drop_null()).to_pylist()
-    bad = [v for v in distinct if explain(leaf, v, "") != ""]
-    return pc.is_in(typed, value_set=pa.array(bad, typed.type))
+    adapter = _adapter(leaf.annotation)
+    bad, changed = [], {}
+    for value in pc.unique(candidates.drop_null()).to_pylist():
+        try:
+            output = adapter.validate_python(value)
+        except ValidationError:
+            bad.append(value)
+            continue
+        if isinstance(output, str) and output != value:
+            changed[value] = output
+    return pc.is_in(typed, value_set=pa.array(bad, typed.type)), _replaced(typed, changed)
+
+
+def _replaced(values: pa.Array, changed: dict[Any, Any], keys: pa.Array | None = None) -> pa.Array:
+    """``values`` with each row whose key (the value itself, or ``keys``' row) is in ``changed`` replaced."""
+    if not changed:
+        return values
+    keys = values if keys is None else keys
+    index = pc.index_in(keys, value_set=pa.array(list(changed), keys.type))
+    return pc.if_else(pc.is_valid(index), pc.take(pa.array(list(changed.values()), values.type), index), values)
+
+
+def _sibling_column(leaf: LeafField, name: str) -> str:
+    parent = leaf.column.rpartition(COLUMN_SEPARATOR)[0]
+    return f"{parent}{COLUMN_SEPARATOR}{name}" if parent else name
 
 
 @dataclass(frozen=True)
@@ -206,6 +229,8 @@ class CompiledChecks:
     leaves: tuple[LeafField, ...]
     groups: tuple[Group, ...]
     enforce_required: bool
+    #: Fields (or groups) of which a record needs at least one (the entity's ``required_one_of``).
+    one_of: tuple[str, ...] = ()
 
     def apply(self, columns: dict[str, pa.Array], num_rows: int) -> CheckResult:
         """Typed columns for the fields present; reasons for the rows that fail."""
@@ -216,6 +241,9 @@ class CompiledChecks:
             elif self.enforce_required and leaf.required:
                 result.reject(pa.array([True] * num_rows), f"{leaf.path}: Field required")
         self._check_required_within(result)
+        self._check_identifiers_by_country(result)
+        if self.enforce_required and self.one_of:
+            self._check_one_of(result, num_rows)
         for group in self.groups:
             self._check_group(group, result)
         return result
@@ -229,7 +257,8 @@ class CompiledChecks:
             result.reject(pc.is_null(typed), f"{leaf.path}: Field required")
         masks = _constraint_violations(leaf, typed)
         if _needs_python(leaf):
-            masks.append(_python_violations(leaf, typed))
+            refused, result.columns[leaf.column] = _python_violations(leaf, typed)
+            masks.append(refused)
         present = pc.is_valid(typed)
         for mask in masks:
             self._explain_rows(leaf, typed, pc.and_(present, mask), result)
@@ -249,6 +278,41 @@ class CompiledChecks:
             present = reduce(pc.or_, [pc.is_valid(a) for a in siblings])
             result.reject(pc.and_(present, pc.is_null(result.columns[leaf.column])),
                           f"{leaf.path}: Field required when {leaf.required_within} is given")
+
+    def _check_identifiers_by_country(self, result: CheckResult) -> None:
+        """Numbers checked against the format of their row's country, once per distinct pair."""
+        for leaf in self.leaves:
+            rule = leaf.identifier_by_country
+            if rule is None or leaf.column not in result.columns:
+                continue
+            numbers = result.columns[leaf.column]
+            countries = result.columns.get(_sibling_column(leaf, rule.country), pa.nulls(len(numbers), pa.string()))
+            country_path = _sibling_column(leaf, rule.country).replace(COLUMN_SEPARATOR, ".")
+            result.reject(pc.and_(pc.is_valid(numbers), pc.is_null(countries)),
+                          f"{leaf.path}: cannot be checked without {country_path}")
+            keys = pc.binary_join_element_wise(pc.cast(countries, pa.string()), numbers, "\x1f")
+            validators = _validators_of(rule)
+            reasons, compact = {}, {}
+            for key in pc.unique(keys.drop_null()).to_pylist():
+                country, number = key.split("\x1f", 1)
+                if country not in validators:
+                    continue
+                try:
+                    compact[key] = validators[country](number)
+                except ValueError as exc:
+                    reasons[key] = f"{leaf.path}: {exc}"
+            if reasons:
+                index = pc.index_in(keys, value_set=pa.array(list(reasons)))
+                texts = list(reasons.values())
+                for row in pc.indices_nonzero(pc.is_valid(index)).to_pylist():
+                    result.errors.setdefault(row, texts[index[row].as_py()])
+            result.columns[leaf.column] = _replaced(numbers, compact, keys)
+
+    def _check_one_of(self, result: CheckResult, num_rows: int) -> None:
+        given = [pc.is_valid(array) for column, array in result.columns.items()
+                 if any(column == name or column.startswith(name + COLUMN_SEPARATOR) for name in self.one_of)]
+        present = reduce(pc.or_, given) if given else pa.array([False] * num_rows)
+        result.reject(pc.invert(present), f"needs {' or '.join(self.one_of)}")
 
     def _check_group(self, group: Group, result: CheckResult) -> None:
         names = [(f.path, f.column) for f in group.fields]
@@ -277,6 +341,12 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
-def compile_checks(leaves: Sequence[LeafField], groups: Sequence[Group], *, enforce_required: bool) -> CompiledChecks:
+@cache
+def _validators_of(rule: Any) -> dict[str, Any]:
+    return rule.validators()
+
+
+def compile_checks(leaves: Sequence[LeafField], groups: Sequence[Group], *, enforce_required: bool,
+                   one_of: Sequence[str] = ()) -> CompiledChecks:
     """Checks for ``leaves`` (and the cross-field rules of ``groups``), compiled once."""
-    return CompiledChecks(tuple(leaves), tuple(groups), enforce_required)
+    return CompiledChecks(tuple(leaves), tuple(groups), enforce_required, tuple(one_of))

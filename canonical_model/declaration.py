@@ -80,6 +80,27 @@ def _named(what: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 FieldMap = Annotated[dict[str, "FieldDecl"], AfterValidator(_named("field"))]
 
 
+class ValidatorByCountry(BaseModel):
+    """Identifier checks chosen per record by a sibling country field.
+
+    A registration or tax number's format depends on the country that issued it::
+
+        registration_number:
+          type: string
+          validator: {country: registration_country, formats: {UA: ua.edrpou, PL: pl.regon}}
+
+    A number is checked against its country's format; a number without its country is
+    refused (it cannot be checked); a country with no format listed is taken as given.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The sibling field (same entity or group) that says which country issued the number.
+    country: str
+    #: ISO 3166-1 alpha-2 country → python-stdnum module name.
+    formats: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], str] = Field(min_length=1)
+
+
 class FieldDecl(BaseModel):
     """One field: its type, sensitivity class, constraints and (for groups) its members."""
 
@@ -103,8 +124,9 @@ class FieldDecl(BaseModel):
     scale: int | None = Field(None, ge=0, le=38)
     #: enum: the values, or value → label.
     values: list[str] | dict[str, str] | None = None
-    #: A named identifier check: a python-stdnum module (``ua.edrpou``, ``eu.vat``, ``de.idnr``).
-    validator: str | None = None
+    #: A named identifier check: a python-stdnum module (``ua.edrpou``, ``eu.vat``, ``de.idnr``),
+    #: or one per country, chosen by a sibling field of type country (:class:`ValidatorByCountry`).
+    validator: str | ValidatorByCountry | None = None
 
     # -- structure -----------------------------------------------------------------------
     #: group: the members; a repeating group (``repeated: true``) is stored in a child table.
@@ -175,6 +197,18 @@ class EntityDecl(BaseModel):
 
     description: str | None = None
     fields: FieldMap
+    #: A record needs at least one of these fields (a customer is a person with a name, or an
+    #: organisation); each may be a group, which counts when any of its members is given.
+    required_one_of: list[str] = []
+
+    @model_validator(mode="after")
+    def _alternatives_are_fields(self) -> EntityDecl:
+        unknown = [name for name in self.required_one_of if name not in self.fields]
+        if unknown:
+            raise ValueError(f"required_one_of names {', '.join(unknown)}, which the entity does not have")
+        if len(self.required_one_of) == 1:
+            raise ValueError("required_one_of needs two fields or more (one alone is 'required: true')")
+        return self
 
 
 class ExtensionDecl(BaseModel):

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, EmailStr, Field, create_model
 
-from canonical_model.declaration import EntityDecl, ExtensionDecl, FieldDecl, ModelFile
+from canonical_model.declaration import EntityDecl, ExtensionDecl, FieldDecl, ModelFile, ValidatorByCountry
 from canonical_model.record import CanonicalRecord
 from canonical_model.sensitivity import Classified, FreeTextMarker
 from canonical_model.values import (
@@ -40,7 +40,7 @@ _VALUE_TYPES: dict[str, Any] = {"money": Money, "person_name": PersonName, "addr
                                 "contact_point": ContactPoint, "phone": E164Phone, "email": EmailStr,
                                 "iban": Iban, "country": CountryCode, "gtin": Gtin, "date_range": DateRange}
 #: A python-stdnum module name: a country code and a number type (``ua.edrpou``), or a global one (``iban``).
-_VALIDATOR_NAME = re.compile(r"^[a-z]{2,4}(\.[a-z0-9_]+)?$")
+_VALIDATOR_NAME = re.compile(r"^[a-z]{2,6}(\.[a-z0-9_]+)?$")
 
 
 class DeclarationError(ValueError):
@@ -61,6 +61,28 @@ class Reference:
         schema = handler(core_schema)
         schema["x-reference"] = self.entity
         return schema
+
+
+@dataclass(frozen=True)
+class IdentifierByCountry:
+    """``Annotated`` marker of a number whose format depends on a sibling country field.
+
+    The vectorised checks (:mod:`canonical_model.checks`) apply it once per distinct
+    (country, number) pair and store the compact form.
+    """
+
+    country: str
+    formats: tuple[tuple[str, str], ...]
+
+    @property
+    def rule_text(self) -> str:
+        """How ``model fields`` shows the rule."""
+        listed = ", ".join(f"{code} {name}" for code, name in self.formats)
+        return f"valid for its {self.country} (python-stdnum: {listed}; other countries as given)"
+
+    def validators(self) -> dict[str, Callable[[str], str]]:
+        """The check of each listed country's format."""
+        return {code: identifier_validator(name) for code, name in self.formats}
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,8 @@ def identifier_validator(name: str) -> Callable[[str], str]:
 
     check.__name__ = f"valid_{name.replace('.', '_')}"
     check.label = f"valid {name} (python-stdnum)"  # type: ignore[attr-defined]
+    # Its output is the compact form the hub stores (spaces and dashes removed).
+    check.normalises = True  # type: ignore[attr-defined]
     return check
 
 
@@ -105,7 +129,11 @@ def _constraints(decl: FieldDecl) -> list[Any]:
     if decl.type == "decimal":  # a fractional bound as a Decimal, so that 0.1 means exactly 0.1
         limits = {k: Decimal(str(v)) if k in ("ge", "le") and isinstance(v, float) else v for k, v in limits.items()}
     found: list[Any] = [Field(**limits)] if limits else []
-    if decl.validator:
+    if isinstance(decl.validator, ValidatorByCountry):
+        marker = IdentifierByCountry(decl.validator.country, tuple(sorted(decl.validator.formats.items())))
+        marker.validators()  # every format name must be a known validator
+        found.append(marker)
+    elif decl.validator:
         found.append(AfterValidator(identifier_validator(decl.validator)))
     if decl.type == "enum" and isinstance(decl.values, dict):
         found.append(EnumLabels(tuple(decl.values.items())))
@@ -116,6 +144,7 @@ def _constraints(decl: FieldDecl) -> list[Any]:
 
 def _value_type(decl: FieldDecl, owner: str, where: str) -> Any:
     if decl.type == "group":
+        _countries_are_siblings(where, decl.fields or {})
         members = {name: _field(member, owner, f"{where}.{name}") for name, member in (decl.fields or {}).items()}
         group = create_model(_class_name(owner, where), __base__=ValueModel, **members)
         group.__doc__ = decl.description or f"The {where} of a {owner}."
@@ -151,6 +180,17 @@ def _field(decl: FieldDecl, owner: str, where: str) -> tuple[Any, Any]:
     return annotation, default
 
 
+def _countries_are_siblings(where: str, fields: Mapping[str, FieldDecl]) -> None:
+    """Every per-country validator names a sibling field of type country."""
+    for name, decl in fields.items():
+        if isinstance(decl.validator, ValidatorByCountry):
+            country = fields.get(decl.validator.country)
+            if country is None or country.type != "country":
+                raise DeclarationError(f"{where}.{name}",
+                                       f"validator.country must name a field of type country beside it, "
+                                       f"not {decl.validator.country!r}")
+
+
 def _class_name(owner: str, where: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[._]", f"{owner}.{where}"))
 
@@ -160,10 +200,12 @@ def build_entity(name: str, decl: EntityDecl) -> type[CanonicalRecord]:
     for field_name, field_decl in decl.fields.items():
         if field_decl.sensitivity is None:
             raise DeclarationError(f"{name}.{field_name}", "a sensitivity class ('class') is required")
+    _countries_are_siblings(name, decl.fields)
     fields = {field_name: _field(field_decl, name, field_name) for field_name, field_decl in decl.fields.items()}
     model = create_model(_class_name(name, ""), __base__=CanonicalRecord, **fields)
     model.__doc__ = decl.description or f"A {name}."
     model.entity_name = name
+    model.required_one_of = tuple(decl.required_one_of)
     return model
 
 

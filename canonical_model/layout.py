@@ -53,6 +53,11 @@ class LeafField:
         return get_args(self.base_type) if get_origin(self.base_type) is Literal else None
 
     @property
+    def identifier_by_country(self) -> Any:
+        """The per-country identifier rule of the field (an ``IdentifierByCountry``), else ``None``."""
+        return next((c for c in self.constraints if type(c).__name__ == "IdentifierByCountry"), None)
+
+    @property
     def referenced_entity(self) -> str | None:
         """The entity a ``reference`` field points at, else ``None``."""
         return next((c.entity for c in self.constraints if type(c).__name__ == "Reference"), None)
@@ -68,6 +73,8 @@ class LeafField:
                 value = getattr(item, name, None)
                 if value is not None and not callable(value):
                     found.append(template.format(value))
+            if getattr(item, "rule_text", None):
+                found.append(item.rule_text)
             func = getattr(item, "func", None)
             if func is not None:
                 found.append(getattr(func, "label", func.__name__.strip("_").replace("_", " ")))
@@ -114,6 +121,11 @@ class EntityLayout:
     fields: tuple[LeafField, ...]
     groups: tuple[Group, ...]
     collections: tuple[Collection, ...]
+
+    @property
+    def required_one_of(self) -> tuple[str, ...]:
+        """Fields (or groups) of which a record needs at least one."""
+        return self.model.required_one_of
 
     def field(self, path: str) -> LeafField:
         """The leaf field at ``path``; KeyError if there is none."""

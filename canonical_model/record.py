@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 #: Version of the canonical model as a whole; bumped on any change to a field.
 SCHEMA_VERSION = 1
@@ -17,3 +17,11 @@ class CanonicalRecord(BaseModel):
 
     entity_name: ClassVar[str]
     schema_version: ClassVar[int] = SCHEMA_VERSION
+    #: A record needs at least one of these fields (declared ``required_one_of``).
+    required_one_of: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _one_of_is_given(self) -> CanonicalRecord:
+        if self.required_one_of and all(getattr(self, name) in (None, []) for name in self.required_one_of):
+            raise ValueError(f"needs {' or '.join(self.required_one_of)}")
+        return self

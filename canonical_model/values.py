@@ -59,9 +59,10 @@ class ValueModel(BaseModel):
 
 
 class PersonName(ValueModel):
-    """A person's name as back-office systems store it."""
+    """A person's name as back-office systems store it; ``middle`` holds a middle name or patronymic."""
 
     first: Annotated[str | None, Field(max_length=100)] = None
+    middle: Annotated[str | None, Field(max_length=100)] = None
     last: Annotated[str, Field(min_length=1, max_length=100)]
 
 

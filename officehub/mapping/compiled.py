@@ -54,6 +54,16 @@ def _leaves(spec: MappingSpec) -> tuple[tuple[LeafField, ...], tuple]:
     return lay.fields, lay.groups
 
 
+def _maps_within(mapped: set[str], name: str) -> bool:
+    """Whether ``mapped`` holds the field ``name`` or a member of the group ``name``."""
+    return any(path == name or path.startswith(name + ".") for path in mapped)
+
+
+def _sibling_path(path: str, name: str) -> str:
+    parent = path.rpartition(".")[0]
+    return f"{parent}.{name}" if parent else name
+
+
 class MappingError(ValueError):
     """Problems of one mapping, each with its path inside the mapping (for file and line)."""
 
@@ -158,6 +168,14 @@ class InboundMapping:
         # An enriching mapping may fill a group whose required field another mapping of the
         # system supplies; the project's check looks across mappings (missing_within_groups).
         problems = missing_within_groups(spec, mapped) if creates else []
+        one_of = () if spec.collection else layout(spec.entity).required_one_of
+        if creates and one_of and not any(_maps_within(mapped, name) for name in one_of):
+            problems.append((("fields",), f"creates {spec.target} records but maps none of {', '.join(one_of)}; "
+                                          f"a {spec.target} needs one of them"))
+        problems += [(("fields", f.leaf.path), f"'{f.leaf.path}' is checked against the format of its "
+                                               f"{f.leaf.identifier_by_country.country}: map that field too")
+                     for f in self.fields if f.leaf.identifier_by_country
+                     and _sibling_path(f.leaf.path, f.leaf.identifier_by_country.country) not in mapped]
         self.flagged_fields = [f.leaf.path for f in self.fields if f.spec.on_error == "flag"]
         problems += [(("fields", f.leaf.path, "ids_from"),
                       f"'{f.leaf.path}' is not a reference, so it takes no ids_from")
@@ -168,7 +186,7 @@ class InboundMapping:
         if problems:
             raise MappingError(problems)
         self.checks: CompiledChecks = compile_checks(
-            [leaf for leaf in leaves if leaf.path in mapped], groups, enforce_required=creates,
+            [leaf for leaf in leaves if leaf.path in mapped], groups, enforce_required=creates, one_of=one_of,
         )
 
     @property

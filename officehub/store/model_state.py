@@ -6,8 +6,10 @@ they differ is the store inspected (:func:`pending`):
 
 - changes that touch no table and weaken no protection (a new label, a stricter class, a
   new validator) are recorded at once;
-- table changes wait for ``officehub store upgrade``: until then, runs refuse to start with
-  a message that says so, rather than failing on a missing column half-way;
+- fields a new release of officehub adds to the built-in entities (new, optional columns,
+  nothing else pending) are added on opening, like the hub's own schema revisions, and audited;
+- other table changes wait for ``officehub store upgrade``: until then, runs refuse to start
+  with a message that says so, rather than failing on a missing column half-way;
 - a destructive change (a dropped entity or field, a narrower type) and a lowered
   sensitivity class are applied only with ``allow_destructive``, and are audited.
 """
@@ -18,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,12 +28,12 @@ import sqlalchemy as sa
 from canonical_model import ENTITIES
 from canonical_model.declaration import EntityDecl
 from canonical_model.declared import build_entities
-from canonical_model.entities import DECLARATIONS
+from canonical_model.entities import BUILTIN_DECLARATIONS, DECLARATIONS
 from canonical_model.errors import FatalError
 from canonical_model.layout import layout_of
 from officehub.store import audit
-from officehub.store.model_changes import Change, apply, compare
-from officehub.store.schema import TABLES
+from officehub.store.model_changes import ADD_COLUMN, ADD_TABLE, Change, apply, compare
+from officehub.store.schema import TABLES, entity_tables_of
 
 LOWER_CLASS = "lower class"
 
@@ -143,12 +146,32 @@ def _stale(conn: sa.Connection) -> bool:
     return last is None or last["fingerprint"] != fingerprint(DECLARATIONS)
 
 
+#: The actor of changes that come with officehub itself (fields added to the built-ins).
+RELEASE_ACTOR = "officehub (release)"
+
+
+@cache
+def _builtin_columns() -> frozenset[tuple[str, str | None]]:
+    """(table, column) of every entity table the built-in entities alone call for, and (table, None)."""
+    tables = entity_tables_of(build_entities(BUILTIN_DECLARATIONS).values())
+    return frozenset({(t.name, None) for t in tables} | {(t.name, c.name) for t in tables for c in t.columns})
+
+
+def _from_release(change: Change) -> bool:
+    """A new table or column of a built-in entity as officehub ships it: nothing a project did."""
+    return change.kind in (ADD_TABLE, ADD_COLUMN) and (change.table, change.column) in _builtin_columns()
+
+
 def require_current(conn: sa.Connection) -> None:
     """Refuse to run on a store whose entity tables do not fit the model in force.
 
-    A store that fits it (or needs nothing applied) has the model recorded and passes.
+    A store that fits it (or needs nothing applied) has the model recorded and passes; one
+    that lacks only what a newer officehub adds to the built-ins gets it added here.
     """
     diff = pending(conn)
+    if diff.changes and all(_from_release(c) for c in diff.changes):
+        upgrade(conn, RELEASE_ACTOR)
+        return
     if not diff.changes:
         if _stale(conn):  # a change that touches no table (a label, a stricter class): noted, nothing to do
             record(conn, [], "officehub")

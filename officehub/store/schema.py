@@ -37,12 +37,13 @@ no readable key), so a pipeline keeps one open entry per vendor record, and inde
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from canonical_model import ENTITIES, EntityLayout, LeafField, layout, model_cache
+from canonical_model import ENTITIES, CanonicalRecord, EntityLayout, LeafField, layout, model_cache
+from canonical_model.layout import layout_of
 
 ID = sa.String(36)
 HASH = sa.String(64)
@@ -387,6 +388,14 @@ def hub_metadata(revision: int = LATEST) -> sa.MetaData:
     for entity in ENTITIES:
         _golden_table(metadata, layout(entity), revision)
     return metadata
+
+
+def entity_tables_of(models: Iterable[type[CanonicalRecord]]) -> list[sa.Table]:
+    """The entity tables (golden, source, history, child) that ``models`` call for, newest revision."""
+    metadata = sa.MetaData()
+    for model in models:
+        _golden_table(metadata, layout_of(model), LATEST)
+    return list(metadata.tables.values())
 
 
 class _Tables(Mapping[str, sa.Table]):

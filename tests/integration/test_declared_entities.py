@@ -28,7 +28,7 @@ MODEL: dict[str, Any] = {
         "legal_name": {"type": "string", "class": "public", "required": True, "max_length": 200},
         "legal_form": {"type": "enum", "class": "public", "values": {"TOV": "ТОВ", "FOP": "ФОП"}},
         "registration_number": {"type": "string", "class": "public", "validator": "ua.edrpou"}}}},
-    "extend": {"employee": {"fields": {"tax_id": {"type": "string", "class": "financial", "validator": "ua.rntrc"}}}},
+    "extend": {"employee": {"fields": {"pension_number": {"type": "string", "class": "financial", "max_length": 20}}}},
 }
 
 
@@ -52,7 +52,8 @@ def _estate(folder: Path, store: str | None = None) -> Path:
             "erp_suppliers": {"system": "erp", "stream": "kontragent", "target": "supplier", "key": "id", "fields": {
                 "legal_name": "nazva", "legal_form": "forma", "registration_number": "edrpou"}},
             "erp_staff": {"system": "erp", "stream": "staff", "target": "employee", "key": "id", "fields": {
-                "employee_number": "id", "name.last": "prizvyshche", "tax_id": "ipn"}},
+                "employee_number": "id", "name.last": "prizvyshche", "tax_id.number": "ipn",
+                "tax_id.country": {"from": "ipn", "transforms": [{"constant": "UA"}]}}},
             "reporting_suppliers": {"system": "reporting", "stream": "suppliers", "target": "supplier",
                                     "key": "hub_id", "fields": {"canonical_id": "hub_id", "legal_name": "name",
                                                                 "registration_number": "edrpou"}},
@@ -87,7 +88,7 @@ def test_a_declared_entity_is_ingested_validated_and_published(tmp_path: Path) -
     assert results["staff_in"]["records_written"] == 1 and results["staff_in"]["records_quarantined"] == 1
     reasons = {q["reason"] for q in _cli(folder, "quarantine", "list")["items"]}
     assert any(r.startswith("registration_number: ") and "not a valid ua.edrpou" in r for r in reasons)
-    assert any(r.startswith("tax_id: ") and "not a valid ua.rntrc" in r for r in reasons)
+    assert any(r.startswith("tax_id.number: ") and "not a valid ua.rntrc" in r for r in reasons)
     assert not any("32855962" in r or "3046214002" in r for r in reasons)  # reasons never quote the value
     with sqlite3.connect(folder / "out" / "reporting.db") as con:
         rows = sorted(con.execute("SELECT name, edrpou FROM suppliers").fetchall())
@@ -101,7 +102,8 @@ def test_model_fields_and_schema_show_the_projects_declared_entities(tmp_path: P
     assert supplier["legal_form"]["constraints"] == ["one of TOV (ТОВ), FOP (ФОП)"]
     assert supplier["legal_name"]["required"] == "yes" and supplier["legal_name"]["sensitivity"] == "public"
     employee = {f["path"]: f for f in _cli(folder, "model", "fields", "employee")}
-    assert employee["tax_id"]["sensitivity"] == "financial"
+    assert employee["pension_number"]["sensitivity"] == "financial"
+    assert employee["tax_id.number"]["sensitivity"] == "financial"  # the built-in one
     schema = json.loads(run_cli("-p", str(folder), "model", "schema", "supplier").stdout)
     assert "registration_number" in schema["properties"]
     # Outside the project only the built-ins exist.
@@ -139,7 +141,7 @@ def test_model_files_with_mistakes_are_reported_together_with_file_and_line(tmp_
     for start in expected:
         assert any(line.startswith(f"error {start}") for line in lines), (start, checked.stderr)
     # The sound declarations still stand: no mapping of theirs is reported.
-    assert "erp_suppliers" not in checked.stderr and "tax_id" not in checked.stderr
+    assert "erp_suppliers" not in checked.stderr and "pension_number" not in checked.stderr
 
 
 def test_a_new_field_waits_for_store_upgrade_then_loads(tmp_path: Path) -> None:
@@ -167,12 +169,51 @@ def test_a_new_field_waits_for_store_upgrade_then_loads(tmp_path: Path) -> None:
     assert audited.count("model.add_column") == 3
 
 
+def _as_made_by_an_older_release(folder: Path, columns: list[str]) -> None:
+    """The store as the release before made it: without ``columns`` of the employee tables."""
+    with sqlite3.connect(folder / ".officehub" / "hub.db") as con:
+        for table in ("employee", "employee__source", "employee__history"):
+            for column in columns:
+                con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+        con.execute("UPDATE hub_model SET fingerprint = 'an older release'")
+
+
+def test_fields_a_release_adds_to_the_built_ins_are_added_on_opening_and_audited(tmp_path: Path) -> None:
+    folder = _estate(tmp_path / "erp")
+    _cli(folder, "sync", "staff_in")
+    added = ["name__middle", "tax_id__country", "tax_id__number"]
+    _as_made_by_an_older_release(folder, added)
+
+    assert _cli(folder, "sync", "staff_in")[0]["status"] == "succeeded"
+
+    with sqlite3.connect(folder / ".officehub" / "hub.db") as con:
+        assert set(added) <= {row[1] for row in con.execute("PRAGMA table_info(employee__source)")}
+    entries = {(e["action"], e["subject"], e["actor"]) for e in _cli(folder, "audit", "list")}
+    assert {("model.add_column", f"employee.{column}", "officehub (release)") for column in added} <= entries
+    assert _cli(folder, "model", "diff")["changes"] == []
+
+
+def test_a_release_change_waits_for_store_upgrade_beside_a_projects_own(tmp_path: Path) -> None:
+    folder = _estate(tmp_path / "erp")
+    _cli(folder, "sync", "staff_in")
+    _as_made_by_an_older_release(folder, ["name__middle"])
+    grown = json.loads(json.dumps(MODEL))
+    grown["extend"]["employee"]["fields"]["badge"] = {"type": "string", "class": "internal", "max_length": 20}
+    _write_model(folder, grown)
+
+    refused = run_cli("-p", str(folder), "sync", "staff_in")
+
+    assert refused.returncode == 2 and "officehub store upgrade" in refused.stderr
+    assert len(_cli(folder, "store", "upgrade")["changes"]) == 6
+    assert _cli(folder, "sync", "staff_in")[0]["status"] == "succeeded"
+
+
 def test_dropping_a_field_or_lowering_its_class_needs_the_flag_and_is_audited(tmp_path: Path) -> None:
     folder = _estate(tmp_path / "erp")
     _cli(folder, "sync", "staff_in")
     shrunk = json.loads(json.dumps(MODEL))
     shrunk["entities"]["supplier"]["fields"].pop("legal_form")
-    shrunk["extend"]["employee"]["fields"]["tax_id"]["class"] = "internal"
+    shrunk["extend"]["employee"]["fields"]["pension_number"]["class"] = "internal"
     _write_model(folder, shrunk)
     config = folder / "officehub.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("      legal_form: forma\n", ""), encoding="utf-8")
@@ -181,7 +222,7 @@ def test_dropping_a_field_or_lowering_its_class_needs_the_flag_and_is_audited(tm
 
     assert refused.returncode == 2
     assert "drop column supplier.legal_form: deletes the column's values in every row" in refused.stderr
-    assert "lower class employee.tax_id (financial → internal)" in refused.stderr
+    assert "lower class employee.pension_number (financial → internal)" in refused.stderr
     with sqlite3.connect(folder / ".officehub" / "hub.db") as con:
         assert "legal_form" in {row[1] for row in con.execute("PRAGMA table_info(supplier)")}
 
@@ -191,11 +232,11 @@ def test_dropping_a_field_or_lowering_its_class_needs_the_flag_and_is_audited(tm
     with sqlite3.connect(folder / ".officehub" / "hub.db") as con:
         assert "legal_form" not in {row[1] for row in con.execute("PRAGMA table_info(supplier)")}
     entries = {(e["action"], e["subject"]) for e in _cli(folder, "audit", "list")}
-    assert ("model.lower_class", "employee.tax_id") in entries
+    assert ("model.lower_class", "employee.pension_number") in entries
     assert ("model.drop_column", "supplier.legal_form") in entries
     # Less protection is a policy event: policy check names the field and the classes.
     checked = run_cli("-p", str(folder), "policy", "check", "--json")
-    lowered = [f for f in json.loads(checked.stdout) if f["subject"] == "employee.tax_id"]
+    lowered = [f for f in json.loads(checked.stdout) if f["subject"] == "employee.pension_number"]
     assert lowered and "financial → internal" in lowered[0]["message"]
     assert _cli(folder, "sync", "staff_in")[0]["status"] == "succeeded"
 

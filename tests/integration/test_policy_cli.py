@@ -86,7 +86,8 @@ def test_policy_diff_lists_exactly_the_changed_fields(synced: Path, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert {(r["destination"], r["entity"], r["field"]) for r in rows} == {
-        ("reporting", "customer", "name.first"), ("reporting", "customer", "name.last")}
+        ("reporting", "customer", "name.first"), ("reporting", "customer", "name.middle"),
+        ("reporting", "customer", "name.last")}
     assert all((r["old"], r["new"], r["rule"]) == ("drop", "nullify", "customer-names-pseudonymous") for r in rows)
     assert json.loads(cli(synced, "policy", "diff", str(old), str(old), "--json").stdout) == []
 

@@ -23,7 +23,8 @@ def _check(entity: str, columns: dict[str, list], *, collection: str | None = No
         else (lay.fields, lay.groups)
     arrays = {k: pa.array(v, pa.string()) for k, v in columns.items()}
     rows = len(next(iter(arrays.values())))
-    return compile_checks(leaves, groups, enforce_required=enforce_required).apply(arrays, rows)
+    one_of = () if collection else lay.required_one_of
+    return compile_checks(leaves, groups, enforce_required=enforce_required, one_of=one_of).apply(arrays, rows)
 
 
 def _customer(**columns: list) -> CheckResult:
@@ -57,9 +58,43 @@ def test_valid_rows_have_no_errors_and_layout_types() -> None:
 
 
 def test_required_column_absent_or_null() -> None:
-    assert _check("customer", {"customer_number": ["C1", "C2"]}).errors == \
-        {0: "name.last: Field required", 1: "name.last: Field required"}
-    assert _check("customer", {"name__last": ["Petrenko", None]}).errors == {1: "name.last: Field required"}
+    assert _check("employee", {"name__last": ["Petrenko", "Bondar"]}).errors == \
+        {0: "employee_number: Field required", 1: "employee_number: Field required"}
+    assert _check("employee", {"employee_number": ["E1", "E2"], "name__last": ["Petrenko", None]}).errors == \
+        {1: "name.last: Field required"}
+
+
+def test_a_customer_needs_a_persons_name_or_an_organisation() -> None:
+    result = _check("customer", {"customer_number": ["C1", "C2", "C3", "C4"],
+                                 "name__first": [None, "Iryna", None, None],
+                                 "name__last": [None, None, "Shevchenko", None],
+                                 "organisation__legal_name": [None, None, None, "Фарм-Дистрибуція"]})
+    assert result.errors == {0: "needs name or organisation", 1: "name.last: Field required when name is given"}
+
+
+def test_registration_numbers_are_checked_for_their_country_and_stored_compact() -> None:
+    result = _check("customer", {
+        "organisation__legal_name": ["Фарм", "Аптека", "Sklep", "Acme", "Nordic", "Bez kraju"],
+        "organisation__registration_country": ["UA", "UA", "PL", "GB", "NO", None],
+        "organisation__registration_number": ["3285 5961", "32855962", "192598184", "01234567", "988 077 917", "1"],
+        "organisation__vat_number": ["DE 136,695 976", None, "PL 123", None, None, None]})
+    assert result.errors == {
+        1: "organisation.registration_number: not a valid ua.edrpou: The number's checksum or check digit is invalid",
+        2: "organisation.vat_number: Value error, not a valid vatin: The number has an invalid length",
+        5: "organisation.registration_number: cannot be checked without organisation.registration_country"}
+    # The validators' compact form is what the hub stores; a country without a listed format keeps its value.
+    assert result.columns["organisation__registration_number"].to_pylist()[:5] == \
+        ["32855961", "32855962", "192598184", "01234567", "988077917"]
+    assert result.columns["organisation__vat_number"].to_pylist()[0] == "DE136695976"
+
+
+def test_an_employee_tax_id_is_checked_for_its_country_without_naming_it() -> None:
+    result = _check("employee", {"employee_number": ["E1", "E2", "E3"], "name__last": ["A", "B", "C"],
+                                 "tax_id__country": ["UA", "UA", "DE"],
+                                 "tax_id__number": ["3046214001", "3046214002", "36574261809"]})
+    assert set(result.errors) == {1}
+    assert result.errors[1].startswith("tax_id.number: not a valid ua.rntrc")
+    assert "3046214002" not in result.errors[1]
 
 
 def test_required_not_enforced_for_enriching_mappings() -> None:

@@ -56,7 +56,7 @@ def test_bad_rows_are_reported_with_vendor_column_or_canonical_path() -> None:
     assert mapped.errors == {
         1: "BIRTH → birth_date: not a date in format %d.%m.%Y",
         2: "key BRANCH/CUSTNO is missing",
-        3: "name.last: Field required",
+        3: "name.last: Field required when name is given",
         4: "credit_limit.currency: Field required when credit_limit is given",
     }
     assert mapped.errors.keys() | set(mapped.rows) == set(range(5))
@@ -73,7 +73,27 @@ def test_row_indexes_of_good_rows_survive_rejections() -> None:
 
 def test_creating_mapping_must_map_required_fields() -> None:
     spec = _spec(fields={"customer_number": "CUSTNO"})
-    with pytest.raises(ValueError, match="does not map required field.*name.last"):
+    with pytest.raises(ValueError, match="maps none of name, organisation; a customer needs one of them"):
+        InboundMapping(spec, "m")
+
+
+def test_an_organisation_is_a_customer_without_a_persons_name() -> None:
+    spec = _spec(fields={"customer_number": "CUSTNO", "organisation.legal_name": "FIRM",
+                         "organisation.registration_country": {"from": "CODE", "transforms": [{"constant": "UA"}]},
+                         "organisation.registration_number": "CODE"})
+    batch = pa.RecordBatch.from_pydict({"BRANCH": ["K", "K", "K"], "CUSTNO": [1, 2, 3],
+                                        "FIRM": ["Фарм", "Аптека", None], "CODE": [" 3285 5961", "32855962", None]})
+    mapped = InboundMapping(spec, "m").apply(batch)
+    assert mapped.rows == [0]
+    assert mapped.columns["organisation__registration_number"].to_pylist() == ["32855961"]
+    assert mapped.errors[1].startswith("organisation.registration_number: not a valid ua.edrpou")
+    assert mapped.errors[2] == "needs name or organisation"
+
+
+def test_a_number_checked_per_country_needs_its_country_mapped() -> None:
+    spec = _spec(fields={"organisation.legal_name": "FIRM", "organisation.registration_number": "CODE"})
+    with pytest.raises(ValueError, match="'organisation.registration_number' is checked against the format of its "
+                                         "registration_country: map that field too"):
         InboundMapping(spec, "m")
 
 

@@ -112,13 +112,13 @@ def test_acknowledged_sequence_numbers_are_kept_as_ranges():
 def test_a_bundle_with_fields_this_hubs_model_lacks_waits_with_their_names() -> None:
     from officehub.sites.connector import _complete  # noqa: PLC0415 (private helper)
 
-    batch = pa.RecordBatch.from_pydict({"canonical_id": ["c1"], "name__last": ["Koval"], "name__middle": ["Ivanivna"],
+    batch = pa.RecordBatch.from_pydict({"canonical_id": ["c1"], "name__last": ["Koval"], "name__suffix": ["Ivanivna"],
                                         "tax_code": ["3046214001"]})
     with pytest.raises(FatalError) as refused:
         _complete(batch, "customer", "kyiv", "kyiv-000000000007.ohb")
     message = refused.value.describe()
-    assert "customer field(s) this hub's model does not have: name.middle, tax_code" in message
+    assert "customer field(s) this hub's model does not have: name.suffix, tax_code" in message
     assert "kyiv-000000000007.ohb" in message and "Ivanivna" not in message
     # Fields the sender's policy withheld arrive as empty columns, as before.
-    completed = _complete(batch.drop_columns(["name__middle", "tax_code"]), "customer", "kyiv", "b")
+    completed = _complete(batch.drop_columns(["name__suffix", "tax_code"]), "customer", "kyiv", "b")
     assert completed.column("birth_date").null_count == 1
