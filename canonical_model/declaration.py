@@ -89,7 +89,8 @@ class ValidatorByCountry(BaseModel):
           type: string
           validator: {country: registration_country, formats: {UA: ua.edrpou, PL: pl.regon}}
 
-    A number is checked against its country's format; a number without its country is
+    A number is checked against its country's format (or formats: ``UA: [ua.edrpou, ua.rntrc]``
+    for a company code or a sole trader's tax number); a number without its country is
     refused (it cannot be checked); a country with no format listed is taken as given.
     """
 
@@ -97,8 +98,8 @@ class ValidatorByCountry(BaseModel):
 
     #: The sibling field (same entity or group) that says which country issued the number.
     country: str
-    #: ISO 3166-1 alpha-2 country → python-stdnum module name.
-    formats: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], str] = Field(min_length=1)
+    #: ISO 3166-1 alpha-2 country → python-stdnum module name, or names of which one must accept it.
+    formats: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], str | list[str]] = Field(min_length=1)
 
 
 class FieldDecl(BaseModel):

@@ -72,17 +72,33 @@ class IdentifierByCountry:
     """
 
     country: str
-    formats: tuple[tuple[str, str], ...]
+    formats: tuple[tuple[str, tuple[str, ...]], ...]
 
     @property
     def rule_text(self) -> str:
         """How ``model fields`` shows the rule."""
-        listed = ", ".join(f"{code} {name}" for code, name in self.formats)
+        listed = ", ".join(f"{code} {' or '.join(names)}" for code, names in self.formats)
         return f"valid for its {self.country} (python-stdnum: {listed}; other countries as given)"
 
     def validators(self) -> dict[str, Callable[[str], str]]:
-        """The check of each listed country's format."""
-        return {code: identifier_validator(name) for code, name in self.formats}
+        """The check of each listed country's format(s)."""
+        return {code: _any_of([identifier_validator(name) for name in names]) for code, names in self.formats}
+
+
+def _any_of(checks: list[Callable[[str], str]]) -> Callable[[str], str]:
+    """A check that passes when one of ``checks`` does; else the first one's reason."""
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value: str) -> str:
+        reasons = []
+        for one in checks:
+            try:
+                return one(value)
+            except ValueError as exc:
+                reasons.append(str(exc))
+        raise ValueError("; ".join(reasons))
+    return check
 
 
 @dataclass(frozen=True)
@@ -130,7 +146,9 @@ def _constraints(decl: FieldDecl) -> list[Any]:
         limits = {k: Decimal(str(v)) if k in ("ge", "le") and isinstance(v, float) else v for k, v in limits.items()}
     found: list[Any] = [Field(**limits)] if limits else []
     if isinstance(decl.validator, ValidatorByCountry):
-        marker = IdentifierByCountry(decl.validator.country, tuple(sorted(decl.validator.formats.items())))
+        formats = {code: (names,) if isinstance(names, str) else tuple(names)
+                   for code, names in decl.validator.formats.items()}
+        marker = IdentifierByCountry(decl.validator.country, tuple(sorted(formats.items())))
         marker.validators()  # every format name must be a known validator
         found.append(marker)
     elif decl.validator:

@@ -84,6 +84,16 @@ def another_postgres_url() -> Iterator[str]:
 @pytest.fixture
 def mariadb_url() -> Iterator[str]:
     """A fresh, empty MariaDB database, dropped afterwards."""
+    yield from _mariadb_database()
+
+
+@pytest.fixture(scope="module")
+def mariadb_url_module() -> Iterator[str]:
+    """A fresh, empty MariaDB database shared by a module's tests, dropped afterwards."""
+    yield from _mariadb_database()
+
+
+def _mariadb_database() -> Iterator[str]:
     import sqlalchemy as sa
 
     name = f"officehub_{uuid.uuid4().hex[:12]}"

@@ -79,7 +79,9 @@ def test_registration_numbers_are_checked_for_their_country_and_stored_compact()
         "organisation__registration_number": ["3285 5961", "32855962", "192598184", "01234567", "988 077 917", "1"],
         "organisation__vat_number": ["DE 136,695 976", None, "PL 123", None, None, None]})
     assert result.errors == {
-        1: "organisation.registration_number: not a valid ua.edrpou: The number's checksum or check digit is invalid",
+        # Either format would do (a company code, or a sole trader's tax number): both reasons are given.
+        1: "organisation.registration_number: not a valid ua.edrpou: The number's checksum or check digit is invalid; "
+           "not a valid ua.rntrc: The number has an invalid length",
         2: "organisation.vat_number: Value error, not a valid vatin: The number has an invalid length",
         5: "organisation.registration_number: cannot be checked without organisation.registration_country"}
     # The validators' compact form is what the hub stores; a country without a listed format keeps its value.
