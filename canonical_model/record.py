@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -10,10 +10,16 @@ from pydantic import BaseModel, ConfigDict, model_validator
 SCHEMA_VERSION = 1
 
 
+def _one_of_in_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    """JSON Schema's own way to say "at least one of these": anyOf over required."""
+    if model.required_one_of:
+        schema["anyOf"] = [{"required": [name]} for name in model.required_one_of]
+
+
 class CanonicalRecord(BaseModel):
     """Base of the canonical entities."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_in_schema)
 
     entity_name: ClassVar[str]
     schema_version: ClassVar[int] = SCHEMA_VERSION

@@ -109,6 +109,8 @@ def fields(entity: Annotated[str, typer.Argument(help="An entity: customer, prod
     console.print(table(f"{entity} (schema version {lay.model.schema_version})",
                         ["field", "type", "sensitivity", "required", "free text", "constraints"],
                         [(*r[:4], "yes" if r[4] else "", "; ".join(r[5])) for r in rows]))
+    if lay.required_one_of:
+        console.print(f"A {entity} needs at least one of: {', '.join(lay.required_one_of)}.")
 
 
 def discover(system: Annotated[str, typer.Argument(help="Name of a system in the configuration.")],

@@ -106,6 +106,8 @@ def test_model_fields_and_schema_show_the_projects_declared_entities(tmp_path: P
     assert employee["tax_id.number"]["sensitivity"] == "financial"  # the built-in one
     schema = json.loads(run_cli("-p", str(folder), "model", "schema", "supplier").stdout)
     assert "registration_number" in schema["properties"]
+    shown = run_cli("-p", str(folder), "model", "fields", "customer").stdout
+    assert "A customer needs at least one of: name, organisation." in shown
     # Outside the project only the built-ins exist.
     assert run_cli("model", "fields", "supplier").returncode == 2
 

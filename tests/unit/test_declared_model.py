@@ -152,6 +152,8 @@ def test_a_record_of_an_entity_with_alternatives_needs_one_of_them() -> None:
     assert customer.model_validate({"organisation": {"legal_name": "Фарм"}}).organisation.legal_name == "Фарм"
     with pytest.raises(ValidationError, match="needs name or organisation"):
         customer.model_validate({"customer_number": "C1"})
+    # The JSON schema says it the standard way, for forms and API clients.
+    assert customer.model_json_schema()["anyOf"] == [{"required": ["name"]}, {"required": ["organisation"]}]
 
 
 def test_names_that_cannot_be_columns_are_refused() -> None:
