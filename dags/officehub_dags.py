@@ -45,7 +45,11 @@ def config_path() -> str:
 
 
 def _schedule(spec: orchestrate.PipelineSpec):
-    """Ingests run on their cron; publishes when an ingest produced new data (and on a cron, if set)."""
+    """Ingests run on their cron; publishes when an ingest produced new data (and on a cron, if set).
+
+    An ingest whose rows refer to other entities also runs when those were ingested, so the
+    rows that waited for them are stored then.
+    """
     if not spec.consumes:
         return spec.schedule
     assets = [Asset(uri) for uri in spec.consumes]

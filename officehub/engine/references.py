@@ -24,6 +24,10 @@ from officehub.store import bookkeeping as bk
 from officehub.store import xref
 
 
+#: The part of a quarantine reason that marks a row waiting for the record it refers to.
+WAITING_FOR_REFERENCE = "in the hub yet (replay the quarantine once it has arrived)"
+
+
 @dataclass(frozen=True)
 class _Reference:
     column: str
@@ -62,7 +66,7 @@ def resolve(conn: sa.Connection, references: list[_Reference], mapped: MappedBat
         missing = pc.and_(pc.is_valid(vendor), pc.is_null(canonical))
         for i in pc.indices_nonzero(pc.and_(missing, keep)).to_pylist():
             bad.append(bk.Quarantined(positions[i], f"{ref.path}: no {ref.entity} from {ref.system} with this id "
-                                                    "in the hub yet (replay the quarantine once it has arrived)",
+                                                    f"{WAITING_FOR_REFERENCE}",
                                       raw(i), mapped.vendor_ids[i]))
         keep = pc.and_(keep, pc.invert(missing))
         columns[ref.column] = canonical

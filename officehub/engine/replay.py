@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from canonical_model.errors import FatalError
 from officehub.config import Project
 from officehub.engine.ingest import Ingest
+from officehub.engine.references import WAITING_FOR_REFERENCE
 from officehub.engine.runner import RunResult
 from officehub.store import bookkeeping as bk
 from officehub.store import sources
@@ -43,6 +44,12 @@ def replay(project: Project, store: HubStore, items: list[dict]) -> list[Replaye
     for item in items:
         by_pipeline[item["pipeline"]].append(item)
     return [_replay_pipeline(project, store, name, group) for name, group in by_pipeline.items()]
+
+
+def waiting_for_references(conn: sa.Connection, pipeline: str) -> list[dict]:
+    """The open entries of ``pipeline`` that wait for a record they refer to, with their raw rows."""
+    listed = bk.list_quarantine(conn, pipeline, "open", max(bk.count_quarantine(conn, pipeline, "open"), 1))
+    return [bk.get_quarantined(conn, q["id"]) for q in listed if q["reason"].endswith(WAITING_FOR_REFERENCE)]
 
 
 def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[dict]) -> Replayed:

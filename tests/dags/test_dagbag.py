@@ -121,6 +121,27 @@ def test_a_publish_with_a_cron_runs_on_new_data_or_on_time(dagbag, tmp_path):
     assert timetable.timetable.expression == "0 6 * * *"
 
 
+def test_an_ingest_that_refers_to_another_entity_also_runs_when_that_one_was_ingested(dagbag, tmp_path):
+    import yaml
+
+    from tests.integration.test_references import _estate
+
+    folder = _estate(tmp_path / "estate")
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["pipelines"]["invoices_in"]["schedule"] = "0 * * * *"
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    bag = dagbag(folder)
+    hub = bag.dag_ids[0].split(".")[0]
+    invoices = bag.get_dag(f"{hub}.invoices_in")
+    assert type(invoices.timetable).__name__ == "AssetOrTimeSchedule"
+    assert invoices.timetable.timetable.expression == "0 * * * *"
+    assert f"officehub://{hub}/customer" in str(invoices.timetable.asset_condition)
+    # The customers' own ingest produces that asset and runs on its cron alone.
+    clients = bag.get_dag(f"{hub}.clients_in")
+    assert [outlet.uri for outlet in clients.tasks[0].outlets] == [f"officehub://{hub}/customer"]
+    assert type(clients.timetable).__name__ != "AssetOrTimeSchedule"
+
+
 def test_a_broken_config_is_an_import_error_that_names_the_problem(dagbag, tmp_path):
     folder = copy_demo_config(tmp_path / "estate")
     (folder / "pipelines.yaml").write_text("pipelines:\n  x: {kind: ingest, mapping: nope}\n", encoding="utf-8")

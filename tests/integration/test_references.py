@@ -141,3 +141,28 @@ def test_a_published_reference_is_written_as_the_named_systems_id_or_refused(tmp
     reasons = [q["reason"] for q in json.loads(run_cli("-p", str(folder), "quarantine", "list", "--json",
                                                        "--pipeline", "invoices_out").stdout)["items"]]
     assert reasons == ["customer: the customer it refers to has no id in crm yet"]
+
+
+def test_an_orchestrated_ingest_runs_when_what_it_refers_to_arrives_and_stores_the_rows_that_waited(
+        tmp_path: Path) -> None:
+    from officehub import orchestrate
+
+    folder = _estate(tmp_path / "estate")
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["mappings"]["acc_invoices"]["cursor"] = "no"   # incremental: a later run does not reread I-3
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    specs = {s.name: s for s in orchestrate.pipeline_specs(folder)}
+    customers = orchestrate.asset_uri(specs["clients_in"].dag_id.split(".")[0], "customer")
+    assert specs["invoices_in"].consumes == (customers,)   # Airflow runs it when customers were ingested
+    assert specs["clients_in"].consumes == () and specs["clients_in"].produces == (customers,)
+    orchestrate.run(folder, "clients_in")
+    assert orchestrate.run(folder, "invoices_in")["stored_late"] == 0   # I-3 waits for C9
+    with sqlite3.connect(folder / "data" / "crm.db") as con:
+        con.execute("INSERT INTO clients VALUES ('C9', 'Boiko')")
+
+    orchestrate.run(folder, "clients_in")
+    figures = orchestrate.run(folder, "invoices_in")
+
+    assert (figures["stored_late"], figures["read"]) == (1, 0)
+    assert _invoices(folder)["I-3"] == _customers(folder)["C9"]
+    assert json.loads(run_cli("-p", str(folder), "quarantine", "list", "--json").stdout)["items"] == []
