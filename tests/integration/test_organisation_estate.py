@@ -42,6 +42,9 @@ STAFF = [  # emp_no;surname;first;patronymic;country;tax_no;health;hired
 DELIVERIES = ["D1;1;E1;2026-11-02", "D2;4;E3;2026-11-03",
               "D3;3;E4;2026-11-03",   # the client was quarantined: the delivery waits
               "D4;5;E2;2026-11-04"]   # the driver was quarantined: the delivery waits
+CRM_ACCOUNTS = [("A-1", "Farm-Dystrybucija LLC", "UA", "32855961", None),   # ERP client 2, by registration
+                ("A-2", "Nordwind", None, None, "DE 136 695 976"),           # ERP client 5, by VAT number
+                ("A-3", "Nowa Apteka", "PL", "123456785", None)]             # new to the hub
 GOOD_TAX_IDS = ("3046214001", "44051401359", "36574261809")
 
 MODEL = {"entities": {"delivery": {"description": "A delivery from our warehouse to a client.", "fields": {
@@ -65,7 +68,15 @@ def _config(erp_url: str) -> dict[str, Any]:
             "payroll": {"type": "files", "path": "out/payroll", "create": True, "streams": {"employees": {
                 "pattern": "EMPLOYEES_*.csv", "delimiter": ";", "write_name": "EMPLOYEES_{batch_id}.csv"}}},
             "reporting": {"type": "sql", "url": "sqlite:///out/reporting.db"},
+            "crm": {"type": "sql", "url": "sqlite:///drop/crm.db"},
         },
+        # From docs/identity.md: an organisation is the same wherever its registration is.
+        "identity": {"customer": {"match": {"keys": [
+            {"name": "registration", "columns": ["organisation__registration_country",
+                                                 "organisation__registration_number"], "normalise": "id"},
+            {"name": "vat", "columns": ["organisation__vat_number"], "normalise": "id"}]},
+            # A group survives as a whole: the ERP's registration data, which the CRM only partly keeps.
+            "survivorship": {"fields": {"organisation": {"rule": "trust", "order": ["erp", "crm"]}}}}},
         "mappings": {
             "erp_counterparties": {"system": "erp", "stream": "kontrahenci", "target": "customer", "key": "id",
                                    "fields": {
@@ -77,6 +88,10 @@ def _config(erp_url: str) -> dict[str, Any]:
                 "organisation.registration_country": {"from": "kraj", "transforms": ["upper"]},
                 "organisation.registration_number": "regon",
                 "organisation.vat_number": "vat"}},
+            "crm_accounts": {"system": "crm", "stream": "accounts", "target": "customer", "key": "id", "fields": {
+                "kind": {"from": "company", "transforms": [{"constant": "organisation"}]},
+                "organisation.legal_name": "company", "organisation.registration_country": "country",
+                "organisation.registration_number": "code", "organisation.vat_number": "vat"}},
             "hr_staff": {"system": "hr", "stream": "staff", "target": "employee", "key": "emp_no", "fields": {
                 "employee_number": "emp_no", "name.last": "surname", "name.first": "first",
                 "name.middle": "patronymic",
@@ -107,6 +122,7 @@ def _config(erp_url: str) -> dict[str, Any]:
         },
         "pipelines": {
             "counterparties_in": {"kind": "ingest", "mapping": "erp_counterparties"},
+            "accounts_in": {"kind": "ingest", "mapping": "crm_accounts"},
             "staff_in": {"kind": "ingest", "mapping": "hr_staff"},
             "deliveries_in": {"kind": "ingest", "mapping": "warehouse_deliveries"},
             "payroll_out": {"kind": "publish", "mapping": "payroll_employees", "purpose": "payroll processing"},
@@ -152,6 +168,9 @@ def _estate(folder: Path, erp_url: str) -> Path:
         engine.dispose()
     (folder / "drop/hr/staff_2026-11.csv").write_text(
         "emp_no;surname;first;patronymic;country;tax_no;health;hired\n" + "\n".join(STAFF) + "\n", encoding="utf-8")
+    with sqlite3.connect(folder / "drop" / "crm.db") as con:  # the sales CRM spells the same companies its own way
+        con.execute("CREATE TABLE accounts (id TEXT PRIMARY KEY, company TEXT, country TEXT, code TEXT, vat TEXT)")
+        con.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)", CRM_ACCOUNTS)
     (folder / "drop/warehouse/deliveries_2026-11.csv").write_text("\n".join(DELIVERIES) + "\n", encoding="utf-8")
     (folder / "model" / "warehouse.yaml").write_text(yaml.safe_dump(MODEL, sort_keys=False))
     for name, policy in POLICIES.items():
@@ -206,7 +225,7 @@ def test_organisations_sole_traders_and_people_are_stored_as_their_registries_kn
     folder, _ = estate
     rows = {r[0]: r[1:] for r in _hub(folder, (
         "SELECT customer_number, kind, name__middle, organisation__legal_form, organisation__registration_country, "
-        "organisation__registration_number, organisation__vat_number FROM customer"))}
+        "organisation__registration_number, organisation__vat_number FROM customer WHERE customer_number IS NOT NULL"))}
     assert rows == {
         "1": ("organisation", None, "SP_ZOO", "PL", "192598184", "PL5260250274"),  # VAT in its compact form
         "2": ("organisation", None, "TOV", "UA", "32855961", None),                 # spaces removed
@@ -215,6 +234,16 @@ def test_organisations_sole_traders_and_people_are_stored_as_their_registries_kn
         "7": ("person", None, None, None, None, None)}
     staff = dict(_hub(folder, "SELECT employee_number, name__middle FROM employee"))
     assert staff == {"E1": "Григорович", "E3": None, "E4": None}
+
+
+def test_the_crms_companies_are_linked_to_the_erps_by_registration_or_vat_number(estate):
+    folder, results = estate
+    assert results["accounts_in"]["records_written"] == 3
+    ids = {(system, vendor): canonical for system, vendor, canonical in
+           _hub(folder, "SELECT system, vendor_id, canonical_id FROM xref WHERE entity = 'customer'")}
+    assert ids["crm", "A-1"] == ids["erp", "2"]
+    assert ids["crm", "A-2"] == ids["erp", "5"]
+    assert ids["crm", "A-3"] not in {canonical for (system, _), canonical in ids.items() if system == "erp"}
 
 
 def test_deliveries_attach_to_the_erps_client_and_the_hrs_driver(estate):
