@@ -36,10 +36,10 @@ from canonical_model.sensitivity import Sensitivity
 #: Scalar types, and the value types the model already has (their inner fields are fixed).
 SCALAR_TYPES = ("string", "integer", "decimal", "boolean", "date", "datetime", "enum")
 VALUE_TYPES = ("money", "person_name", "address", "contact_point", "phone", "email", "iban", "country",
-               "gtin", "date_range")
+               "subdivision", "gtin", "date_range")
 FieldType = Literal["string", "integer", "decimal", "boolean", "date", "datetime", "enum",
                     "money", "person_name", "address", "contact_point", "phone", "email", "iban", "country",
-                    "gtin", "date_range", "group", "reference"]
+                    "subdivision", "gtin", "date_range", "group", "reference"]
 
 #: Field and entity names become SQL columns and tables: lower-case identifiers, no "__" (the flattening separator).
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")

@@ -31,6 +31,7 @@ from canonical_model.values import (
     Iban,
     Money,
     PersonName,
+    SubdivisionCode,
     ValueModel,
 )
 
@@ -38,7 +39,8 @@ _SCALARS: dict[str, Any] = {"string": str, "integer": int, "decimal": Decimal, "
                             "date": date, "datetime": datetime}
 _VALUE_TYPES: dict[str, Any] = {"money": Money, "person_name": PersonName, "address": Address,
                                 "contact_point": ContactPoint, "phone": E164Phone, "email": EmailStr,
-                                "iban": Iban, "country": CountryCode, "gtin": Gtin, "date_range": DateRange}
+                                "iban": Iban, "country": CountryCode, "subdivision": SubdivisionCode, "gtin": Gtin,
+                                "date_range": DateRange}
 #: A python-stdnum module name: a country code and a number type (``ua.edrpou``), or a global one (``iban``).
 _VALIDATOR_NAME = re.compile(r"^[a-z]{2,6}(\.[a-z0-9_]+)?$")
 

@@ -269,3 +269,30 @@ def test_property_row_rejected_iff_not_strict_iso(text: str) -> None:
     assert accepted is (expected is not None)
     if expected is not None:
         assert days == (expected - EPOCH).days
+
+
+def _with_check_digits(country: str, bban: str) -> str:
+    numeric = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+def test_an_iban_is_checked_for_its_countrys_length_not_only_its_check_digits() -> None:
+    short_ua = _with_check_digits("UA", "322313" + "0000026007233566")   # 26 characters; UA IBANs have 29
+    result = _check("employee", {"employee_number": ["E1", "E2"], "name__last": ["A", "B"],
+                                 "bank_account_iban": [_with_check_digits("UA", "322313" + "0000026007233566001"),
+                                                       short_ua]})
+    assert result.errors == {1: "bank_account_iban: Value error, wrong length for its country's IBANs"}
+
+
+def test_a_declared_subdivision_is_an_iso_3166_2_code() -> None:
+    from canonical_model.declaration import ModelFile
+    from canonical_model.declared import build_entities, merge
+    from canonical_model.layout import layout_of
+
+    model = build_entities(merge([ModelFile.model_validate({"entities": {"site": {"fields": {
+        "region": {"type": "subdivision", "class": "public"}}}}})]))["site"]
+    lay = layout_of(model)
+    result = compile_checks(lay.fields, lay.groups, enforce_required=True).apply(
+        {"region": pa.array(["UA-30", "UA-99", "DE-BY"])}, 3)
+    assert result.errors == {1: "region: Value error, not an ISO 3166-2 subdivision code"}
+    assert "known ISO 3166-2 subdivision" in lay.field("region").rules
