@@ -60,18 +60,20 @@ def find(conn: sa.Connection, query: str) -> list[Hit]:
     hits: list[Hit] = []
     for entity in PERSON_ENTITIES:
         t = _T[entity]
-        full_name = sa.func.lower(sa.func.coalesce(t.c.name__first, "") + " " + sa.func.coalesce(t.c.name__last, ""))
         conditions = [t.c.canonical_id == text, sa.func.lower(t.c.contact__email) == text.lower(),
-                      full_name.contains(text.lower(), autoescape=True)]
+                      *(_joined(t, names).contains(text.lower(), autoescape=True) for names in _NAME_FORMS),
+                      *_identifier_conditions(t, text)]
         if (phone := normalise_phone(text)) and len(phone) >= 7:
             conditions.append(t.c.contact__phone == phone)
         if by_vendor:
             conditions.append(t.c.canonical_id.in_(by_vendor))
-        stmt = (sa.select(t.c.canonical_id, t.c.name__first, t.c.name__last, t.c.status)
+        legal_name = t.c.get("organisation__legal_name")
+        stmt = (sa.select(t.c.canonical_id, t.c.name__first, t.c.name__last, t.c.status,
+                          legal_name if legal_name is not None else sa.null())
                 .where(sa.or_(*conditions), t.c.status.not_in(_GONE_FOR_SEARCH)).order_by(t.c.name__last).limit(200))
         for row in conn.execute(stmt):
-            hits.append(Hit(entity, row.canonical_id, f"{row.name__first or ''} {row.name__last or ''}".strip(),
-                            row.status, []))
+            name = f"{row.name__first or ''} {row.name__last or ''}".strip() or str(row[4] or "")
+            hits.append(Hit(entity, row.canonical_id, name, row.status, []))
     for entity in ENTITIES:
         if entity not in PERSON_ENTITIES and entity != "product":
             hits += _find_declared(conn, entity, text, by_vendor)
@@ -82,6 +84,30 @@ def find(conn: sa.Connection, query: str) -> list[Hit]:
     for hit in hits:
         hit.holders = holders.get(hit.canonical_id, [])
     return hits
+
+
+#: How people are searched by name: first and last, and with the middle name or patronymic.
+_NAME_FORMS = (("name__first", "name__last"), ("name__first", "name__middle", "name__last"))
+#: Identifiers a person may give to be found by (a sole trader's registration is their tax number).
+_IDENTIFIERS = ("organisation__registration_number", "organisation__vat_number", "tax_id__number")
+
+
+def _joined(table: sa.Table, columns: tuple[str, ...]) -> sa.ColumnElement:
+    """The lower-cased words of ``columns`` joined by spaces (an absent word is empty)."""
+    parts = [sa.func.coalesce(table.c[c], "") for c in columns if c in table.c]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + " " + part
+    return sa.func.lower(joined)
+
+
+def _identifier_conditions(table: sa.Table, text: str) -> list[sa.ColumnElement]:
+    """An identifier equal to ``text`` in its stored compact form, or a legal name containing it."""
+    compact = "".join(text.split()).replace("-", "").upper()
+    found = [table.c[c] == compact for c in _IDENTIFIERS if c in table.c]
+    if "organisation__legal_name" in table.c:
+        found.append(sa.func.lower(table.c.organisation__legal_name).contains(text.lower(), autoescape=True))
+    return found
 
 
 def _find_declared(conn: sa.Connection, entity: str, text: str, by_vendor: set[str]) -> list[Hit]:

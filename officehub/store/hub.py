@@ -31,6 +31,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # SQLite's own lower() folds ASCII only: a search for "Петрівна" or "Müller" must find them
+    # (subject find) as it does on PostgreSQL. No index of the store is built on lower().
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(text: object) -> object:
+    return text.lower() if isinstance(text, str) else text
 
 
 def resolve_url(url: str, base_dir: Path, password: SecretRef | None = None) -> sa.URL:

@@ -282,3 +282,13 @@ def test_no_health_note_leaves_the_hub_or_reaches_a_report(estate):
     assert not [o for o in outputs if b"SNTL" in o]
     # The hub itself holds them, for HR: the sentinel is really there to be found.
     assert len(_hub(folder, "SELECT 1 FROM employee WHERE occupational_health_restrictions LIKE 'SNTL%'")) == 2
+
+
+def test_a_person_is_found_by_tax_number_patronymic_or_the_name_of_their_sole_trade(estate):
+    folder, _ = estate
+    # The ФОП Коваль is registered under her personal tax number, which E1's payroll record also holds.
+    by_tax_number = {(h["entity"], h["name"]) for h in _cli(folder, "subject", "find", "3046 214001")}
+    assert by_tax_number == {("customer", "Оксана Коваль"), ("employee", "Тарас Шевченко")}
+    assert [h["name"] for h in _cli(folder, "subject", "find", "Оксана Петрівна")] == ["Оксана Коваль"]
+    assert {h["name"] for h in _cli(folder, "subject", "find", "Нордвінд") + _cli(folder, "subject", "find", "nordwind")} \
+        == {"Nordwind GmbH"}
