@@ -156,7 +156,7 @@ def test_model_schema_and_fields_show_sensitivity_classes():
     assert customer["segment"]["constraints"] == ["one of key_account (Key account), standard (Standard), "
                                                   "occasional (Occasional)"]
     assert customer["name.last"]["constraints"] == ["at least 1 character(s)", "at most 100 character(s)"]
-    assert "IBAN check digits" in by_path["bank_account_iban"]["constraints"]
+    assert "IBAN of its country's length, format and check digits (schwifty)" in by_path["bank_account_iban"]["constraints"]
     assert by_path["sick_leave[].diagnosis_code"]["constraints"] == [r"matches ^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"]
     assert "at most 100 character(s)" in run_cli("model", "fields", "customer").stdout
 
