@@ -136,7 +136,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="The demo estate's folde
          employees: Annotated[int, typer.Option(min=1)] = 120,
          products: Annotated[int, typer.Option(min=1)] = 200,
          as_json: JsonOption = False) -> None:
-    """Seed the demo estate's three legacy apps, run every pipeline and print the summary."""
+    """Seed the demo estate's legacy apps, run every pipeline and print the summary."""
     from officehub.cli.commands_data import run_and_report
 
     try:
@@ -149,9 +149,9 @@ def demo(directory: Annotated[Path, typer.Argument(help="The demo estate's folde
         shutil.rmtree(directory / state, ignore_errors=True)
     summary = seed_estate(directory / "data", customers=customers, employees=employees, products=products)
     if not as_json:
-        console.print(f"Seeded {summary.customers} CRM customers, {summary.debtors} accounting debtors, "
-                      f"{summary.employees} HR employees and {summary.products} inventory items "
-                      f"({sum(summary.dirty.values())} rows deliberately dirty).")
+        console.print(f"Seeded {summary.customers} CRM customers, {summary.debtors} accounting debtors with their "
+                      f"suppliers and invoices, {summary.employees} HR employees, {summary.products} inventory items "
+                      f"and their quality inspections ({sum(summary.dirty.values())} rows deliberately dirty).")
     loaded = load_project(directory)
     code = run_and_report(loaded, loaded.pipelines_in_order(), as_json)
     if not as_json:

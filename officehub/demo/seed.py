@@ -19,7 +19,12 @@
   closed accounts).  About 40% of the CRM's customers are debtors too, some
   under another spelling and without contact details, so the identity rules
   have something to link, and a few near-duplicates for the review queue;
-  ``SeedSummary.identity`` says which row is meant to end where.
+  ``SeedSummary.identity`` says which row is meant to end where.  It also
+  keeps ``SUPPLIERS`` (companies with a ЄДРПОУ registration number) and sales
+  ``INVOICES`` that name their debtor by its ``ACCT_NO``.
+* ``quality.db`` - SQLite quality-control app: ``LOTS`` of products (by the
+  inventory's SKU) and ``INSPECTIONS`` of lots by an HR employee, with a note
+  on the inspector's health where it limits the work (medical data).
 
 One HR employee under an active litigation hold also has a staff purchase
 account in the CRM (same name and e-mail), so an erasure request for that
@@ -108,13 +113,16 @@ def seed_estate(
     _reset(data_dir)
     crm, crm_dirty = _crm_customers(customers, seed)
     dirty: dict[str, int] = {"crm.CUST": len(crm_dirty)}
-    hr_dirty, held_employee = _seed_hr(data_dir / "hr.db", employees, seed)
+    hr_dirty, held_employee, inspectors = _seed_hr(data_dir / "hr.db", employees, seed)
     dirty.update(hr_dirty)
-    dirty.update(_seed_inventory(data_dir / "inventory" / "export", products, seed))
+    inventory_dirty, clean_skus = _seed_inventory(data_dir / "inventory" / "export", products, seed)
+    dirty.update(inventory_dirty)
     clean = [row for i, row in enumerate(crm) if i not in crm_dirty]
     held = _staff_purchase_account(clean, held_employee, seed)
     _write_db(data_dir / "crm.db", _CRM_DDL, [("CUST", [tuple(row.values()) for row in crm])])
     debtors, cases = _seed_accounting(data_dir / "accounting.db", clean, seed)
+    dirty.update(_seed_ledger(data_dir / "accounting.db", _open_accounts(debtors, cases), seed))
+    dirty.update(_seed_quality(data_dir / "quality.db", clean_skus, inspectors, seed))
     dirty = {stream: n for stream, n in dirty.items() if n}
     return SeedSummary(customers, employees, products, dirty, debtors, replace(cases, held=held))
 
@@ -126,7 +134,7 @@ def seed_estate(
 def _reset(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     # Sidecars of an interrupted earlier run would be replayed onto the new db.
-    for name in ("crm.db", "hr.db", "accounting.db"):
+    for name in ("crm.db", "hr.db", "accounting.db", "quality.db"):
         for suffix in ("", "-journal", "-wal", "-shm"):
             (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(data_dir / "inventory", ignore_errors=True)
@@ -407,8 +415,9 @@ _ICD10 = ("J06.9", "J11.1", "J20.9", "M54.5", "A09", "K52.9", "S93.4", "I10", "R
 _LAST_EDITS = date(2020, 1, 1)
 
 
-def _seed_hr(path: Path, n: int, seed: int) -> tuple[dict[str, int], dict | None]:
-    """Write the HR database; returns the dirty counts and the first employee under an active hold."""
+def _seed_hr(path: Path, n: int, seed: int) -> tuple[dict[str, int], dict | None, list[str]]:
+    """Write the HR database; returns the dirty counts, the first employee under an active hold and the
+    ids of the clean employees of the quality department (the inspectors)."""
     rng = _rng(seed, "hr")
     fake = _faker("uk_UA", seed, "hr")
     plan = _dirty_plan(rng, n, 3, _HR_DEFECTS)
@@ -427,7 +436,9 @@ def _seed_hr(path: Path, n: int, seed: int) -> tuple[dict[str, int], dict | None
     ]
     _write_db(path, _HR_DDL, tables)
     held = next((emp_id for emp_id, _, _, active in holds if active), None)
-    return {"hr.employees": len(plan), "hr.sick_leave": 1}, next((e for e in clean if e["emp_id"] == held), None)
+    inspectors = [emp["emp_id"] for emp in clean][:_INSPECTORS]
+    return ({"hr.employees": len(plan), "hr.sick_leave": 1}, next((e for e in clean if e["emp_id"] == held), None),
+            inspectors)
 
 
 def _employee(rng: random.Random, fake: Faker, emp_id: str, defect: str | None) -> dict:
@@ -615,6 +626,11 @@ def _seed_accounting(path: Path, crm: list[dict], seed: int) -> tuple[int, Ident
     return len(rows), replace(cases, erasable=_erasable(cases, crm, rows))
 
 
+def _open_accounts(debtors: int, cases: IdentityCases) -> list[str]:
+    """The account numbers accounting keeps open (invoices are written against them)."""
+    return [acct for acct in (f"D-{n}" for n in range(10001, 10001 + debtors)) if acct not in cases.closed]
+
+
 def _debtor_kinds(rng: random.Random, crm: list[dict], eligible: list[int]) -> list[tuple[dict, str]]:
     """Which CRM customers are debtors too, and how accounting holds each one."""
     overlap = _pick(rng, eligible, _OVERLAP_SHARE)
@@ -749,6 +765,112 @@ def _changed(rng: random.Random) -> str:
 
 
 # --------------------------------------------------------------------------
+# Accounting: suppliers and sales invoices
+
+_LEDGER_DDL = """
+CREATE TABLE SUPPLIERS (
+    SUPP_NO TEXT PRIMARY KEY, NAME TEXT, FORM TEXT, COUNTRY TEXT, REG_CODE TEXT, IBAN TEXT
+);
+CREATE TABLE INVOICES (
+    INV_NO TEXT PRIMARY KEY, ACCT_NO TEXT, ISSUED TEXT, TOTAL TEXT, CURRENCY TEXT, STATUS TEXT
+);
+"""
+_SUPPLIERS = 14
+_SUPPLIER_WORDS = ("Фарм", "Буд", "Агро", "Техно", "Офіс", "Лайн", "Постач", "Сервіс", "Трейд", "Груп")
+_INVOICE_SHARE = 0.5  # invoices per active debtor
+_BAD_SUPPLIERS = 2  # a ЄДРПОУ with a wrong check digit
+_BAD_INVOICES = 2  # an account number the accounting app never opened
+
+
+def _seed_ledger(path: Path, accounts: list[str], seed: int) -> dict[str, int]:
+    """Add suppliers and sales invoices to the accounting database; returns their dirty counts."""
+    rng = _rng(seed, "ledger")
+    fake = _faker("uk_UA", seed, "ledger")
+    suppliers = [_supplier(rng, fake, i, bad=i < _BAD_SUPPLIERS) for i in range(_SUPPLIERS)]
+    rng.shuffle(suppliers)
+    invoices = [_invoice(rng, i, rng.choice(accounts)) for i in range(round(len(accounts) * _INVOICE_SHARE))]
+    for i in range(_BAD_INVOICES):
+        invoices.insert(rng.randint(0, len(invoices)), _invoice(rng, len(invoices), f"D-{99990 + i}"))
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(_LEDGER_DDL)
+        conn.executemany("INSERT INTO SUPPLIERS VALUES (?,?,?,?,?,?)", suppliers)
+        conn.executemany("INSERT INTO INVOICES VALUES (?,?,?,?,?,?)", invoices)
+        conn.commit()
+    return {"accounting.SUPPLIERS": _BAD_SUPPLIERS, "accounting.INVOICES": _BAD_INVOICES}
+
+
+def _supplier(rng: random.Random, fake: Faker, index: int, bad: bool) -> tuple:
+    """A company (ТОВ, ПП) under its ЄДРПОУ, or a sole trader (ФОП) under their РНОКПП."""
+    from stdnum.ua import edrpou, rntrc
+
+    if rng.random() < 0.3:
+        form, name = "FOP", f"ФОП {fake.last_name()} {fake.first_name()[0]}."
+        body = _digits(rng, 9)
+        code = body + rntrc.calc_check_digit(body)
+    else:
+        form = rng.choice(("TOV", "PP"))
+        name = f"{'ТОВ' if form == 'TOV' else 'ПП'} «{rng.choice(_SUPPLIER_WORDS)}-{rng.choice(_SUPPLIER_WORDS)}»"
+        body = str(rng.randint(2, 4)) + _digits(rng, 6)
+        code = body + edrpou.calc_check_digit(body)
+    if bad:
+        code = code[:-1] + str((int(code[-1]) + 1) % 10)
+    return (f"S-{index + 1:03d}", name, form, "UA", code, _iban(rng))
+
+
+def _invoice(rng: random.Random, index: int, account: str) -> tuple:
+    issued = _day_between(rng, BASE_DATE - timedelta(days=180), BASE_DATE)
+    status = "paid" if issued < BASE_DATE - timedelta(days=60) else rng.choice(("open", "paid", "overdue"))
+    return (f"INV-{2026_00000 + index + 1}", account, issued.isoformat(),
+            f"{rng.uniform(150, 95_000):.2f}", "UAH", status)
+
+
+# --------------------------------------------------------------------------
+# Quality control
+
+_QUALITY_DDL = """
+CREATE TABLE LOTS (LOT_NO TEXT PRIMARY KEY, SKU TEXT, PRODUCED TEXT);
+CREATE TABLE INSPECTIONS (
+    INSP_ID TEXT PRIMARY KEY, LOT_NO TEXT, INSPECTOR TEXT, INSPECTED TEXT, RESULT TEXT, REMARK TEXT,
+    INSPECTOR_HEALTH TEXT
+);
+"""
+_INSPECTORS = 6
+_LOT_SHARE = 0.4  # lots per clean inventory item
+_REMARKS = ("", "", "label misprinted on 3 units", "colour deviates from the sample", "packaging dented",
+            "batch weight 2% under spec", "viscosity out of tolerance")
+# Why the inspector could only do part of the check: the app keeps it next to the result.
+_HEALTH_NOTES = ("inspector on light duty after a back injury", "inspector may not lift over 5 kg (hernia)",
+                 "inspector's colour vision impaired: second check by a colleague")
+
+
+def _seed_quality(path: Path, skus: list[str], inspectors: list[str], seed: int) -> dict[str, int]:
+    """Write the quality-control database; returns its dirty counts."""
+    rng = _rng(seed, "quality")
+    lots = [(f"L{BASE_DATE.year}-{i + 1:04d}", sku, _day_between(rng, date(2026, 5, 1), BASE_DATE).isoformat())
+            for i, sku in enumerate(_pick(rng, skus, _LOT_SHARE, minimum=3))]
+    lots.insert(rng.randint(0, len(lots)), (f"L{BASE_DATE.year}-9999", "SKU-999999", BASE_DATE.isoformat()))
+    clean_lots = [lot for lot in lots if lot[1] != "SKU-999999"]
+    rows = [_inspection(rng, i, lot, rng.choice(inspectors)) for i, lot in enumerate(clean_lots)]
+    defects = {0: ("RESULT", "passed?"), 1: ("INSPECTOR", "E99999")}  # an unknown result; no such employee
+    for offset, (column, value) in defects.items():
+        row = dict(zip(("INSP_ID", "LOT_NO", "INSPECTOR", "INSPECTED", "RESULT", "REMARK", "INSPECTOR_HEALTH"),
+                       _inspection(rng, len(rows) + offset, clean_lots[offset], inspectors[0])))
+        row[column] = value
+        rows.insert(rng.randint(0, len(rows)), tuple(row.values()))
+    _write_db(path, _QUALITY_DDL, [("LOTS", lots), ("INSPECTIONS", rows)])
+    return {"quality.LOTS": 1, "quality.INSPECTIONS": len(defects)}
+
+
+def _inspection(rng: random.Random, index: int, lot: tuple, inspector: str) -> tuple:
+    produced = date.fromisoformat(lot[2])
+    inspected = min(produced + timedelta(days=rng.randint(0, 5)), BASE_DATE)
+    result = rng.choices(("pass", "fail", "rework"), weights=(85, 5, 10))[0]
+    note = rng.choice(_HEALTH_NOTES) if rng.random() < 0.15 else None
+    return (f"QI-{index + 1:05d}", lot[0], inspector, inspected.isoformat(), result,
+            rng.choice(_REMARKS) or None, note)
+
+
+# --------------------------------------------------------------------------
 # Inventory
 
 _ENCODING = "cp1251"
@@ -794,7 +916,7 @@ _VARIANTS = {
 _WAREHOUSES = ("KYIV01", "KYIV02", "LVIV01", "LVIV02", "ODES01", "KHAR01", "DNIP01")
 
 
-def _seed_inventory(export_dir: Path, n: int, seed: int) -> dict[str, int]:
+def _seed_inventory(export_dir: Path, n: int, seed: int) -> tuple[dict[str, int], list[str]]:
     rng = _rng(seed, "inventory")
     export_dir.mkdir(parents=True)
     plan = _dirty_plan(rng, n, 3, _ITEM_DEFECTS)
@@ -805,7 +927,7 @@ def _seed_inventory(export_dir: Path, n: int, seed: int) -> dict[str, int]:
     clean_skus = [sku for i, sku in enumerate(skus) if i not in plan]
     stock, stock_dirty = _stock_lines(rng, clean_skus)
     _write_lines(export_dir / f"STOCK_{stamp}.TXT", stock)
-    return {"inventory.items": len(plan), "inventory.stock": stock_dirty}
+    return {"inventory.items": len(plan), "inventory.stock": stock_dirty}, clean_skus
 
 
 def _write_lines(path: Path, lines: list[bytes]) -> None:

@@ -26,7 +26,14 @@ INGESTS = {
     "inventory_items_in": ("30 2 * * *", "product", "inventory"),
     "inventory_stock_in": ("35 2 * * *", "product", "inventory"),
     "accounting_debtors_in": ("20 * * * *", "customer", "accounting"),
+    "accounting_suppliers_in": ("25 * * * *", "supplier", "accounting"),
+    "accounting_invoices_in": ("25 * * * *", "invoice", "accounting"),
+    "quality_lots_in": ("40 2 * * *", "product_lot", "quality"),
+    "quality_inspections_in": ("45 * * * *", "inspection", "quality"),
 }
+#: Ingests whose rows refer to other entities: they also run when those were ingested.
+REFERRING = {"accounting_invoices_in": ["customer"], "quality_lots_in": ["product"],
+             "quality_inspections_in": ["product_lot", "employee"]}
 PUBLISHES = {
     "payroll_employees_out": ("employee", "payroll"),
     "reporting_customers_out": ("customer", "reporting"),
@@ -34,6 +41,8 @@ PUBLISHES = {
     "reporting_products_out": ("product", "reporting"),
     "accounting_debtors_out": ("customer", "accounting"),
     "crm_customers_out": ("customer", "crm"),
+    "reporting_invoices_out": ("invoice", "reporting"),
+    "reporting_inspections_out": ("inspection", "reporting"),
 }
 
 
@@ -56,8 +65,14 @@ def test_every_demo_pipeline_is_a_dag_with_its_schedule_pool_and_one_task(dagbag
         dag = bag.get_dag(f"demo.{name}")
         (task,) = dag.tasks
         assert task.task_id == "ingest"
-        assert type(dag.timetable).__name__ == "CronTriggerTimetable"
-        assert dag.timetable.expression == cron
+        if name in REFERRING:
+            assert type(dag.timetable).__name__ == "AssetOrTimeSchedule"
+            assert dag.timetable.timetable.expression == cron
+            assert [a.uri for a in dag.timetable.asset_condition.objects] == \
+                [f"officehub://demo/{entity}" for entity in REFERRING[name]]
+        else:
+            assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+            assert dag.timetable.expression == cron
         assert [a.uri for a in task.outlets] == [f"officehub://demo/{entity}"]
         assert task.pool == f"officehub.demo.{system}"
         assert task.op_kwargs == {"config_path": str(DEMO), "pipeline": name}
@@ -157,6 +172,7 @@ def test_pools_are_sized_by_max_connections():
     assert {p.name: p.slots for p in pool_specs(DEMO)} == {
         "officehub.demo.crm": 2, "officehub.demo.hr": 2, "officehub.demo.inventory": 4,
         "officehub.demo.payroll": 4, "officehub.demo.reporting": 4, "officehub.demo.accounting": 2,
+        "officehub.demo.quality": 2,
     }
     assert json.loads(pools_import_json(DEMO))["officehub.demo.hr"]["slots"] == 2
 

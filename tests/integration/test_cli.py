@@ -36,7 +36,7 @@ def test_runs_shows_history_with_metrics(synced: Path):
 def test_quarantine_list_and_show_hide_values_unless_revealed(synced: Path):
     page = json.loads(run_cli("-p", str(synced), "quarantine", "list", "--json").stdout)
     listed = page["items"]
-    assert len(listed) == 19 and page["total"] == 19
+    assert len(listed) == 26 and page["total"] == 26
     bad_phone = next(q for q in listed if "contact.phone" in q["reason"])
     assert bad_phone["position"].startswith("row ")
     hidden = run_cli("-p", str(synced), "quarantine", "show", str(bad_phone["id"]))
@@ -107,7 +107,7 @@ def test_check_warns_for_each_publish_without_an_agreement_and_still_passes(tmp_
     checked = run_cli("-p", str(folder), "check")
     assert checked.returncode == 0, checked.stderr
     warned = [l for l in checked.stdout.splitlines() if l.startswith("warning pipeline ")]
-    assert len(warned) == 6 and f"warning {expected}" in warned
+    assert len(warned) == 8 and f"warning {expected}" in warned
     as_json = json.loads(run_cli("-p", str(folder), "check", "--json").stdout)
     assert as_json["ok"] is True and expected in as_json["warnings"]
     with_policies = json.loads(run_cli("-p", str(copy_demo_config(tmp_path / "demo")), "check", "--json").stdout)

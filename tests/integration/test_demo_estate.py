@@ -5,25 +5,29 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import folder_files, sync_all, table_rows
 
-SPECIAL_COLUMNS = ("HEALTH_RESTRICTIONS", "BG_CHECK", "LEGAL_HOLD", "health_restrictions", "background_check")
+SPECIAL_COLUMNS = ("HEALTH_RESTRICTIONS", "BG_CHECK", "LEGAL_HOLD", "health_restrictions", "background_check",
+                   "inspector_health")
 
 
 def _special_values(hr_db: Path) -> set[str]:
-    """Every distinctive medical, criminal and legal value the HR system holds."""
-    con = sqlite3.connect(hr_db)
-    queries = [
+    """Every distinctive medical, criminal and legal value the HR and quality apps hold."""
+    queries = {hr_db: [
         "SELECT occ_health_restriction FROM employees WHERE occ_health_restriction IS NOT NULL",
         "SELECT diagnosis_code FROM sick_leave", "SELECT matter_ref FROM litigation_holds",
-        "SELECT court_order_ref FROM garnishments", "SELECT DISTINCT outcome FROM background_checks",
-    ]
-    values = {str(row[0]) for q in queries for row in con.execute(q)}
-    con.close()
+        "SELECT court_order_ref FROM garnishments", "SELECT DISTINCT outcome FROM background_checks"],
+        hr_db.with_name("quality.db"): ["SELECT INSPECTOR_HEALTH FROM INSPECTIONS WHERE INSPECTOR_HEALTH IS NOT NULL"]}
+    values = set()
+    for db, sqls in queries.items():
+        with closing(sqlite3.connect(db)) as con:
+            values |= {str(row[0]) for q in sqls for row in con.execute(q)}
+    assert any("inspector" in v for v in values)
     return values
 
 
@@ -83,7 +87,34 @@ def test_golden_records_and_child_tables_hold_the_clean_rows(estate):
     assert (1,) in versions and len(versions) > 1  # extended by background checks, sick leave...
     xrefs = con.execute("SELECT count(DISTINCT system) FROM xref").fetchone()[0]
     con.close()
-    assert xrefs == 4  # crm, accounting, hr, inventory
+    assert xrefs == 5  # crm, accounting, hr, inventory, quality
+
+
+def test_records_of_the_declared_entities_attach_to_what_they_refer_to(estate):
+    folder, state = estate
+    dirty = state["summary"].dirty
+    results = state["results"]
+    for pipeline, stream in (("accounting_suppliers_in", "accounting.SUPPLIERS"),
+                             ("accounting_invoices_in", "accounting.INVOICES"),
+                             ("quality_lots_in", "quality.LOTS"), ("quality_inspections_in", "quality.INSPECTIONS")):
+        assert results[pipeline].metrics.records_quarantined == dirty[stream], pipeline
+    with closing(sqlite3.connect(folder / ".officehub" / "hub.db")) as hub:
+        ids = {(system, vendor): canonical for system, vendor, canonical in
+               hub.execute("SELECT system, vendor_id, canonical_id FROM xref")}
+        invoices = hub.execute("SELECT number, customer FROM invoice").fetchall()
+        inspections = hub.execute("SELECT inspection_id, lot, inspector FROM inspection").fetchall()
+        reasons = [r[0] for r in hub.execute("SELECT reason FROM quarantine WHERE pipeline LIKE 'accounting_s%'")]
+    with closing(sqlite3.connect(folder / "data" / "accounting.db")) as acc:
+        account_of = dict(acc.execute("SELECT INV_NO, ACCT_NO FROM INVOICES"))
+    # Each invoice holds the golden customer its debtor account is linked to (often one the CRM supplied).
+    assert invoices and all(customer == ids["accounting", account_of[number]] for number, customer in invoices)
+    golden_customers = {c for (system, _), c in ids.items() if system == "crm"}
+    assert any(customer in golden_customers for _, customer in invoices)
+    with closing(sqlite3.connect(folder / "data" / "quality.db")) as qc:
+        source = {i: (lot, who) for i, lot, who in qc.execute("SELECT INSP_ID, LOT_NO, INSPECTOR FROM INSPECTIONS")}
+    assert inspections and all((lot, inspector) == (ids["quality", source[i][0]], ids["hr", source[i][1]])
+                               for i, lot, inspector in inspections)
+    assert reasons and all(r.startswith("registration_number: not a valid ua.edrpou") for r in reasons)
 
 
 def test_no_special_category_value_reaches_the_payroll_drop(estate):
@@ -105,9 +136,9 @@ def test_no_special_category_value_reaches_the_reporting_database(estate):
     folder, _ = estate
     secrets = _special_values(folder / "data" / "hr.db")
     tables = table_rows(f"sqlite:///{folder / 'out' / 'reporting.db'}")
-    assert set(tables) == {"customers", "employees", "products"}
+    assert set(tables) == {"customers", "employees", "products", "invoices", "inspections"}
     con = sqlite3.connect(folder / "out" / "reporting.db")
-    columns = {r[1] for r in con.execute("PRAGMA table_info(employees)")}
+    columns = {r[1] for table in ("employees", "inspections") for r in con.execute(f"PRAGMA table_info({table})")}
     con.close()
     assert not columns & set(SPECIAL_COLUMNS)
     every_value = {v for rows in tables.values() for row in rows for v in row}

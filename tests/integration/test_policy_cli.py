@@ -96,7 +96,8 @@ def test_policy_preview_abbreviates_originals_and_shows_what_is_sent(synced: Pat
     done = cli(synced, "policy", "preview", "--destination", "reporting", "--sample", "2", "--json")
     assert done.returncode == 0, done.stderr
     previews = json.loads(done.stdout)
-    assert sorted(p["entity"] for p in previews) == ["customer"] * 2 + ["employee"] * 2 + ["product"] * 2
+    assert sorted(p["entity"] for p in previews) == \
+        ["customer"] * 2 + ["employee"] * 2 + ["inspection"] * 2 + ["invoice"] * 2 + ["product"] * 2
     hub = sqlite3.connect(synced / ".officehub" / "hub.db")
     compared = 0
     for item in previews:
@@ -182,7 +183,8 @@ def test_policy_preview_shows_special_categories_as_class_and_presence_only(sync
     entries = json.loads(cli(copy, "audit", "list", "--action", "policy.preview", "--json").stdout)
     assert len(entries) == previewed + 2 and entries[0]["subject"] == "reporting"
     assert entries[0]["detail"] == {"pipelines": ["reporting_customers_out", "reporting_employees_out",
-                                                  "reporting_products_out"], "records": 3, "canonical_ids": 3}
+                                                  "reporting_products_out", "reporting_invoices_out",
+                                                  "reporting_inspections_out"], "records": 5, "canonical_ids": 5}
 
 
 def test_policy_detokenize_round_trip_is_audited_without_the_value(synced: Path):

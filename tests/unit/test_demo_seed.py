@@ -61,7 +61,7 @@ def test_seeding_is_byte_identical(tmp_path: Path) -> None:
     seed_estate(first)
     seed_estate(second)
     digests = _digests(first)
-    assert set(digests) == {"crm.db", "hr.db", "accounting.db", str(ITEMS), str(STOCK)}
+    assert set(digests) == {"crm.db", "hr.db", "accounting.db", "quality.db", str(ITEMS), str(STOCK)}
     assert digests == _digests(second)
     # Reseeding in place wipes what was there, including foreign leftovers.
     (first / "inventory" / "export" / "OLD.TXT").write_bytes(b"x")
@@ -116,7 +116,43 @@ def test_dirty_counts_as_promised(estate: tuple[Path, SeedSummary]) -> None:
         "hr.sick_leave": 1,
         "inventory.items": 4,
         "inventory.stock": 1,
+        "accounting.SUPPLIERS": 2,
+        "accounting.INVOICES": 2,
+        "quality.LOTS": 1,
+        "quality.INSPECTIONS": 2,
     }
+
+
+def test_suppliers_carry_a_registration_code_with_its_check_digit_except_the_dirty_ones(
+        estate: tuple[Path, SeedSummary]) -> None:
+    from stdnum.ua import edrpou, rntrc
+
+    data_dir, summary = estate
+    rows = _query(data_dir / "accounting.db", "SELECT FORM, REG_CODE FROM SUPPLIERS")
+    valid = [form for form, code in rows if (rntrc if form == "FOP" else edrpou).is_valid(code)]
+    assert len(rows) - len(valid) == summary.dirty["accounting.SUPPLIERS"]
+    assert {"FOP", "TOV"} <= set(valid)  # sole traders under their РНОКПП, companies under their ЄДРПОУ
+
+
+def test_invoices_name_open_accounts_except_the_dirty_ones(estate: tuple[Path, SeedSummary]) -> None:
+    data_dir, summary = estate
+    open_accounts = {row[0] for row in _query(data_dir / "accounting.db", "SELECT ACCT_NO FROM DEBTORS WHERE STATUS = 'A'")}
+    named = [row[0] for row in _query(data_dir / "accounting.db", "SELECT ACCT_NO FROM INVOICES")]
+    assert len(named) > 100
+    assert len([a for a in named if a not in open_accounts]) == summary.dirty["accounting.INVOICES"]
+
+
+def test_lots_and_inspections_refer_to_clean_products_and_employees(estate: tuple[Path, SeedSummary]) -> None:
+    data_dir, summary = estate
+    skus = {line[:10].decode("cp1251").strip() for line in _lines(data_dir / ITEMS)}
+    lots = dict(_query(data_dir / "quality.db", "SELECT LOT_NO, SKU FROM LOTS"))
+    assert len([sku for sku in lots.values() if sku not in skus]) == summary.dirty["quality.LOTS"]
+    staff = {row[0] for row in _query(data_dir / "hr.db", "SELECT emp_id FROM employees")}
+    rows = _query(data_dir / "quality.db", "SELECT LOT_NO, INSPECTOR, RESULT, INSPECTOR_HEALTH FROM INSPECTIONS")
+    assert all(lot in lots for lot, *_ in rows)
+    broken = [r for r in rows if r[1] not in staff or r[2] not in {"pass", "fail", "rework"}]
+    assert len(broken) == summary.dirty["quality.INSPECTIONS"]
+    assert any(note for *_, note in rows)  # medical notes for the policy to withhold
 
 
 def test_crm_dirty_rows_have_one_known_defect_each(estate: tuple[Path, SeedSummary]) -> None:
