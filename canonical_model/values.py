@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Annotated
 
 import pycountry
@@ -17,7 +18,6 @@ from schwifty.exceptions import SchwiftyException
 
 # pycountry carries the ISO 3166 standard itself: every assigned country and subdivision code.
 _COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
-_SUBDIVISIONS = frozenset(subdivision.code for subdivision in pycountry.subdivisions)
 #: schwifty's reasons by exception, in words that never quote the value (some of its messages do).
 _IBAN_REASONS = {"InvalidLength": "wrong length for its country's IBANs",
                  "InvalidStructure": "not the format of its country's IBANs",
@@ -32,8 +32,14 @@ def _known_country(code: str) -> str:
     return code
 
 
+@cache
+def _subdivisions() -> frozenset[str]:
+    # Some 5,000 entries: loaded the first time a subdivision is checked, not by every process.
+    return frozenset(subdivision.code for subdivision in pycountry.subdivisions)
+
+
 def _known_subdivision(code: str) -> str:
-    if code not in _SUBDIVISIONS:
+    if code not in _subdivisions():
         raise ValueError("not an ISO 3166-2 subdivision code")
     return code
 
