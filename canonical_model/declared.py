@@ -88,7 +88,7 @@ class IdentifierByCountry:
 
 
 def _any_of(checks: list[Callable[[str], str]]) -> Callable[[str], str]:
-    """A check that passes when one of ``checks`` does; else the first one's reason."""
+    """A check that passes when one of ``checks`` does; else every one's reason."""
     if len(checks) == 1:
         return checks[0]
 
@@ -134,8 +134,6 @@ def identifier_validator(name: str) -> Callable[[str], str]:
 
     check.__name__ = f"valid_{name.replace('.', '_')}"
     check.label = f"valid {name} (python-stdnum)"  # type: ignore[attr-defined]
-    # Its output is the compact form the hub stores (spaces and dashes removed).
-    check.normalises = True  # type: ignore[attr-defined]
     return check
 
 

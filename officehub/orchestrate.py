@@ -161,15 +161,16 @@ def run(config_path: str | Path, pipeline: str) -> dict[str, int | str | float]:
     project = load_project(config_path)
     if pipeline not in project.config.pipelines:
         raise FatalError(f"unknown pipeline '{pipeline}' (configured: {', '.join(project.config.pipelines)})")
+    refers = bool(_referenced_entities(project, pipeline))
     store = open_store(project)
     try:
         result = run_pipeline(project, store, pipeline)
-        stored_late = _replay_waiting(project, store, pipeline) if result.status == "succeeded" else 0
+        stored_late = _replay_waiting(project, store, pipeline) if refers and result.status == "succeeded" else 0
     finally:
         store.close()
     figures = {"pipeline": pipeline, "kind": result.kind, "run_id": result.run_id, "status": result.status,
                "seconds": round(result.seconds, 3), **_short_metrics(asdict(result.metrics))}
-    if _referenced_entities(project, pipeline):
+    if refers:
         figures["stored_late"] = stored_late
     # Counts only: an error's text is built to carry no record value or secret (see canonical_model.errors).
     log.info("officehub %s %s: %s", result.kind, pipeline,
@@ -181,8 +182,6 @@ def run(config_path: str | Path, pipeline: str) -> dict[str, int | str | float]:
 
 def _replay_waiting(project: Project, store: HubStore, pipeline: str) -> int:
     """Replay the rows of ``pipeline`` that waited for a record they refer to; how many are stored now."""
-    if not _referenced_entities(project, pipeline):
-        return 0
     with store.begin() as conn:
         items = waiting_for_references(conn, pipeline)
     if not items:
