@@ -11,13 +11,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated
 
-import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 
-# pycountry carries the ISO 3166 standard itself: every assigned country and subdivision code.
-_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
 #: schwifty's reasons by exception, in words that never quote the value (some of its messages do).
 _IBAN_REASONS = {"InvalidLength": "wrong length for its country's IBANs",
                  "InvalidStructure": "not the format of its country's IBANs",
@@ -26,15 +21,26 @@ _IBAN_REASONS = {"InvalidLength": "wrong length for its country's IBANs",
                  "InvalidBBANChecksum": "the national account checksum does not match"}
 
 
+# pycountry carries the ISO 3166 standard itself, schwifty the IBAN registry. Both are read
+# the first time a value is checked, so a process that checks none (a CLI listing runs, a
+# publish) does not hold their data.
+@cache
+def _countries() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
 def _known_country(code: str) -> str:
-    if code not in _COUNTRIES:
+    if code not in _countries():
         raise ValueError("not an ISO 3166-1 alpha-2 country code")
     return code
 
 
 @cache
 def _subdivisions() -> frozenset[str]:
-    # Some 5,000 entries: loaded the first time a subdivision is checked, not by every process.
+    import pycountry
+
     return frozenset(subdivision.code for subdivision in pycountry.subdivisions)
 
 
@@ -55,6 +61,9 @@ def _gs1_check_digit_ok(code: str) -> str:
 
 def _iban_ok(code: str) -> str:
     """Length, structure and check digits as the IBAN registry sets them for the code's country (schwifty)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         IBAN(code)
     except SchwiftyException as exc:
