@@ -25,6 +25,17 @@ def service_unavailable(name: str, exc: Exception) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _builtin_model_afterwards() -> Iterator[None]:
+    """Put the built-in model back after each test: loading a project (the demo's included)
+    installs its own entities process-wide, and a later test must not see them."""
+    yield
+    from canonical_model import install
+    from canonical_model.entities import BUILTIN_DECLARATIONS
+
+    install(BUILTIN_DECLARATIONS)
+
+
 def copy_demo_config(target: Path) -> Path:
     """The demo estate's configuration and demo key (not its data) in ``target``."""
     for source in [*DEMO.rglob("*.yaml"), *DEMO.glob("keys/*.key")]:

@@ -846,15 +846,18 @@ _HEALTH_NOTES = ("inspector on light duty after a back injury", "inspector may n
 def _seed_quality(path: Path, skus: list[str], inspectors: list[str], seed: int) -> dict[str, int]:
     """Write the quality-control database; returns its dirty counts."""
     rng = _rng(seed, "quality")
-    lots = [(f"L{BASE_DATE.year}-{i + 1:04d}", sku, _day_between(rng, date(2026, 5, 1), BASE_DATE).isoformat())
-            for i, sku in enumerate(_pick(rng, skus, _LOT_SHARE, minimum=3))]
+    clean_lots = [(f"L{BASE_DATE.year}-{i + 1:04d}", sku, _day_between(rng, date(2026, 5, 1), BASE_DATE).isoformat())
+                  for i, sku in enumerate(_pick(rng, skus, _LOT_SHARE, minimum=3))]
+    lots = [*clean_lots]
     lots.insert(rng.randint(0, len(lots)), (f"L{BASE_DATE.year}-9999", "SKU-999999", BASE_DATE.isoformat()))
-    clean_lots = [lot for lot in lots if lot[1] != "SKU-999999"]
-    rows = [_inspection(rng, i, lot, rng.choice(inspectors)) for i, lot in enumerate(clean_lots)]
-    defects = {0: ("RESULT", "passed?"), 1: ("INSPECTOR", "E99999")}  # an unknown result; no such employee
+    # A tiny estate may have no clean lot or inspector to inspect with: then no inspections.
+    inspectable = clean_lots if inspectors and len(clean_lots) >= 2 else []
+    rows = [_inspection(rng, i, lot, rng.choice(inspectors)) for i, lot in enumerate(inspectable)]
+    # An unknown result; an inspector HR never employed.
+    defects = {0: ("RESULT", "passed?"), 1: ("INSPECTOR", "E99999")} if inspectable else {}
     for offset, (column, value) in defects.items():
         row = dict(zip(("INSP_ID", "LOT_NO", "INSPECTOR", "INSPECTED", "RESULT", "REMARK", "INSPECTOR_HEALTH"),
-                       _inspection(rng, len(rows) + offset, clean_lots[offset], inspectors[0])))
+                       _inspection(rng, len(rows) + offset, inspectable[offset], inspectors[0])))
         row[column] = value
         rows.insert(rng.randint(0, len(rows)), tuple(row.values()))
     _write_db(path, _QUALITY_DDL, [("LOTS", lots), ("INSPECTIONS", rows)])

@@ -125,8 +125,13 @@ class Publish:
                 live, gone, first, last = staged.live, staged.gone, staged.first, staged.last
                 batch_id = redo.batch_id(first, last) if redo else f"{first:012d}-{last:012d}"
                 known: dict[str, str] = {}
+                dangling: list[bk.Quarantined] = []
                 if staged.policed is None:
                     with self.store.begin() as conn:
+                        # References become the named system's ids before the policy sees them, so
+                        # a pseudonym of one is the pseudonym of that id wherever else it is sent.
+                        if self.references:
+                            live, dangling = references.translate(conn, self.references, live, batch_id)
                         live, known = self._prepare(conn, live, run_id, resend=redo is not None)
                     staged = self._policed(staged, live)
                 policed, vendor = staged.policed, staged.vendor
@@ -135,10 +140,6 @@ class Publish:
                 self._audit(run_id, first, last, policed, gone.num_rows)
                 if redo:
                     redo = self._clear_earlier(destination, redo, live, batch_id).sent(live.num_rows)
-                dangling: list[bk.Quarantined] = []
-                if self.references and vendor.num_rows:
-                    with self.store.begin() as conn:
-                        vendor, dangling = references.translate(conn, self.references, vendor, batch_id)
                 written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
                 refused = dangling + refused
                 deleted = self.delete_records(destination, gone, batch_id)
@@ -225,11 +226,12 @@ class Publish:
 
     def _staged(self, changes: pa.Table) -> _Staged:
         """One batch of changes split into records to send and to delete; put through the
-        policy here already when what is sent depends on nothing but the golden rows."""
+        policy here already when what is sent depends on nothing but the golden rows (no
+        destination ids, echo hashes or references to look up in the hub store)."""
         live, gone = self._split(changes)
         seqs = changes.column("change_seq")
         staged = _Staged(seqs[0].as_py(), seqs[-1].as_py(), changes.num_rows, live, gone)
-        return staged if self.by_vendor_id or self.echo else self._policed(staged, live)
+        return staged if self.by_vendor_id or self.echo or self.references else self._policed(staged, live)
 
     def _policed(self, staged: _Staged, live: pa.Table) -> _Staged:
         """``staged`` with ``live`` put through the plan (only what the mapping asks for) and the mapping."""

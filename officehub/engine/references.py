@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from connectors.jsonable import jsonable
 from officehub.mapping import InboundMapping, OutboundMapping
 from officehub.mapping.compiled import MappedBatch
 from officehub.store import bookkeeping as bk
@@ -87,7 +86,7 @@ def resolve(conn: sa.Connection, references: list[_Reference], mapped: MappedBat
 
 @dataclass(frozen=True)
 class _OutboundReference:
-    column: str  # the vendor column written
+    column: str  # the golden column holding canonical ids
     path: str
     entity: str
     system: str
@@ -95,33 +94,36 @@ class _OutboundReference:
 
 def outbound_references_of(mapping: OutboundMapping) -> list[_OutboundReference]:
     """The reference fields a publish mapping sends as another system's ids (``ids_from``)."""
-    return [_OutboundReference(f.spec.sources[0], f.leaf.path, f.leaf.referenced_entity, f.spec.ids_from)
+    return [_OutboundReference(f.leaf.column, f.leaf.path, f.leaf.referenced_entity, f.spec.ids_from)
             for f in mapping.fields if f.leaf.referenced_entity and f.spec.ids_from]
 
 
-def translate(conn: sa.Connection, references: list[_OutboundReference], vendor: pa.RecordBatch,
-              batch_id: str) -> tuple[pa.RecordBatch, list[bk.Quarantined]]:
-    """Canonical ids in ``vendor``'s reference columns replaced by the named system's ids.
+def translate(conn: sa.Connection, references: list[_OutboundReference], live: pa.Table,
+              batch_id: str) -> tuple[pa.Table, list[bk.Quarantined]]:
+    """Golden rows with their reference columns' canonical ids replaced by the named system's ids.
 
-    A record whose target has no id in that system cannot be written meaningfully (the
-    destination would hold a dangling or foreign id): it is refused for the quarantine.
+    It runs before the policy, so a pseudonym of the reference is the pseudonym of that system's
+    id. A record whose target has no id in that system cannot be written meaningfully (the
+    destination would hold a dangling or foreign id): it is refused for the quarantine, which
+    keeps its canonical id and the reference, nothing else of the record.
     """
-    columns = {name: vendor.column(name) for name in vendor.schema.names}
-    keep = pa.array([True] * vendor.num_rows)
+    columns = {name: live.column(name).combine_chunks() for name in live.column_names}
+    keep = pa.array([True] * live.num_rows)
     refused: list[bk.Quarantined] = []
     for ref in references:
         if ref.column not in columns:
-            continue  # withheld by the policy
+            continue
         canonical = pc.cast(columns[ref.column], pa.string())
         ids = _looked_up(canonical, xref.vendor_ids_of(conn, ref.system, ref.entity,
                                                        pc.unique(canonical.drop_null()).to_pylist()))
         missing = pc.and_(pc.is_valid(canonical), pc.is_null(ids))
         for i in pc.indices_nonzero(pc.and_(missing, keep)).to_pylist():
-            refused.append(bk.Quarantined(f"batch {batch_id} row {i}", f"{ref.path}: the {ref.entity} it refers to "
-                                          f"has no id in {ref.system} yet", _row(vendor, i)))
+            refused.append(bk.Quarantined(
+                f"batch {batch_id} row {i}", f"{ref.path}: the {ref.entity} it refers to has no id in {ref.system} yet",
+                {"canonical_id": columns["canonical_id"][i].as_py(), ref.path: canonical[i].as_py()}))
         keep = pc.and_(keep, pc.invert(missing))
         columns[ref.column] = ids
-    return pa.RecordBatch.from_pydict(columns).filter(keep), refused
+    return pa.table(columns).filter(keep), refused
 
 
 def _looked_up(ids: pa.Array, found: dict[str, str]) -> pa.Array:
@@ -129,6 +131,3 @@ def _looked_up(ids: pa.Array, found: dict[str, str]) -> pa.Array:
     return pc.take(pa.array(list(found.values()), pa.string()),
                    pc.index_in(ids, value_set=pa.array(list(found), pa.string())))
 
-
-def _row(batch: pa.RecordBatch, i: int) -> dict:
-    return {k: jsonable(v) for k, v in batch.slice(i, 1).to_pylist()[0].items()}

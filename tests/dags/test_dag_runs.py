@@ -66,8 +66,8 @@ def test_ingest_dags_emit_one_asset_event_per_run(estate):
         events = [(e.asset.uri, e.source_dag_id) for e in session.query(AssetEvent)
                   if e.source_dag_id.startswith("demo.")]
     assert sorted(events).count(("officehub://demo/customer", "demo.crm_customers_in")) == 1
-    assert {uri for uri, _ in events} == {"officehub://demo/customer", "officehub://demo/employee",
-                                          "officehub://demo/product"}
+    assert {uri for uri, _ in events} == {f"officehub://demo/{entity}" for entity in (
+        "customer", "employee", "product", "supplier", "invoice", "product_lot", "inspection")}
     assert not any(source.endswith("_out") for _, source in events)
 
 

@@ -27,7 +27,6 @@ def _special_values(hr_db: Path) -> set[str]:
     for db, sqls in queries.items():
         with closing(sqlite3.connect(db)) as con:
             values |= {str(row[0]) for q in sqls for row in con.execute(q)}
-    assert any("inspector" in v for v in values)
     return values
 
 
@@ -135,6 +134,7 @@ def test_no_special_category_value_reaches_the_payroll_drop(estate):
 def test_no_special_category_value_reaches_the_reporting_database(estate):
     folder, _ = estate
     secrets = _special_values(folder / "data" / "hr.db")
+    assert any(v.startswith("inspector ") for v in secrets)  # the quality app's health notes are among them
     tables = table_rows(f"sqlite:///{folder / 'out' / 'reporting.db'}")
     assert set(tables) == {"customers", "employees", "products", "invoices", "inspections"}
     con = sqlite3.connect(folder / "out" / "reporting.db")
@@ -215,5 +215,16 @@ def test_the_demo_policy_test_cases_pass(estate):
     import json
 
     cases = json.loads(ran.stdout)
-    assert len(cases) == 7 and all(case["passed"] for case in cases)
+    assert len(cases) == 8 and all(case["passed"] for case in cases)
     assert any("never receives health" in case["case"] for case in cases)
+
+
+def test_reporting_joins_inspections_to_employees_by_the_same_pseudonym(estate):
+    # The inspector is sent as HR's employee number, and the policy hashes it with the key that
+    # hashes employee numbers: reports join the two tables, and neither names anyone.
+    folder, _ = estate
+    with closing(sqlite3.connect(folder / "out" / "reporting.db")) as con:
+        employees = {row[0] for row in con.execute("SELECT employee_number FROM employees")}
+        inspectors = {row[0] for row in con.execute("SELECT inspector FROM inspections")}
+    assert inspectors and inspectors <= employees
+    assert all(p.startswith("demo-2026:") and not p.startswith("demo-2026:E") for p in inspectors)

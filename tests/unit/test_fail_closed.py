@@ -74,7 +74,7 @@ def test_check_warns_for_every_publish_pipeline_when_no_policies_are_configured(
     project = _demo(tmp_path, PolicySet())
     publishes = [n for n, p in project.config.pipelines.items() if p.kind == "publish"]
     warnings = unagreed_publishes(project, TODAY)
-    assert len(warnings) == len(publishes) == 6
+    assert len(warnings) == len(publishes) == 8
     assert ("pipeline reporting_customers_out → reporting: no data-sharing agreement in force; reporting receives "
             "no personal or financial data") in warnings
 
