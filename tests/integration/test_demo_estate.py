@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -102,7 +103,6 @@ def test_records_of_the_declared_entities_attach_to_what_they_refer_to(estate):
                hub.execute("SELECT system, vendor_id, canonical_id FROM xref")}
         invoices = hub.execute("SELECT number, customer FROM invoice").fetchall()
         inspections = hub.execute("SELECT inspection_id, lot, inspector FROM inspection").fetchall()
-        reasons = [r[0] for r in hub.execute("SELECT reason FROM quarantine WHERE pipeline LIKE 'accounting_s%'")]
     with closing(sqlite3.connect(folder / "data" / "accounting.db")) as acc:
         account_of = dict(acc.execute("SELECT INV_NO, ACCT_NO FROM INVOICES"))
     # Each invoice holds the golden customer its debtor account is linked to (often one the CRM supplied).
@@ -113,7 +113,77 @@ def test_records_of_the_declared_entities_attach_to_what_they_refer_to(estate):
         source = {i: (lot, who) for i, lot, who in qc.execute("SELECT INSP_ID, LOT_NO, INSPECTOR FROM INSPECTIONS")}
     assert inspections and all((lot, inspector) == (ids["quality", source[i][0]], ids["hr", source[i][1]])
                                for i, lot, inspector in inspections)
-    assert reasons and all(r.startswith("registration_number: not a valid ua.edrpou") for r in reasons)
+
+
+RESULTS = {"pass", "fail", "rework"}
+
+#: How the quarantine reason starts for each kind of dirty row of the declared entities.
+WHY = {
+    "edrpou": "registration_number: not a valid ua.edrpou: The number's checksum or check digit is invalid",
+    "account": "customer: no customer from accounting with this id in the hub yet",
+    "sku": "product: no product from inventory with this id in the hub yet",
+    "inspector": "inspector: no employee from hr with this id in the hub yet",
+    "result": "result: Input should be 'pass', 'fail' or 'rework'",
+}
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(db)) as con:
+        return con.execute(sql).fetchall()
+
+
+def _dirty_rows(data: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per ingest pipeline of a declared entity, each source row it must refuse, worked out from
+    the apps' own data: its key → (the value that is wrong, the kind of defect)."""
+    from stdnum.ua import edrpou, rntrc
+
+    accounts = {a for (a,) in _rows(data / "accounting.db", "SELECT ACCT_NO FROM DEBTORS")}
+    staff = {e for (e,) in _rows(data / "hr.db", "SELECT emp_id FROM employees")}
+    items = (data / "inventory" / "export" / "ITEMS_20261101.TXT").read_bytes().splitlines()
+    skus = {line[:10].decode("cp1251").strip() for line in items}
+    suppliers = _rows(data / "accounting.db", "SELECT SUPP_NO, REG_CODE FROM SUPPLIERS")
+    invoices = _rows(data / "accounting.db", "SELECT INV_NO, ACCT_NO FROM INVOICES")
+    lots = _rows(data / "quality.db", "SELECT LOT_NO, SKU FROM LOTS")
+    inspections = _rows(data / "quality.db", "SELECT INSP_ID, INSPECTOR, RESULT FROM INSPECTIONS")
+    return {
+        "accounting_suppliers_in": {n: (c, "edrpou") for n, c in suppliers
+                                    if not (edrpou.is_valid(c) or rntrc.is_valid(c))},
+        "accounting_invoices_in": {n: (a, "account") for n, a in invoices if a not in accounts},
+        "quality_lots_in": {n: (sku, "sku") for n, sku in lots if sku not in skus},
+        "quality_inspections_in": {**{i: (r, "result") for i, _, r in inspections if r not in RESULTS},
+                                   **{i: (e, "inspector") for i, e, _ in inspections if e not in staff}},
+    }
+
+
+def test_dirty_suppliers_invoices_lots_and_inspections_are_quarantined_for_what_is_wrong(estate):
+    folder, state = estate
+    expected = _dirty_rows(folder / "data")
+    held = _rows(folder / ".officehub" / "hub.db",
+                 "SELECT pipeline, position, reason FROM quarantine WHERE status = 'open'")
+    for pipeline, rows in expected.items():
+        reasons = {position: reason for p, position, reason in held if p == pipeline}
+        assert rows and set(reasons) == {f"row {key}" for key in rows}, pipeline
+        assert len(rows) == state["results"][pipeline].metrics.records_quarantined, pipeline
+        for key, (value, defect) in rows.items():
+            assert reasons[f"row {key}"].startswith(WHY[defect]), pipeline
+            assert value not in reasons[f"row {key}"], f"{pipeline}: a reason quotes the value it refused"
+
+
+def test_payroll_is_sent_nothing_of_the_declared_entities(estate):
+    # No pipeline sends them to payroll, and if one ever did, the payroll policy would drop every field.
+    from officehub.config import load_project
+    from tests.helpers import run_cli
+
+    folder, _ = estate
+    config = load_project(folder).config
+    to_payroll = {config.mappings[p.mapping].target for p in config.pipelines.values()
+                  if p.kind == "publish" and config.mappings[p.mapping].system == "payroll"}
+    assert to_payroll == {"employee"}
+    ran = run_cli("-p", str(folder), "policy", "explain", "--destination", "payroll", "--json")
+    assert ran.returncode == 0, ran.stderr
+    explained = json.loads(ran.stdout)
+    for entity in ("supplier", "invoice", "product_lot", "inspection"):
+        assert {row["action"] for row in explained[entity]["fields"]} == {"drop"}, entity
 
 
 def test_no_special_category_value_reaches_the_payroll_drop(estate):
@@ -212,10 +282,8 @@ def test_the_demo_policy_test_cases_pass(estate):
     folder, _ = estate
     ran = run_cli("-p", str(folder), "policy", "test", "--json")
     assert ran.returncode == 0, ran.stdout
-    import json
-
     cases = json.loads(ran.stdout)
-    assert len(cases) == 8 and all(case["passed"] for case in cases)
+    assert len(cases) == 9 and all(case["passed"] for case in cases)
     assert any("never receives health" in case["case"] for case in cases)
 
 

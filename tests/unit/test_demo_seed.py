@@ -123,15 +123,32 @@ def test_dirty_counts_as_promised(estate: tuple[Path, SeedSummary]) -> None:
     }
 
 
-def test_suppliers_carry_a_registration_code_with_its_check_digit_except_the_dirty_ones(
-        estate: tuple[Path, SeedSummary]) -> None:
+def _suppliers(db: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Accounting's suppliers (form, name, registration code): those whose code is valid, and the others."""
     from stdnum.ua import edrpou, rntrc
 
+    rows = _query(db, "SELECT FORM, NAME, REG_CODE FROM SUPPLIERS")
+    valid = [row for row in rows if (rntrc if row[0] == "FOP" else edrpou).is_valid(row[2])]
+    return valid, [row for row in rows if row not in valid]
+
+
+def _wrong_check_digit_only(code: str) -> bool:
+    """An eight-digit ЄДРПОУ that would be valid with another last digit."""
+    from stdnum.ua import edrpou
+
+    return re.fullmatch(r"\d{8}", code) is not None and edrpou.calc_check_digit(code[:-1]) != code[-1]
+
+
+def test_suppliers_carry_a_registration_code_with_its_check_digit_except_the_dirty_ones(
+        estate: tuple[Path, SeedSummary]) -> None:
     data_dir, summary = estate
-    rows = _query(data_dir / "accounting.db", "SELECT FORM, REG_CODE FROM SUPPLIERS")
-    valid = [form for form, code in rows if (rntrc if form == "FOP" else edrpou).is_valid(code)]
-    assert len(rows) - len(valid) == summary.dirty["accounting.SUPPLIERS"]
-    assert {"FOP", "TOV"} <= set(valid)  # sole traders under their РНОКПП, companies under their ЄДРПОУ
+    valid, dirty = _suppliers(data_dir / "accounting.db")
+    assert len(dirty) == summary.dirty["accounting.SUPPLIERS"] == 2
+    assert {"FOP", "TOV", "PP"} <= {form for form, *_ in valid}  # sole traders under their РНОКПП
+    for form, name, _ in valid + dirty:
+        prefix = {"TOV": "ТОВ «", "PP": "ПП «", "FOP": "ФОП "}[form]
+        assert name.startswith(prefix) and name.endswith("»" if form != "FOP" else ".")
+    assert all(form != "FOP" and _wrong_check_digit_only(code) for form, _, code in dirty)
 
 
 def test_invoices_name_open_accounts_except_the_dirty_ones(estate: tuple[Path, SeedSummary]) -> None:
@@ -140,6 +157,20 @@ def test_invoices_name_open_accounts_except_the_dirty_ones(estate: tuple[Path, S
     named = [row[0] for row in _query(data_dir / "accounting.db", "SELECT ACCT_NO FROM INVOICES")]
     assert len(named) > 100
     assert len([a for a in named if a not in open_accounts]) == summary.dirty["accounting.INVOICES"]
+
+
+def test_invoices_in_the_ledgers_conventions(estate: tuple[Path, SeedSummary]) -> None:
+    data_dir, summary = estate
+    rows = _query(data_dir / "accounting.db", "SELECT INV_NO, ISSUED, TOTAL, CURRENCY, STATUS FROM INVOICES")
+    # One invoice for every other open account, plus the dirty ones.
+    open_accounts = summary.debtors - len(summary.identity.closed)
+    assert len(rows) == round(open_accounts / 2) + summary.dirty["accounting.INVOICES"]
+    for number, issued, total, currency, status in rows:
+        assert re.fullmatch(r"INV-2026\d{5}", number)
+        assert "2026-05-05" <= issued <= "2026-11-01" and date.fromisoformat(issued)
+        assert re.fullmatch(r"\d+\.\d\d", total) and currency == "UAH"
+        assert status in {"open", "paid", "overdue"}
+    assert len({number for number, *_ in rows}) == len(rows)
 
 
 def test_lots_and_inspections_refer_to_clean_products_and_employees(estate: tuple[Path, SeedSummary]) -> None:
@@ -278,4 +309,8 @@ def test_small_sizes_still_meet_minimums(tmp_path: Path) -> None:
 def test_other_seeds_keep_the_shape(tmp_path: Path, seed: int) -> None:
     summary = seed_estate(tmp_path, customers=200, employees=200, products=50, seed=seed)
     assert summary.dirty["hr.employees"] == 4 and summary.dirty["inventory.stock"] == 1
+    # Whatever the seed, a dirty supplier is a company whose ЄДРПОУ has a wrong check digit.
+    _, dirty = _suppliers(tmp_path / "accounting.db")
+    assert len(dirty) == summary.dirty["accounting.SUPPLIERS"] == 2
+    assert all(form != "FOP" and _wrong_check_digit_only(code) for form, _, code in dirty)
     assert all(len(line) == 94 for line in _lines(tmp_path / ITEMS))
