@@ -286,8 +286,9 @@ class CompiledChecks:
             if rule is None or leaf.column not in result.columns:
                 continue
             numbers = result.columns[leaf.column]
-            countries = result.columns.get(_sibling_column(leaf, rule.country), pa.nulls(len(numbers), pa.string()))
-            country_path = _sibling_column(leaf, rule.country).replace(COLUMN_SEPARATOR, ".")
+            country_column = _sibling_column(leaf, rule.country)
+            countries = result.columns.get(country_column, pa.nulls(len(numbers), pa.string()))
+            country_path = country_column.replace(COLUMN_SEPARATOR, ".")
             result.reject(pc.and_(pc.is_valid(numbers), pc.is_null(countries)),
                           f"{leaf.path}: cannot be checked without {country_path}")
             keys = pc.binary_join_element_wise(pc.cast(countries, pa.string()), numbers, "\x1f")

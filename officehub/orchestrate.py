@@ -15,11 +15,12 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from canonical_model import layout
 from canonical_model.errors import FatalError, OfficehubError, RetriableError
 from officehub.config import Project, load_project
 from officehub.engine import open_store, run_pipeline
+from officehub.engine.references import references_of
 from officehub.engine.replay import replay, waiting_for_references
+from officehub.mapping import InboundMapping
 from officehub.store.hub import HubStore
 
 #: Env var (and Airflow Variable) naming the project's officehub.yaml or its folder.
@@ -91,10 +92,9 @@ def _referenced_entities(project: Project, name: str) -> list[str]:
     """The other entities an ingest pipeline's mapping refers to, in field order."""
     pipeline = project.config.pipelines[name]
     mapping = project.config.mappings[pipeline.mapping]
-    if pipeline.kind != "ingest" or mapping.collection:
+    if pipeline.kind != "ingest":
         return []
-    found = [leaf.referenced_entity for leaf in layout(mapping.entity).fields
-             if leaf.referenced_entity and leaf.path in mapping.fields]
+    found = [ref.entity for ref in references_of(InboundMapping(mapping, pipeline.mapping))]
     return [entity for entity in dict.fromkeys(found) if entity != mapping.entity]
 
 

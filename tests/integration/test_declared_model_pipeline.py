@@ -18,60 +18,31 @@ import json
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from canonical_model import Sensitivity, install
-from canonical_model.entities import BUILTIN_DECLARATIONS
+from canonical_model import Sensitivity
 from officehub.config import load_project
 from officehub.engine import sync
 from officehub.store import model_state
 from officehub.store.hub import HubStore
+from tests.unit.test_declared_model_properties import TYPES, _field, _value
 
 SPECIAL = (Sensitivity.MEDICAL, Sensitivity.CRIMINAL, Sensitivity.LEGAL)
 BASIS = {Sensitivity.MEDICAL: "gdpr-9-2-h", Sensitivity.CRIMINAL: "gdpr-10-official-authority",
          Sensitivity.LEGAL: "gdpr-9-2-f"}
 WITHHOLDING = ("drop", "nullify", "redact", "hash")
-TYPES = ("string", "integer", "decimal", "boolean", "date", "enum")
 NAMES = st.from_regex(r"[a-z][a-z0-9]{1,8}", fullmatch=True).filter(lambda n: n not in ("customer", "id"))
 CUSTOMERS = {"C1": "Petrenko", "C2": "Koval"}
 #: A value each type refuses, as a vendor column would hold it.
 BROKEN = {"string": "x" * 41, "integer": "12a", "decimal": "1.234", "boolean": "maybe", "date": "2021-02-30",
           "enum": "delta"}
-
-
-@pytest.fixture(autouse=True)
-def _builtins_afterwards() -> Iterator[None]:
-    yield
-    install(BUILTIN_DECLARATIONS)
-
-
-def _field(kind: str, cls: Sensitivity) -> dict[str, Any]:
-    spec: dict[str, Any] = {"type": kind, "class": cls.value}
-    if kind == "string":
-        spec["max_length"] = 40
-    if kind == "decimal":
-        spec.update(precision=12, scale=2)
-    if kind == "enum":
-        spec["values"] = {"alpha": "Alpha", "beta": "Beta", "gamma": "Gamma"}
-    return spec
-
-
-def _value(kind: str, marker: str) -> st.SearchStrategy:
-    if kind == "string":  # the marker makes each value findable wherever it ends up
-        return st.text(st.characters(whitelist_categories=("L", "N")), max_size=8).map(lambda t: marker + t)
-    return {"integer": st.integers(-10**9, 10**9),
-            "decimal": st.decimals(-10**6, 10**6, places=2, allow_nan=False, allow_infinity=False),
-            "boolean": st.booleans(), "date": st.dates(date(1900, 1, 1), date(2099, 12, 31)),
-            "enum": st.sampled_from(["alpha", "beta", "gamma"])}[kind]
 
 
 @st.composite

@@ -9,14 +9,12 @@ and a field added later is exactly what `store upgrade` would add.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,12 +35,6 @@ SPECIAL = {Sensitivity.MEDICAL, Sensitivity.CRIMINAL, Sensitivity.LEGAL}
 WITHHOLDING = {"drop", "nullify", "redact"}
 NAMES = st.from_regex(r"[a-z][a-z0-9]{1,10}", fullmatch=True)
 TYPES = ["string", "integer", "decimal", "boolean", "date", "enum"]
-
-
-@pytest.fixture(autouse=True)
-def _builtins_afterwards() -> Iterator[None]:
-    yield
-    install(BUILTIN_DECLARATIONS)
 
 
 def _field(kind: str, cls: Sensitivity) -> dict[str, Any]:
