@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench check clean
+.PHONY: demo test lint bench check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-demo
 	$(BIN)/officehub demo examples/demo
 
-## test: the whole test suite (needs the PostgreSQL and MariaDB servers the README names)
-test: $(VENV)/.installed-dev
+## test: the linters, then the whole test suite (needs the PostgreSQL and MariaDB servers the README names)
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff, and the import layering (dags → officehub → {connectors, policies} → canonical_model)
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check officehub tests bench dags
+	$(BIN)/lint-imports
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

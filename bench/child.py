@@ -29,7 +29,7 @@ def main() -> int:
     ctx = Context(args.rows, args.round, args.seed, args.batch_size, args.table, args.project_dir)
     try:
         measured = registry()[args.variant](ctx)
-    except Exception as exc:  # reported in the results, never hidden
+    except Exception as exc:  # noqa: BLE001 - reported in the results, never hidden
         traceback.print_exc()
         args.out.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"[:2000]}))
         return 1

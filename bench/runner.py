@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def main() -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     logs = RESULTS_DIR / "logs"
     logs.mkdir(exist_ok=True)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     meta = {"started": started, "rounds": settings.rounds, "seed": settings.seed, "batch_size": settings.batch_size,
             "hub_autoanalyze_s": float(os.environ.get("BENCH_HUB_AUTOANALYZE", "0") or 0),
             "environment": environment()}

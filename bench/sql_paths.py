@@ -25,8 +25,8 @@ from pathlib import Path
 import pyarrow as pa
 import sqlalchemy as sa
 
-from connectors import ReadOptions, WriteMode
-from connectors.sql import SqlConfig, SqlConnector
+from officehub.connectors import ReadOptions, WriteMode
+from officehub.connectors.sql import SqlConfig, SqlConnector
 
 PG = os.environ.get("OFFICEHUB_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 MARIADB = os.environ.get("OFFICEHUB_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")

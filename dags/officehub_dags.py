@@ -9,15 +9,15 @@ comes from ``officehub.orchestrate.pipeline_specs``. No sync logic lives here.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Variable
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
-from canonical_model.errors import RetriableError
 from officehub import orchestrate
+from officehub.canonical_model.errors import RetriableError
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
@@ -64,7 +64,7 @@ def build_dag(spec: orchestrate.PipelineSpec, config: str) -> DAG:
         dag_id=spec.dag_id,
         description=spec.description,
         schedule=_schedule(spec),
-        start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
         max_active_runs=1,
         tags=["officehub", spec.kind, spec.system],
@@ -87,7 +87,7 @@ def build_exchange_dag(spec: orchestrate.ExchangeSpec, config: str) -> DAG:
         dag_id=spec.dag_id,
         description=spec.description,
         schedule=spec.schedule,
-        start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
         max_active_runs=1,
         tags=["officehub", "site_exchange", spec.peer],

@@ -15,7 +15,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from canonical_model.errors import FatalError, OfficehubError, RetriableError
+from officehub.canonical_model.errors import FatalError, OfficehubError, RetriableError
 from officehub.config import Project, load_project
 from officehub.engine import open_store, run_pipeline
 from officehub.engine.references import references_of
@@ -172,7 +172,7 @@ def run(config_path: str | Path, pipeline: str) -> dict[str, int | str | float]:
                "seconds": round(result.seconds, 3), **_short_metrics(asdict(result.metrics))}
     if refers:
         figures["stored_late"] = stored_late
-    # Counts only: an error's text is built to carry no record value or secret (see canonical_model.errors).
+    # Counts only: an error's text is built to carry no record value or secret (see officehub.canonical_model.errors).
     log.info("officehub %s %s: %s", result.kind, pipeline,
              " ".join(f"{k}={v}" for k, v in figures.items() if isinstance(v, int) and k != "run_id"))
     if result.status != "succeeded":

@@ -30,8 +30,8 @@ def _builtin_model_afterwards() -> Iterator[None]:
     """Put the built-in model back after each test: loading a project (the demo's included)
     installs its own entities process-wide, and a later test must not see them."""
     yield
-    from canonical_model import install
-    from canonical_model.entities import BUILTIN_DECLARATIONS
+    from officehub.canonical_model import install
+    from officehub.canonical_model.entities import BUILTIN_DECLARATIONS
 
     install(BUILTIN_DECLARATIONS)
 

@@ -17,9 +17,16 @@ from typing import Annotated
 
 import typer
 
-from canonical_model.errors import OfficehubError
-from officehub.cli import commands_data, commands_policy, commands_project, commands_site
-from officehub.cli import commands_audit, commands_identity, commands_subject
+from officehub.canonical_model.errors import OfficehubError
+from officehub.cli import (
+    commands_audit,
+    commands_data,
+    commands_identity,
+    commands_policy,
+    commands_project,
+    commands_site,
+    commands_subject,
+)
 from officehub.cli.options import PROJECT_HELP, global_project
 from officehub.cli.output import errors
 from officehub.config import ConfigError

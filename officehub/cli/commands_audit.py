@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption
 from officehub.cli.output import console, emit_json, errors, table
 from officehub.cli.session import hub_session
@@ -23,7 +23,7 @@ _HEAD = re.compile(r"[0-9a-f]{64}")
 _NO_KEY = "no audit signing key is configured (hub.audit_key; 'officehub audit keygen PATH' makes one)"
 
 
-def audit_list(action: Annotated[Optional[str], typer.Option(help="Only this action (publish, detokenize…).")] = None,
+def audit_list(action: Annotated[str | None, typer.Option(help="Only this action (publish, detokenize…).")] = None,
                limit: Annotated[int, typer.Option(min=1)] = 20,
                project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """The newest audit entries."""
@@ -74,9 +74,9 @@ def _print(result: audit.Verification) -> None:
                          highlight=False)
 
 
-def audit_verify(expect_head: Annotated[Optional[str], typer.Option(
+def audit_verify(expect_head: Annotated[str | None, typer.Option(
                      help="A head printed by an earlier verify and kept outside the hub: the chain must still hold it.")] = None,
-                 public_key: Annotated[Optional[list[str]], typer.Option(
+                 public_key: Annotated[list[str] | None, typer.Option(
                      help="Also trust checkpoints signed with this Ed25519 public key (base64).")] = None,
                  project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Check the hash chain and its signed checkpoints: edits, deletions, reordering, truncation and rewrites."""

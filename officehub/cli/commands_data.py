@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import getpass
-
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, project_dir, stated_reason
 from officehub.cli.output import console, emit_json, errors, progress_bars, result_dict, summary_table, table
-from officehub.config import Project, load_project
 from officehub.cli.session import hub_session
+from officehub.config import Project, load_project
 from officehub.engine import sync as run_sync
 from officehub.engine.replay import replay as run_replay
 from officehub.store import audit
@@ -36,7 +35,7 @@ def run_and_report(project: Project, names: list[str], as_json: bool) -> int:
     return max((r.exit_code for r in failed), default=0) if failed else 0
 
 
-def sync(pipelines: Annotated[Optional[list[str]], typer.Argument(help="Pipelines to run.")] = None,
+def sync(pipelines: Annotated[list[str] | None, typer.Argument(help="Pipelines to run.")] = None,
          all_: Annotated[bool, typer.Option("--all", help="Run every pipeline: ingests, then publishes.")] = False,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run pipelines now, from their last checkpoint."""
@@ -51,7 +50,7 @@ def sync(pipelines: Annotated[Optional[list[str]], typer.Argument(help="Pipeline
     raise typer.Exit(run_and_report(loaded, names, as_json))
 
 
-def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
+def runs(pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
          limit: Annotated[int, typer.Option(min=1)] = 20,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """History of pipeline runs with their figures, newest first."""
@@ -68,7 +67,7 @@ def runs(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipelin
     console.print(table("runs", columns, rows, numeric=columns[5:11]))
 
 
-def quarantine_list(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
+def quarantine_list(pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
                     include_resolved: Annotated[bool, typer.Option(
                         "--all", help="Include closed entries (resolved, superseded, replayed).")] = False,
                     limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 100,
@@ -116,8 +115,8 @@ def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
                         ["field", "value"], found["raw"].items()))
 
 
-def quarantine_replay(pipeline: Annotated[Optional[str], typer.Option(help="Only this pipeline.")] = None,
-                      ids: Annotated[Optional[list[int]], typer.Option("--id", help="Only these records.")] = None,
+def quarantine_replay(pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
+                      ids: Annotated[list[int] | None, typer.Option("--id", help="Only these records.")] = None,
                       project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run quarantined records through their (fixed) mapping again; those that pass are stored."""
     with hub_session(project) as (loaded, store):

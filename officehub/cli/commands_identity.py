@@ -12,17 +12,17 @@ from __future__ import annotations
 import getpass
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
 
-from canonical_model import ENTITIES, Sensitivity, layout
-from canonical_model.errors import FatalError
-from connectors.jsonable import jsonable
+from officehub.canonical_model import ENTITIES, Sensitivity, layout
+from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, stated_reason
 from officehub.cli.output import console, emit_json, table
 from officehub.cli.session import hub_session
+from officehub.connectors.jsonable import jsonable
 from officehub.engine.stewardship import LinkChange, Steward
 from officehub.engine.subjects import lineage, locate
 from officehub.identity.holds import legal_holds
@@ -117,7 +117,7 @@ def _evidence_text(entry: dict[str, Any]) -> str:
     return ", ".join(f"{name} {score:.2f}" for name, score in entry["fields"].items()) or (entry["method"] or "")
 
 
-def review(entity: Annotated[Optional[str], typer.Option(help="Only this entity.")] = None,
+def review(entity: Annotated[str | None, typer.Option(help="Only this entity.")] = None,
            include_decided: Annotated[bool, typer.Option("--all", help="Include decided pairs.")] = False,
            reveal: RevealOption = False, reason: ReasonOption = None,
            project: ProjectOption = None, as_json: JsonOption = False) -> None:
@@ -222,8 +222,8 @@ def unmerge(log_id: Annotated[int, typer.Argument(help="Link-log id of the merge
         console.print("`officehub sync --all` publishes the change.", highlight=False)
 
 
-def log(entry: Annotated[Optional[int], typer.Argument(help="One link-log entry, with what it moved.")] = None,
-        record: Annotated[Optional[str], typer.Option(help="Only entries about this canonical id.")] = None,
+def log(entry: Annotated[int | None, typer.Argument(help="One link-log entry, with what it moved.")] = None,
+        record: Annotated[str | None, typer.Option(help="Only entries about this canonical id.")] = None,
         project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """The link log: every merge and unlink, newest first, and whether it was undone."""
     with hub_session(project) as (_, store), store.begin() as conn:

@@ -5,26 +5,30 @@ from __future__ import annotations
 import getpass
 import hashlib
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from canonical_model import ENTITIES
-from canonical_model.errors import FatalError, OfficehubError
+from officehub.canonical_model import ENTITIES
+from officehub.canonical_model.errors import FatalError, OfficehubError
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, project_dir, stated_reason
 from officehub.cli.output import console, emit_json, table
+from officehub.cli.session import hub_session
 from officehub.config import ConfigError, ConfigIssue, Project, load_project
 from officehub.config.policy_files import load_policies
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
-from officehub.cli.session import hub_session
-from officehub.engine.publish import policy_context
 from officehub.engine.preview import preview_records
+from officehub.engine.publish import policy_context
+from officehub.policies import CompileContext, Destination, PolicySet, compile_plan
+from officehub.policies import detokenize as open_token
+from officehub.policies.analysis import Finding
+from officehub.policies.analysis import check as check_policies
+from officehub.policies.analysis import diff as diff_policies
+from officehub.policies.analysis import explain as explain_plan
+from officehub.policies.testing import TestFile, run_file
 from officehub.store import audit, model_state
 from officehub.store.hub import HubStore, resolve_url
-from policies import CompileContext, Destination, PolicySet, compile_plan, detokenize as open_token
-from policies.analysis import Finding, check as check_policies, diff as diff_policies, explain as explain_plan
-from policies.testing import TestFile, run_file
 
 policy_app = typer.Typer(help="Data-sharing policies: check, explain, diff, preview, test.", no_args_is_help=True)
 
@@ -64,7 +68,7 @@ def _lowered_classes(project: Project) -> list[Finding]:
     return [Finding("warning", subject, message) for subject, message in events]
 
 
-def policy_check(files: Annotated[Optional[list[Path]], typer.Argument(help="Policy files (default: the project's).")] = None,
+def policy_check(files: Annotated[list[Path] | None, typer.Argument(help="Policy files (default: the project's).")] = None,
                  project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Validate policies; report unsound rules, special-category releases to confirm, unclassified fields."""
     loaded = load_project(project_dir(project))
@@ -82,8 +86,8 @@ def policy_check(files: Annotated[Optional[list[Path]], typer.Argument(help="Pol
 
 
 def policy_explain(destination: Annotated[str, typer.Option(help="A system or site that receives data.")],
-                   entity: Annotated[Optional[str], typer.Option(help="Only this entity.")] = None,
-                   purpose: Annotated[Optional[str], typer.Option(help="Purpose of the agreement.")] = None,
+                   entity: Annotated[str | None, typer.Option(help="Only this entity.")] = None,
+                   purpose: Annotated[str | None, typer.Option(help="Purpose of the agreement.")] = None,
                    project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """For each field: what the destination receives, which rule decided it, and why."""
     loaded = load_project(project_dir(project))
@@ -140,7 +144,7 @@ def policy_preview(destination: Annotated[str, typer.Option(help="A destination 
                             [(r["field"], r["before"], r["action"], r["after"]) for r in item["fields"]]))
 
 
-def policy_test(files: Annotated[Optional[list[Path]], typer.Argument(help="Test files (default: policy-tests/*.yaml).")] = None,
+def policy_test(files: Annotated[list[Path] | None, typer.Argument(help="Test files (default: policy-tests/*.yaml).")] = None,
                 project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run policy test cases: given a record to a destination, expect fields and values."""
     loaded = load_project(project_dir(project))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from canonical_model import ENTITIES, json_schema, json_schemas, layout
-from canonical_model.errors import FatalError
+from officehub.canonical_model import ENTITIES, json_schema, json_schemas, layout
+from officehub.canonical_model.errors import FatalError
 from officehub.cli import commands_model
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, table
@@ -75,7 +75,7 @@ def _project_model(project: Path | None) -> None:
         load_project(folder)
 
 
-def schema(entity: Annotated[Optional[str], typer.Argument(help="An entity: customer, product, employee or "
+def schema(entity: Annotated[str | None, typer.Argument(help="An entity: customer, product, employee or "
                                                                 "one the project declares.")] = None,
            project: ProjectOption = None) -> None:
     """Print the JSON Schema of one entity (or all), with each field's sensitivity class."""

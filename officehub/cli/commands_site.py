@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from canonical_model.errors import FatalError, OfficehubError
+from officehub.canonical_model.errors import FatalError, OfficehubError
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, errors, table
 from officehub.config import load_project
@@ -19,7 +19,7 @@ site_app = typer.Typer(help="Sites: exchange signed, encrypted bundles with hubs
                        no_args_is_help=True)
 
 
-def _context(project: Optional[Path]) -> service.SiteContext:
+def _context(project: Path | None) -> service.SiteContext:
     return service.context(load_project(project_dir(project)))
 
 
@@ -37,7 +37,7 @@ def site_init(name: Annotated[str, typer.Argument(help="This site's name (lower 
 
 
 def site_add(card_file: Annotated[Path, typer.Argument(help="The peer's site card (its site.json).")],
-             fingerprint: Annotated[Optional[str], typer.Option(help="The fingerprint the peer's operator "
+             fingerprint: Annotated[str | None, typer.Option(help="The fingerprint the peer's operator "
                                                                       "read to you; refused if it differs.")] = None,
              replace: Annotated[bool, typer.Option(help="Re-key a known peer; its old key is revoked.")] = False,
              project: ProjectOption = None) -> None:
@@ -92,7 +92,7 @@ def site_status(project: ProjectOption = None, as_json: JsonOption = False) -> N
     console.print(table("site links", columns, rows, numeric=columns[1:8]))
 
 
-def site_exchange(peers: Annotated[Optional[list[str]], typer.Argument(help="Peers (default: every site "
+def site_exchange(peers: Annotated[list[str] | None, typer.Argument(help="Peers (default: every site "
                                                                              "with sftp settings).")] = None,
                   project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Upload waiting bundles to peers over SFTP (resuming cut uploads) and apply their acknowledgements."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.cli.commands_identity import actor
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, stated_reason
 from officehub.cli.output import console, emit_json, errors, table
@@ -50,7 +50,7 @@ def _dump(payload: Any) -> str:
 
 
 def export(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `officehub subject find`).")],
-           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.")] = None,
+           output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
            reveal: RevealOption = False, reason: ReasonOption = None,
            project: ProjectOption = None) -> None:
     """Everything the hub holds about one record, as JSON (stdout unless --output); audited.
@@ -76,7 +76,7 @@ def _report_table(report: subjects.ErasureReport, verdict: str) -> Table:
                  [(line.system, line.vendor_id, line.outcome, line.detail) for line in report.lines])
 
 
-def _confirm(project: Optional[Path], canonical_id: str) -> None:
+def _confirm(project: Path | None, canonical_id: str) -> None:
     """Show what the erasure would do (on stderr) and ask; a legal hold needs no question, it refuses."""
     with hub_session(project) as (loaded, store):
         preview = subjects.erase(loaded, store, canonical_id, actor(), dry_run=True)
@@ -114,7 +114,7 @@ def _explain(report: subjects.ErasureReport, dry_run: bool) -> None:
 def erase(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `officehub subject find`).")],
           dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")] = False,
           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-          report_file: Annotated[Optional[Path], typer.Option("--report", help="Also write the report (JSON) here.")]
+          report_file: Annotated[Path | None, typer.Option("--report", help="Also write the report (JSON) here.")]
           = None,
           project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Erase a record in every system that supports deletes and in the hub, unless a legal hold applies.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 
 PROJECT_HELP = "Project folder (holding officehub.yaml); default: the current folder."
-ProjectOption = Annotated[Optional[Path], typer.Option("--project", "-p", help=PROJECT_HELP)]
+ProjectOption = Annotated[Path | None, typer.Option("--project", "-p", help=PROJECT_HELP)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 #: Set by the top-level ``--project`` option (or OFFICEHUB_PROJECT), so both
@@ -25,7 +25,7 @@ def project_dir(option: Path | None) -> Path:
 
 RevealOption = Annotated[bool, typer.Option("--reveal", help="Show the values withheld otherwise "
                                                              "(may be sensitive; needs --reason; audited).")]
-ReasonOption = Annotated[Optional[str], typer.Option("--reason", help="Why the values are needed (at least "
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why the values are needed (at least "
                                                                       "10 characters; recorded in the audit trail).")]
 #: The shortest reason accepted: enough for a ticket or matter number with a word, not "x" or "n/a".
 MIN_REASON = 10

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from canonical_model.errors import OfficehubError
+from officehub.canonical_model.errors import OfficehubError
 from officehub.config.project import ConfigIssue, Project, ingest_mappings
 
 

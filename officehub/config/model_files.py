@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from canonical_model import install
-from canonical_model.declaration import EntityDecl, ExtensionDecl, FieldDecl, ModelFile, check_name
-from canonical_model.declared import DeclarationError, build_entity, merge
-from canonical_model.entities import BUILTIN_DECLARATIONS
+from officehub.canonical_model import install
+from officehub.canonical_model.declaration import EntityDecl, ExtensionDecl, FieldDecl, ModelFile, check_name
+from officehub.canonical_model.declared import DeclarationError, build_entity, merge
+from officehub.canonical_model.entities import BUILTIN_DECLARATIONS
 
 #: Report a problem at a path of the merged configuration (file and line are found from it).
 Report = Callable[[tuple, str], None]

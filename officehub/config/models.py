@@ -6,11 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connectors import SecretRef, WriteMode
-from connectors.sql.config import url_without_password
+from officehub.config.site_settings import SiteSettings
+from officehub.connectors import SecretRef, WriteMode
+from officehub.connectors.sql.config import url_without_password
 from officehub.identity import IdentityConfig
 from officehub.mapping import MappingSpec
-from officehub.sites.settings import SiteSettings
 from officehub.store.audit_anchor import public_key_from_text
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import pyarrow as pa
 from pydantic import ValidationError
 
-from canonical_model import layout
+from officehub.canonical_model import layout
 from officehub.config.models import ProjectConfig
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
-from policies import PolicyDocument, PolicySet, Rule, template
+from officehub.policies import PolicyDocument, PolicySet, Rule, template
 
 
 def policy_paths(patterns: list[str], base_dir: Path) -> list[Path]:

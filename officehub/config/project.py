@@ -9,17 +9,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from canonical_model import Sensitivity
-from canonical_model.errors import FatalError
-from connectors import Connector, connector_class
+from officehub.canonical_model import Sensitivity
+from officehub.canonical_model.errors import FatalError
 from officehub.config.model_files import install_project_model, merge_extension
 from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
+from officehub.connectors import Connector, connector_class
 from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping, lineage
 from officehub.mapping.compiled import compile_fields, missing_within_groups
+from officehub.policies import KeyRing, PolicySet
 from officehub.store.audit_anchor import AuditKeys, public_key_from_text, signing_key_from_text
-from policies import KeyRing, PolicySet
 
 CONFIG_FILE = "officehub.yaml"
 _MERGED_SECTIONS = ("systems", "mappings", "pipelines", "entities")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.config.project import Project
 
 

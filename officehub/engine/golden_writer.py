@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from canonical_model import SCHEMA_VERSION
+from officehub.canonical_model import SCHEMA_VERSION
 from officehub.identity import EntityIdentity, Matcher, SourceRecord, column_groups, survive
 from officehub.identity.holds import legal_holds
 from officehub.store import bookkeeping as bk
@@ -233,7 +233,7 @@ class GoldenWriter:
 
 def _aware(moment: datetime) -> datetime:
     """A change time comparable with any other: SQLite hands back naive UTC times."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 _STATE = ("status", "merged_into", "deleted_at", "purge_after", "changed_by", "run_id", "lineage")

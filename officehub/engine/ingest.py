@@ -17,17 +17,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from canonical_model import layout
-from canonical_model.errors import FatalError
-from connectors import ReadBatch, ReadOptions
-from connectors.jsonable import jsonable
+from officehub.canonical_model import layout
+from officehub.canonical_model.errors import FatalError
 from officehub.config import PipelineConfig, Project
+from officehub.connectors import ReadBatch, ReadOptions
+from officehub.connectors.jsonable import jsonable
+from officehub.engine import references
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GoldenWriter, Written
 from officehub.engine.prefetch import prefetched
 from officehub.engine.resolve import resolve
 from officehub.mapping import InboundMapping, MappedBatch
-from officehub.engine import references
 from officehub.store import bookkeeping as bk
 from officehub.store import flags, golden, in_place, matches, sources, xref
 from officehub.store.hub import HubStore
@@ -345,7 +345,7 @@ class Ingest:
             resolved = references.resolve(conn, self.references, mapped, positions, bad, raw)
             digests = None  # the content hash covers the canonical ids, known only now
             mapped, positions = resolved.mapped, resolved.positions
-            raw = (lambda i, before=raw, kept=resolved.kept: before(kept[i]))
+            raw = (lambda i, before=raw, kept=resolved.kept: before(kept[i]))  # noqa: E731 - binds the loop values
         if self.spec.collection:
             return self._store_children(conn, mapped, positions, bad, raw)
         digests = digests if digests is not None else self._digests(mapped)

@@ -49,7 +49,7 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
                 if not offer(item):
                     return
             offer(_DONE)
-        except BaseException as exc:  # handed to the consumer, never lost
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, never lost
             offer(_Failed(exc))
         finally:
             close = getattr(items, "close", None)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from canonical_model import Sensitivity, layout
-from canonical_model.errors import FatalError
+from officehub.canonical_model import Sensitivity, layout
+from officehub.canonical_model.errors import FatalError
 from officehub.config import Project
 from officehub.engine.publish import Publish
 from officehub.store import audit, golden

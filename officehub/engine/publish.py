@@ -16,20 +16,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from canonical_model.errors import FatalError
-from connectors import Connector, RejectedRecords, WriteMode
+from officehub.canonical_model.errors import FatalError
 from officehub.config import PipelineConfig, Project
+from officehub.connectors import Connector, RejectedRecords, WriteMode
 from officehub.engine import references
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GONE
 from officehub.engine.prefetch import prefetched
 from officehub.engine.republish import Republication, change_since, holdings
 from officehub.mapping import OutboundMapping
-from officehub.store import audit, audit_anchor
+from officehub.policies import CompileContext, Destination, PlanChange, PolicedBatch, compile_plan, decisions_in_force
+from officehub.store import audit, audit_anchor, golden, matches, xref
 from officehub.store import bookkeeping as bk
-from officehub.store import golden, matches, xref
 from officehub.store.hub import HubStore
-from policies import CompileContext, Destination, PlanChange, PolicedBatch, compile_plan, decisions_in_force
 
 log = logging.getLogger(__name__)
 

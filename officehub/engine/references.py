@@ -22,7 +22,6 @@ from officehub.mapping.compiled import MappedBatch
 from officehub.store import bookkeeping as bk
 from officehub.store import xref
 
-
 #: The part of a quarantine reason that marks a row waiting for the record it refers to.
 WAITING_FOR_REFERENCE = "in the hub yet (replay the quarantine once it has arrived)"
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.config import Project
 from officehub.engine.ingest import Ingest
 from officehub.engine.references import WAITING_FOR_REFERENCE
@@ -124,10 +124,10 @@ def _as_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return _utc(value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return None
 
 
 def _utc(moment: datetime) -> datetime:
     """Times without a zone are UTC (as ingest stores them)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policies import PlanChange, PolicyPlan, compare, decisions_in_force
+from officehub.policies import PlanChange, PolicyPlan, compare, decisions_in_force
 
 #: What a destination holds of a withheld field it supplies itself.
 KEPT = "not emptied: the destination supplies this field itself; remove the hub's values there by hand"

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from canonical_model.errors import OfficehubError
+from officehub.canonical_model.errors import OfficehubError
 from officehub.config import Project
 from officehub.engine.ingest import Ingest
 from officehub.engine.memory import give_back_free_memory, keep_memory_flat, settled_heap

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.config import Project
 from officehub.engine.golden_writer import GoldenWriter
 from officehub.engine.ingest import writer_for

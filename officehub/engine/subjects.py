@@ -18,11 +18,11 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from canonical_model import ENTITIES, layout
-from canonical_model.errors import FatalError, OfficehubError
-from connectors import WriteMode
-from connectors.jsonable import jsonable
+from officehub.canonical_model import ENTITIES, layout
+from officehub.canonical_model.errors import FatalError, OfficehubError
 from officehub.config import Project
+from officehub.connectors import WriteMode
+from officehub.connectors.jsonable import jsonable
 from officehub.engine.ingest import writer_for
 from officehub.engine.publish import Publish
 from officehub.identity import field_groups, normalise_phone

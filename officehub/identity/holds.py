@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from canonical_model import Sensitivity, layout, model_cache
+from officehub.canonical_model import Sensitivity, layout, model_cache
 
 
 @model_cache

@@ -18,7 +18,7 @@ from itertools import permutations
 from types import ModuleType
 from typing import Any, Literal
 
-from canonical_model import layout
+from officehub.canonical_model import layout
 from officehub.identity.rules import EntityIdentity, FuzzyField, MatchRules, rule_problems
 
 # ---------------------------------------------------------------------------------------------
@@ -425,7 +425,17 @@ class Matcher:
 
 
 __all__ = [
-    "Candidate", "Decision", "Matcher", "NORMALISERS", "date_similarity", "name_similarity",
-    "normalise_date", "normalise_email", "normalise_id", "normalise_none", "normalise_phone", "normalise_text",
+    "NORMALISERS",
+    "Candidate",
+    "Decision",
+    "Matcher",
+    "date_similarity",
+    "name_similarity",
+    "normalise_date",
+    "normalise_email",
+    "normalise_id",
+    "normalise_none",
+    "normalise_phone",
+    "normalise_text",
     "text_similarity",
 ]

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from canonical_model import ENTITIES, layout, model_cache
-from canonical_model.layout import COLUMN_SEPARATOR
+from officehub.canonical_model import ENTITIES, layout, model_cache
+from officehub.canonical_model.layout import COLUMN_SEPARATOR
 
 Normaliser = Literal["email", "phone", "text", "id", "date", "none"]
 FuzzyMethod = Literal["name", "text", "exact", "date"]
@@ -231,6 +231,16 @@ def rule_problems(entity: str, rules: EntityIdentity) -> list[str]:
 
 
 __all__ = [
-    "EntityIdentity", "FuzzyField", "FuzzyRule", "IdentityConfig", "KeyRule", "MatchRules", "MOST_RECENT",
-    "Survivorship", "SurvivorshipRule", "column_groups", "field_groups", "rule_problems",
+    "MOST_RECENT",
+    "EntityIdentity",
+    "FuzzyField",
+    "FuzzyRule",
+    "IdentityConfig",
+    "KeyRule",
+    "MatchRules",
+    "Survivorship",
+    "SurvivorshipRule",
+    "column_groups",
+    "field_groups",
+    "rule_problems",
 ]

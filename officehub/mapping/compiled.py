@@ -15,13 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from canonical_model import LeafField, layout
-from canonical_model.checks import CompiledChecks, compile_checks
-from canonical_model.errors import FatalError
-from policies import PolicedBatch
+from officehub.canonical_model import LeafField, layout
+from officehub.canonical_model.checks import CompiledChecks, compile_checks
+from officehub.canonical_model.errors import FatalError, FieldFlag
 from officehub.mapping.spec import HUB_COLUMNS, FieldSpec, MappingSpec
 from officehub.mapping.transforms import Concat, Split, Transform, build_transform
-from officehub.store.flags import FieldFlag
+from officehub.policies import PolicedBatch
 
 
 @dataclass

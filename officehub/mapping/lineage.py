@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from canonical_model import Sensitivity, layout
-from canonical_model.sensitivity import stricter
+from officehub.canonical_model import Sensitivity, layout
+from officehub.canonical_model.sensitivity import stricter
 from officehub.mapping.spec import HUB_COLUMNS, MappingSpec
 
 #: Where a word of a column name starts and ends, once the name is normalised (see ``_normalised``).

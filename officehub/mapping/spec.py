@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from canonical_model import Sensitivity, layout
+from officehub.canonical_model import Sensitivity, layout
 
 #: Hub columns an outbound mapping may publish besides the canonical fields.
 HUB_COLUMNS = ("canonical_id", "vendor_id", "version", "updated_at")

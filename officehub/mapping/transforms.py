@@ -9,7 +9,6 @@ form. Each transform is one small class registered by name with a pydantic
 from __future__ import annotations
 
 import re
-
 from abc import ABC
 from datetime import datetime
 from typing import Any, ClassVar
@@ -19,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from canonical_model.checks import blank_as_null
+from officehub.canonical_model.checks import blank_as_null
 
 #: What a transform gives back: the converted column and the rows it failed on (or None).
 Result = tuple[pa.Array, pa.Array | None]

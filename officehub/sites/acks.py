@@ -9,12 +9,12 @@ stays small however long the link lives.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.sites.files import canonical_json, locked, read_json, write_atomic
 from officehub.sites.keys import SiteCard, SiteIdentity, b64, unb64
 from officehub.sites.settings import SitePaths
@@ -102,5 +102,5 @@ def record(paths: SitePaths, me: SiteIdentity, peer: str, *, imported: list[int]
                 continue  # a forged or damaged copy of a bundle we already have: nothing to ask for
             before = ack.rejected.get(str(seq))
             ack.rejected[str(seq)] = Rejection(reason=reason, count=(before.count + 1) if before else 1)
-        ack.updated_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        ack.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
         write_atomic(paths.ack_file(peer), _sign(me, ack))

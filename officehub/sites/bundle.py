@@ -18,18 +18,18 @@ import json
 import os
 import struct
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives import serialization as ser
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from canonical_model import SCHEMA_VERSION
+from officehub.canonical_model import SCHEMA_VERSION
 from officehub.sites.files import canonical_json
 from officehub.sites.keys import SiteCard, SiteIdentity, b64, key_fingerprint, unb64
 
@@ -125,7 +125,7 @@ def seal(me: SiteIdentity, peer: SiteCard, route: Route, payload: bytes, records
     wrapped = AESGCM(kek).encrypt(bytes(12), key, context)
     header = Header(sender=me.name, recipient=peer.site, seq=route.seq, prev=route.prev, stream=route.stream,
                     records=records, schema_version=SCHEMA_VERSION, batch=route.batch, part=route.part,
-                    created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     sender_key=me.card.signing_fingerprint, recipient_key=peer.encryption_fingerprint,
                     ephemeral_key=b64(eph_raw), wrapped_key=b64(wrapped), nonce=b64(nonce),
                     ciphertext_bytes=len(ciphertext), ciphertext_sha256=hashlib.sha256(ciphertext).hexdigest())

@@ -15,20 +15,30 @@ from functools import cached_property
 import pyarrow as pa
 from pydantic import Field
 
-from canonical_model import ENTITIES, SCHEMA_VERSION, layout
-from canonical_model.layout import COLUMN_SEPARATOR
-from canonical_model.errors import FatalError
-from connectors import Connector, ConnectorConfig, Cursor, ReadBatch, ReadOptions, RejectedRow, StreamField, StreamInfo
-from connectors import WriteMode
-from connectors.formats import FileStream
-from connectors.sftp.config import SftpConfig
+from officehub.canonical_model import ENTITIES, SCHEMA_VERSION, layout
+from officehub.canonical_model.errors import FatalError
+from officehub.canonical_model.layout import COLUMN_SEPARATOR
+from officehub.config.site_settings import load_settings
+from officehub.connectors import (
+    Connector,
+    ConnectorConfig,
+    Cursor,
+    ReadBatch,
+    ReadOptions,
+    RejectedRow,
+    StreamField,
+    StreamInfo,
+    WriteMode,
+)
+from officehub.connectors.formats import FileStream
+from officehub.connectors.sftp.config import SftpConfig
 from officehub.mapping.spec import HUB_COLUMNS
 from officehub.sites.bundle import BundleRejected, encode_batch
 from officehub.sites.inbox import InboundLink, Received
 from officehub.sites.keys import SiteIdentity, load_identity
 from officehub.sites.outbox import Outbox
 from officehub.sites.peers import trusted_card
-from officehub.sites.settings import SitePaths, load_settings, site_paths
+from officehub.sites.settings import SitePaths, site_paths
 
 MIB = 1 << 20
 #: Room for the header, the GCM tag and the signature around a payload.

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from connectors.files.local import atomic_write
+from officehub.connectors.files.local import atomic_write
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:

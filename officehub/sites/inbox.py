@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from canonical_model.errors import RetriableError
+from officehub.canonical_model.errors import RetriableError
 from officehub.sites import acks
 from officehub.sites.bundle import BundleRejected, Header, OpenedBundle, open_bundle, read_header, verify
 from officehub.sites.files import locked, read_json, write_atomic, write_json
@@ -121,7 +121,7 @@ class InboundLink:
         """Move rejected bundles out of the inbox (kept for inspection) and tell the sender."""
         target = self.paths.quarantine(self.peer_name)
         target.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         nacks = {}
         for item, reason in rejects:
             try:

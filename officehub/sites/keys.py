@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization as ser
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.sites.files import read_json, write_atomic, write_json
 from officehub.sites.settings import SitePaths
 
@@ -105,7 +105,7 @@ def init_site(paths: SitePaths, name: str, passphrase: bytes) -> SiteCard:
     signing, encryption = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
     card = SiteCard(site=name, signing_key=b64(signing.public_key().public_bytes(**_RAW)),
                     encryption_key=b64(encryption.public_key().public_bytes(**_RAW)),
-                    created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                    created_at=datetime.now(UTC).isoformat(timespec="seconds"))
     crypt = ser.BestAvailableEncryption(passphrase)
     for file, key in (("signing.pem", signing), ("encryption.pem", encryption)):
         pem = key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, crypt)

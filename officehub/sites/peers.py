@@ -6,12 +6,12 @@ a revoked key is remembered so that its bundles are named as such when rejected.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.sites.files import read_json, write_json
 from officehub.sites.keys import SiteCard
 from officehub.sites.settings import SitePaths
@@ -56,7 +56,7 @@ def add_peer(paths: SitePaths, card: SiteCard, *, replace: bool = False) -> Peer
         revoked.append(existing.card.signing_fingerprint)
     if card.signing_fingerprint in revoked:
         raise FatalError(f"peer site '{card.site}': this key was revoked; ask the peer for new keys")
-    peer = Peer(site=card.site, card=card, added_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    peer = Peer(site=card.site, card=card, added_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 revoked=revoked)
     write_json(_path(paths, card.site), peer.model_dump())
     paths.inbox(card.site).mkdir(parents=True, exist_ok=True)

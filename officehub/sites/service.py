@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.config import Project
+from officehub.config.site_settings import SiteSettings
 from officehub.sites.connector import SiteConfig
 from officehub.sites.keys import SiteCard, public_card
-from officehub.sites.settings import SitePaths, SiteSettings, site_paths
+from officehub.sites.settings import SitePaths, site_paths
 from officehub.sites.status import LinkStatus, link_status
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import paramiko
 
-from canonical_model.errors import FatalError, OfficehubError, RetriableError
-from connectors.sftp.session import CONNECTION_ERRORS, connect, translated
+from officehub.canonical_model.errors import FatalError, OfficehubError, RetriableError
+from officehub.connectors.sftp.session import CONNECTION_ERRORS, connect, translated
 from officehub.sites import acks
 from officehub.sites.outbox import Outbox, Waiting
 from officehub.sites.peers import trusted_card
@@ -54,7 +54,7 @@ class ExchangeResult:
         return asdict(self)
 
 
-def exchange(paths: SitePaths, me: str, peer: str, config, base_dir: Path) -> ExchangeResult:  # noqa: ANN001
+def exchange(paths: SitePaths, me: str, peer: str, config, base_dir: Path) -> ExchangeResult:
     """Send the outbox to ``peer`` and apply its acknowledgement, reconnecting when the link drops."""
     if config.sftp is None:
         raise FatalError("no 'sftp:' settings: this hub cannot reach the site", system=peer)
@@ -88,7 +88,7 @@ def exchange(paths: SitePaths, me: str, peer: str, config, base_dir: Path) -> Ex
     return result
 
 
-def _run(sftp: paramiko.SFTPClient, folder: str, outbox: Outbox, card, me: str,  # noqa: ANN001
+def _run(sftp: paramiko.SFTPClient, folder: str, outbox: Outbox, card, me: str,
          result: ExchangeResult) -> None:
     """One connected pass: acknowledgement first (so imported bundles are not sent again), then uploads."""
     fetched = _read_remote(sftp, posixpath.join(folder, "acks", f"{me}.json"))
@@ -165,4 +165,4 @@ def _resumable(sftp: paramiko.SFTPClient, partial: str, local: Path, size: int) 
     return remote
 
 
-__all__ = ["CONNECTION_ERRORS", "ExchangeResult", "MAX_RESENDS", "exchange"]
+__all__ = ["CONNECTION_ERRORS", "MAX_RESENDS", "ExchangeResult", "exchange"]

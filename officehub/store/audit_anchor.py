@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.store.schema import hub_metadata
 
 _AUDIT = hub_metadata().tables["audit"]
@@ -107,7 +107,7 @@ class Checkpoint:
 
 def _utc(at: datetime) -> datetime:
     # Some databases hand back naive times; every time the hub writes is UTC.
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _message(entry_id: int, entries: int, head: str, kid: str, at: datetime) -> bytes:
@@ -140,7 +140,7 @@ def checkpoint(conn: sa.Connection, keys: AuditKeys) -> Checkpoint | None:
     if last is not None and (last.entry_id, last.entries, last.head) == head:
         return last
     kid = key_id(keys.signer.public_key())
-    at = datetime.now(timezone.utc).replace(microsecond=0)  # whole seconds: every database keeps them exactly
+    at = datetime.now(UTC).replace(microsecond=0)  # whole seconds: every database keeps them exactly
     signature = keys.signer.sign(_message(entry_id, entries, digest, kid, at))
     new_id = conn.execute(sa.insert(_CHECKPOINT).values(
         entry_id=entry_id, entries=entries, head=digest, key_id=kid, at=at,

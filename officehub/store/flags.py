@@ -9,25 +9,17 @@ for the fields the mapping flags, so a value the source corrects clears its flag
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 
+from officehub.canonical_model.errors import FieldFlag
 from officehub.store.bookkeeping import now
 from officehub.store.schema import hub_metadata
 from officehub.store.select import chunks
 
 _FLAG = hub_metadata().tables["field_flag"]
 _XREF = hub_metadata().tables["xref"]
-
-
-class FieldFlag(NamedTuple):
-    """One value of one record that did not convert."""
-
-    vendor_id: str
-    field: str
-    reason: str
-    raw: str | None
 
 
 def replace(conn: sa.Connection, *, entity: str, system: str, pipeline: str, fields: Sequence[str],

@@ -9,15 +9,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from canonical_model.errors import FatalError, RetriableError
-from connectors import SecretRef
-from connectors.sql.errors import refused_login
-from connectors.sql.paths import fast_reader
-from connectors.sql.read_arrow import FastReader
-from connectors.urls import display_url
+from officehub.canonical_model.errors import FatalError, RetriableError
+from officehub.connectors import SecretRef
+from officehub.connectors.sql.errors import refused_login
+from officehub.connectors.sql.paths import fast_reader
+from officehub.connectors.sql.read_arrow import FastReader
+from officehub.connectors.urls import display_url
 from officehub.store import migrate, model_state
 from officehub.store.schema import hub_metadata
-
 
 _FIRST_ANALYZE = 10_000
 _CONNECT_TIMEOUT_S = 30

@@ -23,9 +23,9 @@ from datetime import datetime
 import pyarrow as pa
 import sqlalchemy as sa
 
-from canonical_model import SCHEMA_VERSION
-from connectors import WriteMode
-from connectors.sql import bulk_write
+from officehub.canonical_model import SCHEMA_VERSION
+from officehub.connectors import WriteMode
+from officehub.connectors.sql import bulk_write
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, sources
 from officehub.store.schema import TABLES

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from canonical_model import ENTITIES
+from officehub.canonical_model import ENTITIES
 from officehub.store.schema import hub_metadata
 
 #: Kinds of change, and whether applying them destroys stored data.

@@ -19,18 +19,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 
-from canonical_model import ENTITIES
-from canonical_model.declaration import EntityDecl
-from canonical_model.declared import build_entities
-from canonical_model.entities import BUILTIN_DECLARATIONS, DECLARATIONS
-from canonical_model.errors import FatalError
-from canonical_model.layout import layout_of
+from officehub.canonical_model import ENTITIES
+from officehub.canonical_model.declaration import EntityDecl
+from officehub.canonical_model.declared import build_entities
+from officehub.canonical_model.entities import BUILTIN_DECLARATIONS, DECLARATIONS
+from officehub.canonical_model.errors import FatalError
+from officehub.canonical_model.layout import layout_of
 from officehub.store import audit
 from officehub.store.model_changes import ADD_COLUMN, ADD_TABLE, Change, apply, compare
 from officehub.store.schema import TABLES, entity_tables_of
@@ -120,7 +120,7 @@ def record(conn: sa.Connection, changes: list[Change], actor: str) -> None:
     """Note the model in force as the one the entity tables now fit."""
     conn.execute(sa.insert(TABLES["hub_model"]).values(
         fingerprint=fingerprint(DECLARATIONS), declarations=_as_json(DECLARATIONS),
-        changes=[c.as_dict() for c in changes], applied_at=datetime.now(timezone.utc), applied_by=actor))
+        changes=[c.as_dict() for c in changes], applied_at=datetime.now(UTC), applied_by=actor))
 
 
 def upgrade(conn: sa.Connection, actor: str, *, allow_destructive: bool = False) -> ModelDiff:

@@ -42,8 +42,8 @@ from collections.abc import Iterable, Iterator, Mapping
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from canonical_model import ENTITIES, CanonicalRecord, EntityLayout, LeafField, layout, model_cache
-from canonical_model.layout import layout_of
+from officehub.canonical_model import ENTITIES, CanonicalRecord, EntityLayout, LeafField, layout, model_cache
+from officehub.canonical_model.layout import layout_of
 
 ID = sa.String(36)
 HASH = sa.String(64)
@@ -53,7 +53,7 @@ PRECISE_TIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "m
 
 
 def _column(leaf: LeafField) -> sa.Column:
-    from connectors.sql.types import sql_type  # the one Arrow → SQL type table we keep
+    from officehub.connectors.sql.types import sql_type  # the one Arrow → SQL type table we keep
 
     return sa.Column(leaf.column, sql_type(leaf.arrow_type), nullable=True)
 

@@ -9,9 +9,8 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 import sqlalchemy as sa
 
-from connectors import WriteMode
-from connectors.sql import bulk_write
-
+from officehub.connectors import WriteMode
+from officehub.connectors.sql import bulk_write
 from officehub.store.schema import hub_metadata
 from officehub.store.select import among, batches, chunks
 

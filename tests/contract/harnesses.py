@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
-from connectors import Connector, ReadOptions, connector_class
 from officehub.config import SystemConfig
+from officehub.connectors import Connector, ReadOptions, connector_class
 from tests.conftest import ROOT
 
 #: The test records: a key, two fields and a change time that grows.

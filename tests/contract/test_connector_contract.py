@@ -18,8 +18,8 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from canonical_model.errors import FatalError
-from connectors import WriteMode
+from officehub.canonical_model.errors import FatalError
+from officehub.connectors import WriteMode
 from tests.contract.harnesses import OUT, STREAM, FilesHarness, Harness, RestHarness, SftpHarness, SqlHarness, rows
 from tests.helpers import sync_all
 

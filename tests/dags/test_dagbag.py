@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from canonical_model.errors import FatalError, RetriableError
+from officehub.canonical_model.errors import FatalError, RetriableError
 from tests.conftest import DEMO, copy_demo_config
 from tests.dags.conftest import DAGS_FOLDER
 
@@ -177,7 +177,7 @@ def test_pools_are_sized_by_max_connections():
     assert json.loads(pools_import_json(DEMO))["officehub.demo.hr"]["slots"] == 2
 
 
-@pytest.mark.parametrize("module", ["officehub", "officehub.orchestrate", "connectors.secrets"])
+@pytest.mark.parametrize("module", ["officehub", "officehub.orchestrate", "officehub.connectors.secrets"])
 def test_officehub_does_not_import_airflow(module):
     import subprocess
     import sys

@@ -7,9 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError, RetriableError
-from connectors.secrets import SecretRef
 from officehub import orchestrate
+from officehub.canonical_model.errors import FatalError, RetriableError
+from officehub.connectors.secrets import SecretRef
 from tests.conftest import DEMO
 from tests.dags.conftest import require_airflow
 

@@ -7,8 +7,8 @@ Later connections pass untouched, as a WAN link does once it is back.
 from __future__ import annotations
 
 import socket
-import time
 import threading
+import time
 from contextlib import suppress
 
 from tests.integration.sshd import free_port

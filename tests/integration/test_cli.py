@@ -82,9 +82,9 @@ def test_check_lists_every_problem_with_file_and_line(tmp_path: Path):
     checked = run_cli("-p", str(folder), "check")
     assert checked.returncode == 2
     lines = checked.stderr.splitlines()
-    assert any(l.startswith("error mappings/crm.yaml:3:") and "unknown system 'crmm'" in l for l in lines)
-    assert any(l.startswith("error mappings/crm.yaml:") and "birth_date" in l for l in lines)
-    assert any(l.startswith("error pipelines.yaml:") and "unknown mapping 'hr_staff'" in l for l in lines)
+    assert any(line.startswith("error mappings/crm.yaml:3:") and "unknown system 'crmm'" in line for line in lines)
+    assert any(line.startswith("error mappings/crm.yaml:") and "birth_date" in line for line in lines)
+    assert any(line.startswith("error pipelines.yaml:") and "unknown mapping 'hr_staff'" in line for line in lines)
     assert "Traceback" not in checked.stderr
 
 
@@ -106,7 +106,7 @@ def test_check_warns_for_each_publish_without_an_agreement_and_still_passes(tmp_
                 "receives no personal or financial data")
     checked = run_cli("-p", str(folder), "check")
     assert checked.returncode == 0, checked.stderr
-    warned = [l for l in checked.stdout.splitlines() if l.startswith("warning pipeline ")]
+    warned = [line for line in checked.stdout.splitlines() if line.startswith("warning pipeline ")]
     assert len(warned) == 8 and f"warning {expected}" in warned
     as_json = json.loads(run_cli("-p", str(folder), "check", "--json").stdout)
     assert as_json["ok"] is True and expected in as_json["warnings"]
@@ -123,7 +123,7 @@ def test_bad_input_gets_one_line_without_traceback_unless_debug(tmp_path: Path):
                                                    "postgresql+psycopg://crm@127.0.0.1:1/crm"))
     failed = run_cli("-p", str(folder), "sync", "crm_customers_in")
     assert failed.returncode == 75
-    errors = [l for l in failed.stderr.splitlines() if l.startswith("error")]
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error")]
     assert errors == [errors[0]] and "system 'crm'" in errors[0] and "database unavailable" in errors[0]
     assert "Traceback" not in failed.stderr
     missing = run_cli("-p", str(tmp_path / "nowhere"), "check")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from canonical_model.errors import FatalError, OfficehubError, RetriableError
-from connectors.sql.config import SqlConfig
-from connectors.sql.connector import SqlConnector
+from officehub.canonical_model.errors import FatalError, OfficehubError, RetriableError
+from officehub.connectors.sql.config import SqlConfig
+from officehub.connectors.sql.connector import SqlConnector
 from tests.conftest import copy_demo_config
 from tests.helpers import run_cli
 

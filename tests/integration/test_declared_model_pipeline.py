@@ -27,7 +27,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from canonical_model import Sensitivity
+from officehub.canonical_model import Sensitivity
 from officehub.config import load_project
 from officehub.engine import sync
 from officehub.store import model_state

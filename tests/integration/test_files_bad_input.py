@@ -14,10 +14,10 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError
-from connectors import ReadOptions, WriteMode
-from connectors.files import FilesConfig, FilesConnector
+from officehub.canonical_model.errors import FatalError
 from officehub.config import ConfigError, load_project
+from officehub.connectors import ReadOptions, WriteMode
+from officehub.connectors.files import FilesConfig, FilesConnector
 
 CSV = {"pattern": "*.csv"}
 LAYOUT = [{"name": "SKU", "start": 0, "length": 4}, {"name": "NAME", "start": 4, "length": 6}]

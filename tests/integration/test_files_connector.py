@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError
-from connectors import ReadOptions, WriteMode
-from connectors.files import FilesConfig, FilesConnector
-from connectors.formats import FileStream, parse
+from officehub.canonical_model.errors import FatalError
+from officehub.connectors import ReadOptions, WriteMode
+from officehub.connectors.files import FilesConfig, FilesConnector
+from officehub.connectors.formats import FileStream, parse
 from tests.conftest import DEMO
 
 LAYOUT = [

@@ -80,7 +80,7 @@ def test_statistics_are_refreshed_as_a_load_doubles_the_tables_and_not_for_a_sma
 
 
 def test_the_head_revision_the_code_names_is_the_newest_migration_script():
-    assert migrate.HEAD == migrate.head_revision()
+    assert migrate.head_revision() == migrate.HEAD
 
 
 def test_a_store_already_at_the_newest_schema_opens_without_loading_alembic(tmp_path: Path):

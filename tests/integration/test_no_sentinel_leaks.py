@@ -250,9 +250,10 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Outcome]:
 
 
 def _ids(folder: Path) -> Ids:
-    from officehub.config import load_project
-    from policies.operators import OperatorContext, Tokenize
     import pyarrow as pa
+
+    from officehub.config import load_project
+    from officehub.policies.operators import OperatorContext, Tokenize
 
     with sqlite3.connect(folder / ".officehub" / "hub.db") as db:
         xref = {(s, v): c for c, s, v in db.execute("SELECT canonical_id, system, vendor_id FROM xref")}

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from canonical_model.errors import FatalError, OfficehubError, RetriableError
-from connectors import SecretRef
-from connectors.sql.config import SqlConfig
-from connectors.sql.connector import SqlConnector
-from connectors.sql.errors import translate
+from officehub.canonical_model.errors import FatalError, OfficehubError, RetriableError
+from officehub.connectors import SecretRef
+from officehub.connectors.sql.config import SqlConfig
+from officehub.connectors.sql.connector import SqlConnector
+from officehub.connectors.sql.errors import translate
 from officehub.store.hub import HubStore
 from tests.conftest import copy_demo_config
 from tests.helpers import run_cli

@@ -189,7 +189,7 @@ def test_policy_preview_shows_special_categories_as_class_and_presence_only(sync
 
 def test_policy_detokenize_round_trip_is_audited_without_the_value(synced: Path):
     from officehub.config import load_project
-    from policies.operators import OperatorContext, Tokenize
+    from officehub.policies.operators import OperatorContext, Tokenize
 
     keys = load_project(synced).keyring()
     token = Tokenize(Tokenize.Params(), OperatorContext("employee.bank_account_iban", keys)).apply(
@@ -210,7 +210,7 @@ def test_policy_detokenize_round_trip_is_audited_without_the_value(synced: Path)
 
 def test_policy_detokenize_needs_a_real_reason_and_audits_every_failed_attempt(synced: Path, tmp_path: Path):
     from officehub.config import load_project
-    from policies.operators import OperatorContext, Tokenize
+    from officehub.policies.operators import OperatorContext, Tokenize
 
     copy = copy_of(synced, tmp_path / "detokenize")
     keys = load_project(copy).keyring()

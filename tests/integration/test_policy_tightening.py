@@ -202,7 +202,7 @@ def test_an_unknown_destination_key_is_a_config_error_with_file_and_line(tmp_pat
 
 
 def test_a_re_publication_killed_mid_way_resumes_and_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from connectors.sql.connector import SqlConnector
+    from officehub.connectors.sql.connector import SqlConnector
 
     folder = _project(tmp_path / "p", "allow")
     sync_all(folder)

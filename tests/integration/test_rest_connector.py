@@ -17,11 +17,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError, OfficehubError, RetriableError
-from connectors import ReadBatch, ReadOptions, WriteMode, connector_class
-from connectors.rest import RejectedRecords, RestConfig, RestConnector
-from connectors.rest.pagination import OffsetPaginator, Paginator
+from officehub.canonical_model.errors import FatalError, OfficehubError, RetriableError
 from officehub.config.models import SystemConfig
+from officehub.connectors import ReadBatch, ReadOptions, WriteMode, connector_class
+from officehub.connectors.rest import RejectedRecords, RestConfig, RestConnector
+from officehub.connectors.rest.pagination import OffsetPaginator, Paginator
 from tests.conftest import ROOT
 from tests.integration.vendor_api import CLIENT_SECRET, CRM, CRM_KEY, HELPDESK, Fault, VendorApi, stamp
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import tempfile
 import threading
 import time
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,9 +16,9 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError, RetriableError
-from connectors import ReadOptions, WriteMode
-from connectors.sftp import SftpConfig, SftpConnector
+from officehub.canonical_model.errors import FatalError, RetriableError
+from officehub.connectors import ReadOptions, WriteMode
+from officehub.connectors.sftp import SftpConfig, SftpConnector
 from tests.integration.sshd import SshServer, free_port, keygen, running_sshd, throwaway_user
 
 pytestmark = pytest.mark.slow

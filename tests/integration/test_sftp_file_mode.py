@@ -11,9 +11,9 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError
-from connectors import WriteMode
-from connectors.sftp import SftpConfig, SftpConnector
+from officehub.canonical_model.errors import FatalError
+from officehub.connectors import WriteMode
+from officehub.connectors.sftp import SftpConfig, SftpConnector
 from tests.integration.sshd import SshServer
 
 pytestmark = pytest.mark.slow

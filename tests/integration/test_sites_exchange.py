@@ -21,11 +21,12 @@ import yaml
 
 from officehub import orchestrate
 from officehub.config import load_project
+from officehub.config.site_settings import SiteSettings
 from officehub.sites import service
 from officehub.sites.bundle import Route, encode_batch, file_name, seal
 from officehub.sites.keys import init_site, load_identity, public_card
 from officehub.sites.peers import add_peer, revoke_peer
-from officehub.sites.settings import SiteSettings, site_paths
+from officehub.sites.settings import site_paths
 from tests.helpers import sync_all
 from tests.integration.sshd import SshServer
 from tests.integration.tcp_proxy import CuttingProxy
@@ -104,11 +105,11 @@ class SitePair:
         assert all(r.status == "succeeded" for r in results.values()), {n: r.error for n, r in results.items()}
         return results
 
-    def sync_lviv(self):  # noqa: ANN201
+    def sync_lviv(self):
         """lviv: import bundles from kyiv; the run result."""
         return sync_all(self.lviv)["kyiv_customers_in"]
 
-    def exchange(self):  # noqa: ANN201
+    def exchange(self):
         """kyiv → lviv over SFTP."""
         return service.exchange_with(load_project(self.kyiv), "lviv")
 
@@ -149,7 +150,7 @@ def expected(ids: range, tag: str = "", version: int = 1) -> dict[str, tuple]:
     return {str(i): (f"Olena{tag}", f"Koval{i}", f"1980-01-{1 + i % 28:02d}", None, version) for i in ids}
 
 
-def make_pair(root: Path, lviv_store: str, sshd: SshServer, monkeypatch, **link: Any) -> SitePair:  # noqa: ANN001
+def make_pair(root: Path, lviv_store: str, sshd: SshServer, monkeypatch, **link: Any) -> SitePair:
     """Create both projects, their site identities, and register each with the other."""
     kyiv, lviv = root / "kyiv", root / "lviv"
     for name in PASSPHRASES:
@@ -192,7 +193,7 @@ def make_pair(root: Path, lviv_store: str, sshd: SshServer, monkeypatch, **link:
     return pair
 
 
-def identity_of(folder: Path, name: str):  # noqa: ANN201
+def identity_of(folder: Path, name: str):
     """A site's unlocked identity (to forge or re-seal bundles in tests)."""
     return load_identity(site_paths(load_project(folder).config.sites, folder), PASSPHRASES[name].encode())
 
@@ -250,7 +251,7 @@ def test_the_sshd_restarted_between_bundles_is_reconnected_to(pair: SitePair, mo
     pair.sync_kyiv()
     real_upload, calls = transport._upload, []
 
-    def upload_then_restart(*args, **kwargs):  # noqa: ANN002, ANN003
+    def upload_then_restart(*args, **kwargs):
         real_upload(*args, **kwargs)
         calls.append(1)
         if len(calls) == 1:

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from canonical_model.errors import FatalError
-from connectors import ReadOptions, WriteMode
-from connectors.sql import SqlConfig, SqlConnector
+from officehub.canonical_model.errors import FatalError
+from officehub.connectors import ReadOptions, WriteMode
+from officehub.connectors.sql import SqlConfig, SqlConnector
 
 BASE = datetime(2026, 11, 1, 8, 0, 0)
 
@@ -130,7 +130,7 @@ def test_a_missing_password_variable_is_named_not_guessed(tmp_path: Path, monkey
 
 
 def test_an_unreachable_server_is_a_retriable_error_naming_the_system(tmp_path: Path):
-    from canonical_model.errors import RetriableError
+    from officehub.canonical_model.errors import RetriableError
 
     config = SqlConfig(url="postgresql+psycopg://app@127.0.0.1:1/crm", connect_timeout_s=2)
     with pytest.raises(RetriableError) as caught:

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from canonical_model.errors import FatalError
-from connectors import RejectedRecords, WriteMode
-from connectors.sql import SqlConfig, SqlConnector
+from officehub.canonical_model.errors import FatalError
+from officehub.connectors import RejectedRecords, WriteMode
+from officehub.connectors.sql import SqlConfig, SqlConnector
 
 SERVERS = ["postgres", "mariadb"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,13 +18,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
-import connectors.sql.connector as connector_module
-import connectors.sql.paths as paths_module
-from canonical_model.errors import FatalError
-from connectors import ReadOptions, WriteMode
-from connectors.sql import SqlConfig, SqlConnector
-from connectors.sql.keyset import Keyset
-from connectors.sql.read_arrow import UnfitStream
+import officehub.connectors.sql.connector as connector_module
+import officehub.connectors.sql.paths as paths_module
+from officehub.canonical_model.errors import FatalError
+from officehub.connectors import ReadOptions, WriteMode
+from officehub.connectors.sql import SqlConfig, SqlConnector
+from officehub.connectors.sql.keyset import Keyset
+from officehub.connectors.sql.read_arrow import UnfitStream
 
 for _driver in ("connectorx", "adbc_driver_postgresql"):
     try:
@@ -117,7 +117,7 @@ def _kitchen_sink(engine: sa.Engine) -> None:
     ]
     if engine.dialect.name == "postgresql":
         for row in rows:
-            row["stamped_at"] = row["stamped_at"] and row["stamped_at"].replace(tzinfo=timezone.utc)
+            row["stamped_at"] = row["stamped_at"] and row["stamped_at"].replace(tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(sa.insert(table), rows)
 
@@ -353,7 +353,7 @@ def _rich_batch(ids: list[int], label: str) -> pa.RecordBatch:
         "amount": pa.array([Decimal(i * 1000) / 100 - Decimal("99999.99") for i in ids], pa.decimal128(12, 2)),
         "big": pa.array([2**62 + i for i in ids], pa.int64()),
         "seen_at": pa.array([datetime(2026, 1, 2, 3, 4, 5, i) for i in ids], pa.timestamp("us")),
-        "stamped_at": pa.array([datetime(2026, 1, 2, tzinfo=timezone.utc) + timedelta(minutes=i) for i in ids],
+        "stamped_at": pa.array([datetime(2026, 1, 2, tzinfo=UTC) + timedelta(minutes=i) for i in ids],
                                pa.timestamp("us", "UTC")),
         "born": pa.array([date(2000, 1, 1) + timedelta(days=i) for i in ids], pa.date32()),
         "active": pa.array([i % 2 == 0 for i in ids]),
@@ -398,7 +398,7 @@ def test_copy_writes_match_executemany_writes_on_postgres(postgres_url: str, tmp
     assert [r["id"] for r in by_copy] == [1, 3, 4, 5, 7]
     assert by_copy[3]["name"] == "third Ковальчук\t\"5\"\n\\"  # the later of two rows with one key wins
     assert by_copy[1]["amount"] == Decimal("-99969.99") and by_copy[1]["big"] == 2**62 + 3
-    assert by_copy[1]["stamped_at"] == datetime(2026, 1, 2, 0, 3, tzinfo=timezone.utc)
+    assert by_copy[1]["stamped_at"] == datetime(2026, 1, 2, 0, 3, tzinfo=UTC)
     assert by_copy[1]["name"] is None and by_copy[1]["flag"] is None
 
 
@@ -458,8 +458,8 @@ def test_a_schema_qualified_postgres_table_is_read_and_written_through_the_fast_
 
 def test_driver_errors_are_typed_and_a_fast_reader_never_shows_the_password(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch):
-    from connectors.sql.errors import DriverError, translate
-    from canonical_model.errors import RetriableError
+    from officehub.canonical_model.errors import RetriableError
+    from officehub.connectors.sql.errors import DriverError, translate
 
     error = translate(DriverError("adbc", "OperationalError", retriable=True), "crm", "customers")
     assert isinstance(error, RetriableError) and "adbc OperationalError" in str(error)

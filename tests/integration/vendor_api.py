@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 CRM_KEY = "crm-Sup3rSecret-apikey"
 CLIENT_ID = "officehub-sync"
 CLIENT_SECRET = "hd-Sup3rSecret-client"
-BASE_TIME = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 CRM = "/crm/api/v2"
 HELPDESK = "/helpdesk"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from canonical_model import (
+from officehub.canonical_model import (
     ENTITIES,
     SCHEMA_VERSION,
     Employee,
@@ -19,9 +19,9 @@ from canonical_model import (
     layout,
     unknown_leaf_sensitivity,
 )
-from canonical_model.entities import CanonicalRecord
-from canonical_model.sensitivity import Financial, Medical, Personal, Public, sensitivity_of, stricter
-from canonical_model.values import Address, ValueModel
+from officehub.canonical_model.entities import CanonicalRecord
+from officehub.canonical_model.sensitivity import Financial, Medical, Personal, Public, sensitivity_of, stricter
+from officehub.canonical_model.values import Address, ValueModel
 
 GOOD_IBAN = "GB82WEST12345698765432"
 GOOD_GTIN = "4006381333931"

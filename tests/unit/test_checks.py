@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from canonical_model import layout
-from canonical_model.checks import CheckResult, compile_checks
+from officehub.canonical_model import layout
+from officehub.canonical_model.checks import CheckResult, compile_checks
 
 EPOCH = date(1970, 1, 1)
 
@@ -285,9 +285,9 @@ def test_an_iban_is_checked_for_its_countrys_length_not_only_its_check_digits() 
 
 
 def test_a_declared_subdivision_is_an_iso_3166_2_code() -> None:
-    from canonical_model.declaration import ModelFile
-    from canonical_model.declared import build_entities, merge
-    from canonical_model.layout import layout_of
+    from officehub.canonical_model.declaration import ModelFile
+    from officehub.canonical_model.declared import build_entities, merge
+    from officehub.canonical_model.layout import layout_of
 
     model = build_entities(merge([ModelFile.model_validate({"entities": {"site": {"fields": {
         "region": {"type": "subdivision", "class": "public"}}}}})]))["site"]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from canonical_model import ENTITIES
-from canonical_model.builtin import builtin_files
-from canonical_model.declaration import ModelFile
-from canonical_model.declared import DeclarationError, EnumLabels, build_entities, merge
-from canonical_model.layout import LeafField, layout_of
+from officehub.canonical_model import ENTITIES
+from officehub.canonical_model.builtin import builtin_files
+from officehub.canonical_model.declaration import ModelFile
+from officehub.canonical_model.declared import DeclarationError, EnumLabels, build_entities, merge
+from officehub.canonical_model.layout import LeafField, layout_of
 
 
 def _leaf(leaf: LeafField) -> list[Any]:
@@ -165,7 +165,7 @@ def test_names_that_cannot_be_columns_are_refused() -> None:
 
 
 def test_a_field_named_like_a_store_column_is_refused_and_the_reserved_names_cover_the_store() -> None:
-    from canonical_model.declaration import RESERVED_FIELD_NAMES
+    from officehub.canonical_model.declaration import RESERVED_FIELD_NAMES
     from officehub.store.schema import hub_metadata
 
     with pytest.raises(ValidationError, match="keeps for itself"):
@@ -178,6 +178,6 @@ def test_a_field_named_like_a_store_column_is_refused_and_the_reserved_names_cov
 
 
 def _all_leaves(entity: str) -> list[LeafField]:
-    from canonical_model import layout
+    from officehub.canonical_model import layout
     lay = layout(entity)
     return [*lay.fields, *(leaf for coll in lay.collections for leaf in coll.fields)]

@@ -19,15 +19,14 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from canonical_model import Sensitivity, install, layout
-from canonical_model.checks import compile_checks
-from canonical_model.declaration import EntityDecl
-from canonical_model.declared import merge
-from canonical_model.declaration import ModelFile
-from canonical_model.entities import BUILTIN_DECLARATIONS
+from officehub.canonical_model import Sensitivity, install, layout
+from officehub.canonical_model.checks import compile_checks
+from officehub.canonical_model.declaration import EntityDecl, ModelFile
+from officehub.canonical_model.declared import merge
+from officehub.canonical_model.entities import BUILTIN_DECLARATIONS
+from officehub.policies import CompileContext, KeyRing, PolicyDocument, PolicySet, compile_plan
 from officehub.store import model_changes
 from officehub.store.hub import HubStore
-from policies import CompileContext, KeyRing, PolicyDocument, PolicySet, compile_plan
 
 KEYS = KeyRing({"prop": b"p" * 32}, "prop")
 TODAY = date(2026, 6, 1)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from canonical_model import Sensitivity
+from officehub.canonical_model import Sensitivity
 from officehub.config import Project, load_project
 from officehub.config.sharing import unagreed_publishes
-from policies import CompileContext, PolicyDocument, PolicySet, compile_plan
-from policies.analysis import explain
+from officehub.policies import CompileContext, PolicyDocument, PolicySet, compile_plan
+from officehub.policies.analysis import explain
 from tests.conftest import copy_demo_config
 
 TODAY = date(2026, 6, 1)

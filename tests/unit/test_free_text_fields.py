@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from canonical_model import ENTITIES, layout
-from policies import CompileContext, PolicyDocument, PolicySet
-from policies.analysis import check
+from officehub.canonical_model import ENTITIES, layout
+from officehub.policies import CompileContext, PolicyDocument, PolicySet
+from officehub.policies.analysis import check
 
 TODAY = date(2026, 6, 1)
 NOTES_WARNING = ("customer.notes is free text and may carry special-category content; it is sent to reporting as "

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.mapping import InboundMapping, MappingSpec, OutboundMapping
-from policies import CompileContext, PolicyDocument, PolicySet, compile_plan
+from officehub.policies import CompileContext, PolicyDocument, PolicySet, compile_plan
 
 
 def _spec(**overrides) -> MappingSpec:

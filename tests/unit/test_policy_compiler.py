@@ -9,11 +9,19 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from canonical_model import layout
-from canonical_model.errors import FatalError
-from policies import (CompileContext, Destination, KeyRing, PolicedBatch, PolicyDocument, PolicyPlan, PolicySet,
-                      compile_plan)
-from policies.compiler import decide
+from officehub.canonical_model import layout
+from officehub.canonical_model.errors import FatalError
+from officehub.policies import (
+    CompileContext,
+    Destination,
+    KeyRing,
+    PolicedBatch,
+    PolicyDocument,
+    PolicyPlan,
+    PolicySet,
+    compile_plan,
+)
+from officehub.policies.compiler import decide
 
 TODAY = date(2026, 6, 1)
 KEYS = KeyRing({"k1": b"k" * 32}, "k1")

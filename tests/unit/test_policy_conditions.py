@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from officehub.config import ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies
 from officehub.config.yaml_source import Positions
-from policies import CompileContext, Conditions, PolicyDocument, PolicySet
-from policies.analysis import check
+from officehub.policies import CompileContext, Conditions, PolicyDocument, PolicySet
+from officehub.policies.analysis import check
 
 TODAY = date(2026, 6, 1)
 #: payroll has no country; reporting is in Ukraine.

@@ -10,10 +10,20 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from canonical_model.errors import FatalError
-from policies import KeyRing, Rule
-from policies.operators import (Allow, Drop, Generalize, Hash, Mask, Nullify, OperatorContext, Redact, Tokenize,
-                                detokenize)
+from officehub.canonical_model.errors import FatalError
+from officehub.policies import KeyRing, Rule
+from officehub.policies.operators import (
+    Allow,
+    Drop,
+    Generalize,
+    Hash,
+    Mask,
+    Nullify,
+    OperatorContext,
+    Redact,
+    Tokenize,
+    detokenize,
+)
 
 TODAY = date(2026, 6, 15)
 KEYS = KeyRing({"k1": b"1" * 32, "k2": b"2" * 32}, "k1")

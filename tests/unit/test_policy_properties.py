@@ -10,10 +10,10 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from canonical_model import Sensitivity
-from policies import CompileContext, KeyRing, PolicyDocument, PolicySet, compile_plan, entity_fields
-from policies.compiler import decide
-from policies.legal_bases import BUILT_IN
+from officehub.canonical_model import Sensitivity
+from officehub.policies import CompileContext, KeyRing, PolicyDocument, PolicySet, compile_plan, entity_fields
+from officehub.policies.compiler import decide
+from officehub.policies.legal_bases import BUILT_IN
 
 KEYS = KeyRing({"prop": b"p" * 32}, "prop")
 TODAY = date(2026, 6, 1)

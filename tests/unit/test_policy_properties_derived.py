@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies import CompileContext, PolicySet, compile_plan
+from officehub.policies import CompileContext, PolicySet, compile_plan
 from tests.unit.test_policy_properties import FIELDS, KEYS, SPECIAL, TODAY, _based, policy_for, table_for
 
 #: Fields of ordinary classes: the ones a mapping can fill from a special-category column.

@@ -15,9 +15,17 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies import CompileContext, KeyRing, PolicyDocument, PolicySet, compile_plan, detokenize, entity_fields
-from policies.changes import compare, decisions_in_force
-from policies.operators import operators
+from officehub.policies import (
+    CompileContext,
+    KeyRing,
+    PolicyDocument,
+    PolicySet,
+    compile_plan,
+    detokenize,
+    entity_fields,
+)
+from officehub.policies.changes import compare, decisions_in_force
+from officehub.policies.operators import operators
 
 TODAY = date(2026, 6, 1)
 OLD, NEW = "k-old", "k-new"

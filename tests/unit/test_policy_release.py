@@ -11,12 +11,12 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from canonical_model import Sensitivity
+from officehub.canonical_model import Sensitivity
 from officehub.config.policy_files import load_policies
 from officehub.config.yaml_source import Positions
-from policies import CompileContext, KeyRing, PolicyDocument, PolicyPlan, PolicySet, compile_plan
-from policies.analysis import check
-from policies.legal_bases import BUILT_IN
+from officehub.policies import CompileContext, KeyRing, PolicyDocument, PolicyPlan, PolicySet, compile_plan
+from officehub.policies.analysis import check
+from officehub.policies.legal_bases import BUILT_IN
 from tests.conftest import copy_demo_config
 from tests.helpers import run_cli
 

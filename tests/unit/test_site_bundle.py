@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.sites.acks import add_to_ranges, contiguous_through, in_ranges
 from officehub.sites.bundle import BundleRejected, Route, encode_batch, open_bundle, read_header, seal
 from officehub.sites.connector import ENVELOPE_BYTES, split_to_fit
@@ -19,14 +19,14 @@ from officehub.sites.settings import SitePaths
 SECRET_NAME = "Hanna-Sensitive-Surname"
 
 
-def _site(root: Path, name: str):  # noqa: ANN202
+def _site(root: Path, name: str):
     paths = SitePaths(root / name)
     init_site(paths, name, f"{name} passphrase!".encode())
     return load_identity(paths, f"{name} passphrase!".encode())
 
 
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def sites(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("sites")
     return {name: _site(root, name) for name in ("kyiv", "lviv", "odesa")}
 
@@ -35,7 +35,7 @@ BATCH = pa.RecordBatch.from_pylist([{"canonical_id": f"id{i}", "name__last": SEC
 ROUTE = Route(seq=7, prev=5, stream="customer", batch="000000000001-000000000050", part=0)
 
 
-def _sealed(sites) -> bytes:  # noqa: ANN001
+def _sealed(sites) -> bytes:
     return seal(sites["kyiv"], sites["lviv"].card, ROUTE, encode_batch(BATCH), BATCH.num_rows)
 
 
@@ -110,7 +110,7 @@ def test_acknowledged_sequence_numbers_are_kept_as_ranges():
 
 
 def test_a_bundle_with_fields_this_hubs_model_lacks_waits_with_their_names() -> None:
-    from officehub.sites.connector import _complete  # noqa: PLC0415 (private helper)
+    from officehub.sites.connector import _complete
 
     batch = pa.RecordBatch.from_pydict({"canonical_id": ["c1"], "name__last": ["Koval"], "name__suffix": ["Ivanivna"],
                                         "tax_code": ["3046214001"]})

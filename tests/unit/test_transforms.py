@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,7 +72,7 @@ def test_date_accepts_what_the_format_reads(fmt: str, text: str, expected: date)
 def test_datetime_is_utc_and_round_trips() -> None:
     transform = build_transform({"datetime": "%Y-%m-%d %H:%M"})
     out, failed = transform.inbound(pa.array(["2024-01-02 03:04", "later"]))
-    assert out[0].as_py() == datetime(2024, 1, 2, 3, 4, tzinfo=timezone.utc)
+    assert out[0].as_py() == datetime(2024, 1, 2, 3, 4, tzinfo=UTC)
     assert failed.to_pylist() == [False, True]
     assert transform.outbound(out).to_pylist() == ["2024-01-02 03:04", None]
 

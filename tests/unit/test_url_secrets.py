@@ -8,13 +8,13 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from canonical_model.errors import RetriableError
-from connectors.rest.config import RestConfig
-from connectors.sftp.config import SftpConfig
-from connectors.sql.config import SqlConfig
-from connectors.sql.errors import translate
-from connectors.urls import display_url
+from officehub.canonical_model.errors import RetriableError
 from officehub.config import ConfigError, load_project
+from officehub.connectors.rest.config import RestConfig
+from officehub.connectors.sftp.config import SftpConfig
+from officehub.connectors.sql.config import SqlConfig
+from officehub.connectors.sql.errors import translate
+from officehub.connectors.urls import display_url
 from officehub.store.hub import HubStore
 
 SECRET = "Zq9-hunter2"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError
 from officehub.config import ConfigError, ConfigIssue, load_project
 from officehub.config.yaml_source import MAX_ALIASES, MAX_DEPTH, Positions, YamlError, load_yaml
+from officehub.policies import template
 from officehub.sites import load_settings
-from policies import template
 from tests.conftest import copy_demo_config
 from tests.helpers import run_cli
 

@@ -6,7 +6,7 @@ Revises: 0001
 
 from alembic import op
 
-from canonical_model import ENTITIES
+from officehub.canonical_model import ENTITIES
 from officehub.store.schema import golden_state_columns, hub_metadata, run_revision2_columns, xref_revision2_columns
 
 revision = "0002"

@@ -14,7 +14,7 @@ Revises: 0002
 
 from alembic import op
 
-from canonical_model import ENTITIES
+from officehub.canonical_model import ENTITIES
 from officehub.store.schema import UPDATED_IN_PLACE, hub_metadata
 
 revision = "0003"

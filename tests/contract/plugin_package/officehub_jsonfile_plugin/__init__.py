@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canonical_model.errors import FatalError
-from connectors import Connector, ConnectorConfig, ReadBatch, ReadOptions, StreamField, StreamInfo, WriteMode
-from policies import Operator
+from officehub.canonical_model.errors import FatalError
+from officehub.connectors import Connector, ConnectorConfig, ReadBatch, ReadOptions, StreamField, StreamInfo, WriteMode
+from officehub.policies import Operator
 
 
 class JsonFileConfig(ConnectorConfig):

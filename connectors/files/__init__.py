@@ -1,6 +1,0 @@
-"""Local files: delimited (CSV) and fixed-width text in drop folders."""
-
-from connectors.files.config import FilesConfig, FileStream, FixedWidthColumn
-from connectors.files.connector import FilesConnector
-
-__all__ = ["FileStream", "FilesConfig", "FilesConnector", "FixedWidthColumn"]

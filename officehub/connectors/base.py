@@ -1,0 +1,156 @@
+"""The connector contract: what every vendor-system plugin offers the hub.
+
+A connector is configured by a pydantic model, reads Arrow record batches with
+a cursor, and writes Arrow batches in append, upsert or delete mode. The base
+class does the plumbing so a plugin stays small.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+from officehub.canonical_model.errors import RecordError
+
+#: A connector's resumable position in a stream; JSON-serialisable.
+Cursor = dict[str, Any]
+
+
+class WriteMode(StrEnum):
+    """How a batch lands in the destination stream."""
+
+    APPEND = "append"
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+class ConnectorConfig(BaseModel):
+    """Base of connector settings; each connector adds its own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+
+
+@dataclass(frozen=True)
+class StreamField:
+    """One field of a vendor stream as the connector sees it."""
+
+    name: str
+    type: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """A vendor stream (table, view, file family, endpoint) and its fields."""
+
+    name: str
+    fields: tuple[StreamField, ...]
+    primary_key: tuple[str, ...] = ()
+    cursor_candidates: tuple[str, ...] = ()
+    kind: str = "table"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the hub asks of one read: the key, the cursor field, the batch size."""
+
+    key: tuple[str, ...] = ()
+    cursor_field: str | None = None
+    batch_size: int = 10_000
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row the connector could not even parse (e.g. an undecodable byte)."""
+
+    position: str
+    reason: str
+    raw: dict[str, Any]
+
+
+class RejectedRecords(RecordError):
+    """A destination refused some records of a write; the others were written.
+
+    Raised by ``Connector.write`` so the hub can quarantine ``rejects`` (position,
+    reason, raw record) and count ``written``. Re-sending the batch under the same
+    batch id must stay harmless.
+    """
+
+    def __init__(self, *, system: str, stream: str, written: int, rejects: list[RejectedRow]) -> None:
+        self.written = written
+        self.rejects = rejects
+        first = rejects[0]
+        super().__init__(f"the destination rejected {len(rejects)} record(s), wrote {written}; "
+                         f"first: {first.reason}", system=system, stream=stream, position=first.position)
+
+
+@dataclass
+class ReadBatch:
+    """A batch of vendor records, where each came from, and the cursor after it.
+
+    ``cursor`` may only be committed once the batch is safely stored.
+    """
+
+    batch: pa.RecordBatch
+    positions: list[str]
+    cursor: Cursor | None
+    rejects: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def num_rows(self) -> int:
+        """Rows read, parsed or not."""
+        return self.batch.num_rows + len(self.rejects)
+
+
+class Connector(ABC):
+    """Base of every connector: subclasses set ``Config`` and implement the four calls."""
+
+    Config: ClassVar[type[ConnectorConfig]]
+
+    def __init__(self, name: str, config: ConnectorConfig, base_dir: Path) -> None:
+        self.name = name
+        self.config = config
+        self.base_dir = base_dir
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise FatalError or RetriableError unless the system is reachable and usable."""
+
+    @abstractmethod
+    def discover(self) -> list[StreamInfo]:
+        """The streams this system offers, with their fields."""
+
+    @abstractmethod
+    def read(self, stream: str, cursor: Cursor | None, options: ReadOptions) -> Iterator[ReadBatch]:
+        """Batches of ``stream`` after ``cursor``, each with the cursor to resume after it."""
+
+    @abstractmethod
+    def write(self, stream: str, batch: pa.RecordBatch, mode: WriteMode, *, key: tuple[str, ...],
+              batch_id: str) -> int:
+        """Write ``batch``; return rows written. ``batch_id`` is stable across retries.
+
+        Records the destination refuses one by one are reported by raising
+        :class:`RejectedRecords` after the others are written.
+        """
+
+    def estimate_rows(self, stream: str) -> int | None:
+        """A cheap guess of the number of rows in ``stream``, for progress bars."""
+        return None
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
