@@ -10,25 +10,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from officehub.arrowsql.modes import WriteMode  # the write modes are the Arrow ↔ SQL layer's (ADR 0016)
 from officehub.canonical_model.errors import RecordError
 
 #: A connector's resumable position in a stream; JSON-serialisable.
 Cursor = dict[str, Any]
-
-
-class WriteMode(StrEnum):
-    """How a batch lands in the destination stream."""
-
-    APPEND = "append"
-    UPSERT = "upsert"
-    DELETE = "delete"
 
 
 class ConnectorConfig(BaseModel):

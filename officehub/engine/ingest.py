@@ -369,7 +369,7 @@ class Ingest:
         rows = self._latest_per_key(mapped.vendor_ids)
         outcome = _Outcome(unchanged=len(mapped.vendor_ids) - len(rows))
         unmapped = [c for c in self.entity_columns if c not in mapped.columns]
-        if self._in_place and rows and conn.dialect.name == "postgresql":
+        if self._in_place and rows and conn.dialect.name in in_place.DIALECTS:
             done = self._update_in_place(conn, mapped, rows, all_digests, unmapped, outcome, run_id)
             rows = [i for i in rows if mapped.vendor_ids[i] not in done]
         links = xref.links(conn, system, entity, [mapped.vendor_ids[i] for i in rows])

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from officehub.arrowsql.bulk import bulk_write
+from officehub.arrowsql.modes import WriteMode
+from officehub.arrowsql.read_arrow import PageFetcher
 from officehub.canonical_model import layout, model_cache
-from officehub.connectors import WriteMode
-from officehub.connectors.sql import bulk_write
-from officehub.connectors.sql.read_arrow import PageFetcher
 from officehub.store.schema import TABLES, child_table_name, history_table_name
 from officehub.store.select import among, batches, dicts
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from officehub.arrowsql.driver_errors import refused_login
+from officehub.arrowsql.paths import fast_reader
+from officehub.arrowsql.read_arrow import FastReader
 from officehub.canonical_model.errors import FatalError, RetriableError
 from officehub.connectors import SecretRef
-from officehub.connectors.sql.errors import refused_login
-from officehub.connectors.sql.paths import fast_reader
-from officehub.connectors.sql.read_arrow import FastReader
 from officehub.connectors.urls import display_url
 from officehub.store import migrate, model_state
 from officehub.store.schema import hub_metadata

@@ -1,4 +1,4 @@
-"""Set-based updates of records that one system alone supplies (PostgreSQL).
+"""Set-based updates of records that one system alone supplies (PostgreSQL and SQLite).
 
 Most records of a hub come from one system, and an incremental sync mostly brings new
 versions of records the hub already holds. For such a record survivorship has nothing to
@@ -17,15 +17,18 @@ row by row (ADR 0009).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 
+from officehub.arrowsql.bulk import bulk_write
+from officehub.arrowsql.modes import WriteMode
 from officehub.canonical_model import SCHEMA_VERSION
-from officehub.connectors import WriteMode
-from officehub.connectors.sql import bulk_write
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, sources
 from officehub.store.schema import TABLES
@@ -33,6 +36,8 @@ from officehub.store.select import unnested
 
 _T = TABLES
 INCOMING = "officehub_incoming"
+#: Databases whose UPDATE … FROM the set-based statements use (SQLite has it since 3.33).
+DIALECTS = ("postgresql", "sqlite")
 
 
 @dataclass
@@ -79,9 +84,35 @@ def update_single_sources(conn: sa.Connection, entity: str, system: str, values:
                        [r.vendor_id for r in versioned], cids, list(range(first, first + len(cids))),
                        changed_by=changed_by, run_id=run_id)
         out.versions = len(versioned)
-    # Dropped now (a failed batch's rollback drops it anyway): the general path may stage tables of its own.
-    conn.execute(sa.text(f"DROP TABLE pg_temp.{INCOMING}"))
+    # Dropped now (a failed batch's rollback drops it on PostgreSQL): the general path may stage tables of its own.
+    _drop_temporary(conn, INCOMING)
     return out
+
+
+def _drop_temporary(conn: sa.Connection, name: str) -> None:
+    schema = "pg_temp" if conn.dialect.name == "postgresql" else "temp"
+    conn.execute(sa.text(f"DROP TABLE {schema}.{name}"))
+
+
+@contextmanager
+def _keyed(conn: sa.Connection, **arrays: tuple[list[Any], sa.types.TypeEngine]) -> Iterator[sa.FromClause]:
+    """Parallel lists as one table ``keys`` to join an update to.
+
+    PostgreSQL gets them as one array parameter per list; elsewhere they go into a temporary
+    table (SQLite caps a statement's parameters, and a ``VALUES`` list would be re-parsed per batch).
+    """
+    if conn.dialect.name == "postgresql":
+        yield unnested(**arrays)
+        return
+    keys = sa.Table("officehub_keys", sa.MetaData(), *(sa.Column(n, kind) for n, (_, kind) in arrays.items()),
+                    prefixes=["TEMPORARY"])
+    keys.create(conn)
+    names = list(arrays)
+    conn.execute(sa.insert(keys), [dict(zip(names, row)) for row in zip(*(values for values, _ in arrays.values()))])
+    try:
+        yield keys
+    finally:
+        _drop_temporary(conn, keys.name)
 
 
 def _stage(conn: sa.Connection, entity: str, values: dict[str, pa.Array], vendor_ids: list[str],
@@ -121,12 +152,12 @@ def _qualifying(entity: str, system: str, incoming: sa.Table, unmapped: list[str
 def _update_sources(conn: sa.Connection, entity: str, system: str, incoming: sa.Table, names: list[str],
                     vendor_ids: list[str], run_id: int | None) -> None:
     s = sources.table(entity)
-    keys = unnested(vendor_id=(vendor_ids, s.c.vendor_id.type))
-    conn.execute(sa.update(s)
-                 .where(s.c.system == system, s.c.vendor_id == incoming.c.vendor_id,
-                        incoming.c.vendor_id == keys.c.vendor_id)
-                 .values(**{n: incoming.c[n] for n in names}, content_hash=incoming.c.content_hash,
-                         changed_at=incoming.c.changed_at, run_id=run_id))
+    with _keyed(conn, vendor_id=(vendor_ids, s.c.vendor_id.type)) as keys:
+        conn.execute(sa.update(s)
+                     .where(s.c.system == system, s.c.vendor_id == incoming.c.vendor_id,
+                            incoming.c.vendor_id == keys.c.vendor_id)
+                     .values(**{n: incoming.c[n] for n in names}, content_hash=incoming.c.content_hash,
+                             changed_at=incoming.c.changed_at, run_id=run_id))
 
 
 def _update_golden(conn: sa.Connection, entity: str, incoming: sa.Table, names: list[str], unmapped: list[str],
@@ -134,13 +165,13 @@ def _update_golden(conn: sa.Connection, entity: str, incoming: sa.Table, names: 
                    changed_by: str, run_id: int | None) -> None:
     """New versions of the golden records: the source's values, as survivorship of one source gives them."""
     g = _T[entity]
-    keys = unnested(vendor_id=(vendor_ids, sa.String()), canonical_id=(canonical_ids, g.c.canonical_id.type),
-                 change_seq=(seqs, sa.BigInteger()))
     moment: datetime = bk.now()
-    conn.execute(sa.update(g)
-                 .where(g.c.canonical_id == keys.c.canonical_id, incoming.c.vendor_id == keys.c.vendor_id)
-                 .values(**{n: incoming.c[n] for n in names}, **dict.fromkeys(unmapped),
-                         content_hash=incoming.c.content_hash, version=g.c.version + 1,
-                         change_seq=keys.c.change_seq, schema_version=SCHEMA_VERSION, updated_at=moment,
-                         status="active", merged_into=None, deleted_at=None, purge_after=None,
-                         changed_by=changed_by, run_id=run_id, lineage=None))
+    with _keyed(conn, vendor_id=(vendor_ids, sa.String()), canonical_id=(canonical_ids, g.c.canonical_id.type),
+                change_seq=(seqs, sa.BigInteger())) as keys:
+        conn.execute(sa.update(g)
+                     .where(g.c.canonical_id == keys.c.canonical_id, incoming.c.vendor_id == keys.c.vendor_id)
+                     .values(**{n: incoming.c[n] for n in names}, **dict.fromkeys(unmapped),
+                             content_hash=incoming.c.content_hash, version=g.c.version + 1,
+                             change_seq=keys.c.change_seq, schema_version=SCHEMA_VERSION, updated_at=moment,
+                             status="active", merged_into=None, deleted_at=None, purge_after=None,
+                             changed_by=changed_by, run_id=run_id, lineage=None))

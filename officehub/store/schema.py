@@ -53,7 +53,7 @@ PRECISE_TIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "m
 
 
 def _column(leaf: LeafField) -> sa.Column:
-    from officehub.connectors.sql.types import sql_type  # the one Arrow → SQL type table we keep
+    from officehub.arrowsql.types import sql_type  # the one Arrow → SQL type table we keep
 
     return sa.Column(leaf.column, sql_type(leaf.arrow_type), nullable=True)
 

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 import sqlalchemy as sa
 
-from officehub.connectors import WriteMode
-from officehub.connectors.sql import bulk_write
+from officehub.arrowsql.bulk import bulk_write
+from officehub.arrowsql.modes import WriteMode
 from officehub.store.schema import hub_metadata
 from officehub.store.select import among, batches, chunks
 

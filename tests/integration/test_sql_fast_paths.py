@@ -18,13 +18,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
+import officehub.arrowsql.paths as paths_module
 import officehub.connectors.sql.connector as connector_module
-import officehub.connectors.sql.paths as paths_module
+from officehub.arrowsql.keyset import Keyset
+from officehub.arrowsql.read_arrow import UnfitStream
 from officehub.canonical_model.errors import FatalError
 from officehub.connectors import ReadOptions, WriteMode
 from officehub.connectors.sql import SqlConfig, SqlConnector
-from officehub.connectors.sql.keyset import Keyset
-from officehub.connectors.sql.read_arrow import UnfitStream
 
 for _driver in ("connectorx", "adbc_driver_postgresql"):
     try:

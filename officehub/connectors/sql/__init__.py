@@ -1,30 +1,10 @@
-"""SQL databases through SQLAlchemy: PostgreSQL, MariaDB/MySQL, SQLite and any other dialect."""
+"""SQL databases through SQLAlchemy: PostgreSQL, MariaDB/MySQL, SQLite and any other dialect.
 
-from __future__ import annotations
+The Arrow ↔ SQL reading and writing underneath lives in :mod:`officehub.arrowsql`, which the hub
+store shares.
+"""
 
-from collections.abc import Sequence
-
-import pyarrow as pa
-import sqlalchemy as sa
-
-from officehub.connectors.base import WriteMode
 from officehub.connectors.sql.config import SqlConfig
 from officehub.connectors.sql.connector import SqlConnector
-from officehub.connectors.sql.paths import writer
-from officehub.connectors.sql.write_guard import last_per_key
 
-
-def bulk_write(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch, mode: WriteMode,
-               key: Sequence[str]) -> None:
-    """Write ``batch`` into ``table`` on ``conn``'s transaction the fastest way the database allows.
-
-    PostgreSQL: COPY into a staging table and one set-based statement; others: chunked
-    dialect upserts. Upserts match on ``key`` alone, keep the last row of each key in the
-    batch, and touch only the columns the batch carries.
-    """
-    if mode is WriteMode.UPSERT and key:
-        batch = batch.take(last_per_key(batch, key))
-    writer(conn.dialect, batch.schema)(conn, table, batch, mode, key)
-
-
-__all__ = ["SqlConfig", "SqlConnector", "bulk_write"]
+__all__ = ["SqlConfig", "SqlConnector"]

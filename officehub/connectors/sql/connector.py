@@ -19,6 +19,16 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 
+from officehub.arrowsql.arrow_rows import rows_to_batch, to_json_value
+from officehub.arrowsql.dialects import connect_args, refuses_nul_in_text
+from officehub.arrowsql.keyset import Keyset
+from officehub.arrowsql.paths import fast_reader, writer
+from officehub.arrowsql.read_arrow import FastReader, UnfitStream, read_pages
+from officehub.arrowsql.read_rows import read_rows
+from officehub.arrowsql.refusals import RowCountMismatch
+from officehub.arrowsql.types import arrow_type_name, arrow_types, sql_type
+from officehub.arrowsql.write_guard import write_guarded
+from officehub.arrowsql.write_rows import write_rows
 from officehub.canonical_model.errors import FatalError
 from officehub.connectors.base import (
     Connector,
@@ -33,18 +43,8 @@ from officehub.connectors.base import (
 )
 from officehub.connectors.jsonable import jsonable
 from officehub.connectors.sql import evolve
-from officehub.connectors.sql.arrow_rows import rows_to_batch, to_json_value
 from officehub.connectors.sql.config import SqlConfig
-from officehub.connectors.sql.dialects import connect_args, refuses_nul_in_text
 from officehub.connectors.sql.errors import DriverError, reason, translate
-from officehub.connectors.sql.keyset import Keyset
-from officehub.connectors.sql.paths import fast_reader, writer
-from officehub.connectors.sql.read_arrow import FastReader, UnfitStream, read_pages
-from officehub.connectors.sql.read_rows import read_rows
-from officehub.connectors.sql.refusals import RowCountMismatch
-from officehub.connectors.sql.types import arrow_type_name, arrow_types, sql_type
-from officehub.connectors.sql.write_guard import write_guarded
-from officehub.connectors.sql.write_rows import write_rows
 
 log = logging.getLogger(__name__)
 Types = Mapping[str, pa.DataType | None]
@@ -145,7 +145,7 @@ class SqlConnector(Connector):
         table = self._table(stream)
         if not options.cursor_field and not options.key:
             raise FatalError("a key is needed to read in a stable order", system=self.name, stream=stream)
-        keyset = Keyset.for_read(table, options, self.engine.dialect.name)
+        keyset = Keyset.for_read(table, options.key, options.cursor_field, self.engine.dialect.name)
         types = arrow_types(table, self.engine.dialect.name)
         try:
             if options.cursor_field and options.key and (cursor is None or "initial" in cursor):
@@ -168,7 +168,7 @@ class SqlConnector(Connector):
         scan starts — the last (cursor, key) then — so rows changed during the scan get
         a later change time and come again with the next incremental read.
         """
-        by_key = Keyset.for_read(keyset.table, ReadOptions(key=options.key), self.engine.dialect.name)
+        by_key = Keyset.for_read(keyset.table, options.key, None, self.engine.dialect.name)
         state = (cursor or {}).get("initial") or {"until": self._high_water(keyset)}
         if state["until"] is None:  # an empty stream: the ordinary incremental read from the start
             for batch in self._batches(stream, keyset, None, options.batch_size, types):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pyarrow as pa
 import sqlalchemy as sa
 
+from officehub.arrowsql.types import sql_type
 from officehub.canonical_model.errors import FatalError
 from officehub.connectors.sql.config import SchemaChanges
-from officehub.connectors.sql.types import sql_type
 
 #: The comment on tables the hub created (where the database keeps table comments).
 HUB_CREATED = "created by officehub; new published fields are added as columns"

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import sqlalchemy as sa
 
-from officehub.connectors.sql.keyset import Keyset
+from officehub.arrowsql.keyset import Keyset
 
 #: Runs one page query and returns its rows as Arrow.
 PageFetcher = Callable[[sa.Select], pa.Table]

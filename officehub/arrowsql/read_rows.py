@@ -13,8 +13,8 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from officehub.connectors.sql.arrow_rows import rows_to_batch
-from officehub.connectors.sql.keyset import Keyset
+from officehub.arrowsql.arrow_rows import rows_to_batch
+from officehub.arrowsql.keyset import Keyset
 
 
 def read_rows(engine: sa.Engine, keyset: Keyset, after: Sequence[Any] | None, batch_size: int,

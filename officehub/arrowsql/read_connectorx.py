@@ -11,8 +11,8 @@ from decimal import Decimal
 import pyarrow as pa
 import sqlalchemy as sa
 
-from officehub.connectors.sql.errors import DriverError, refused_login
-from officehub.connectors.sql.read_arrow import PageFetcher, UnfitStream
+from officehub.arrowsql.driver_errors import DriverError, refused_login
+from officehub.arrowsql.read_arrow import PageFetcher, UnfitStream
 
 #: connectorx decodes every MySQL DECIMAL as decimal128(38, 10): wider ones would lose digits.
 _CX_DECIMAL = pa.decimal128(38, 10)

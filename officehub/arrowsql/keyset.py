@@ -7,7 +7,7 @@ and a page query costs the same at the end of a table as at its start.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from officehub.connectors.base import Cursor, ReadOptions
-from officehub.connectors.sql.arrow_rows import from_json_value, to_json_value
-from officehub.connectors.sql.dialects import ascending_nulls_first, row_greater
+from officehub.arrowsql.arrow_rows import from_json_value, to_json_value
+from officehub.arrowsql.dialects import ascending_nulls_first, row_greater
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,12 @@ class Keyset:
     nullable_cursor: bool = False
 
     @classmethod
-    def for_read(cls, table: sa.Table, options: ReadOptions, dialect: str) -> Keyset:
-        """The keyset of ``options`` over ``table``; the key must not be empty."""
-        names = ((options.cursor_field,) if options.cursor_field else ()) + options.key
+    def for_read(cls, table: sa.Table, key: tuple[str, ...], cursor_field: str | None, dialect: str) -> Keyset:
+        """The keyset over ``table`` ordered by ``cursor_field`` (if any) then ``key``; the key must not be empty."""
+        names = ((cursor_field,) if cursor_field else ()) + key
         columns = tuple(table.c[name] for name in names)
-        nullable = bool(options.cursor_field) and bool(options.key) and bool(columns[0].nullable)
-        return cls(table, columns, options.key, dialect, nullable)
+        nullable = bool(cursor_field) and bool(key) and bool(columns[0].nullable)
+        return cls(table, columns, key, dialect, nullable)
 
     def select(self, after: Sequence[Any] | None, limit: int | None = None) -> sa.Select:
         """Every column of the table, in keyset order, after the row whose order values are ``after``."""
@@ -56,7 +55,7 @@ class Keyset:
         # Still among the NULL cursors: the rest of them by key, then every non-NULL one.
         return sa.or_(sa.and_(cursor.is_(None), row_greater(rest, bound[1:], self.dialect)), cursor.is_not(None))
 
-    def values_from_cursor(self, cursor: Cursor | None) -> list[Any] | None:
+    def values_from_cursor(self, cursor: Mapping[str, Any] | None) -> list[Any] | None:
         """The order values a stored cursor resumes after, in the columns' Python types."""
         if not cursor or not cursor.get("after"):
             return None
@@ -66,7 +65,7 @@ class Keyset:
         """The order values of the batch's last row."""
         return [batch.column(column.name)[batch.num_rows - 1].as_py() for column in self.columns]
 
-    def cursor_after(self, batch: pa.RecordBatch) -> Cursor:
+    def cursor_after(self, batch: pa.RecordBatch) -> dict[str, Any]:
         """The cursor to store once ``batch`` is safely written."""
         return {"after": [to_json_value(value) for value in self.last_values(batch)]}
 

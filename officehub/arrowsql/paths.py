@@ -17,11 +17,11 @@ from importlib.util import find_spec
 import pyarrow as pa
 import sqlalchemy as sa
 
-from officehub.connectors.base import WriteMode
-from officehub.connectors.sql import copy_text
-from officehub.connectors.sql.read_arrow import FastReader
-from officehub.connectors.sql.write_postgres import write_copy
-from officehub.connectors.sql.write_rows import write_rows
+from officehub.arrowsql import copy_text
+from officehub.arrowsql.modes import WriteMode
+from officehub.arrowsql.read_arrow import FastReader
+from officehub.arrowsql.write_postgres import write_copy
+from officehub.arrowsql.write_rows import write_rows
 
 Writer = Callable[[sa.Connection, sa.Table, pa.RecordBatch, WriteMode, Sequence[str]], None]
 #: URL options the MySQL driver understands that connectorx need not be told (it always speaks utf8mb4).
@@ -32,12 +32,12 @@ def fast_reader(url: sa.URL, dialect: sa.Dialect, connect_timeout_s: int) -> Fas
     """The Arrow-native reader for ``url``'s database, or None when there is none installed or fitting."""
     backend = url.get_backend_name()
     if backend == "postgresql" and find_spec("adbc_driver_postgresql"):
-        from officehub.connectors.sql.read_adbc import AdbcPostgresReader
+        from officehub.arrowsql.read_adbc import AdbcPostgresReader
 
         query = {"connect_timeout": str(connect_timeout_s), **url.query}  # libpq options pass through as they are
         return AdbcPostgresReader(_render(url.set(drivername="postgresql", query=query)))
     if backend in ("mysql", "mariadb") and find_spec("connectorx") and _cx_understands(url):
-        from officehub.connectors.sql.read_connectorx import ConnectorxReader
+        from officehub.arrowsql.read_connectorx import ConnectorxReader
 
         return ConnectorxReader(_render(url.set(drivername="mysql", query={})), dialect)
     return None

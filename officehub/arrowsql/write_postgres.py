@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import pyarrow as pa
 import sqlalchemy as sa
 
-from officehub.connectors.base import WriteMode
-from officehub.connectors.sql.copy_text import copy_chunks, csv_chunks, csv_fits
-from officehub.connectors.sql.dialects import upsert_statement
-from officehub.connectors.sql.errors import DriverError
-from officehub.connectors.sql.refusals import Collision, collision_index, expect_rows
+from officehub.arrowsql.copy_text import copy_chunks, csv_chunks, csv_fits
+from officehub.arrowsql.dialects import upsert_statement
+from officehub.arrowsql.driver_errors import DriverError
+from officehub.arrowsql.modes import WriteMode
+from officehub.arrowsql.refusals import Collision, collision_index, expect_rows
 
 #: A temporary table lives in the session's own schema (pg_temp) and is dropped at commit;
 #: naming the schema keeps it apart from any real table of the same name.

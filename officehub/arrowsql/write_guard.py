@@ -16,9 +16,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from officehub.connectors.base import WriteMode
-from officehub.connectors.sql.errors import DriverError
-from officehub.connectors.sql.refusals import Collision, Refusal, collision_index, collision_reason, nul_refusals
+from officehub.arrowsql.driver_errors import DriverError
+from officehub.arrowsql.modes import WriteMode
+from officehub.arrowsql.refusals import Collision, Refusal, collision_index, collision_reason, nul_refusals
 
 Writer = Callable[[sa.Connection, sa.Table, pa.RecordBatch, WriteMode, Sequence[str]], None]
 _COLLISION_ERRORS = (DBAPIError, DriverError, Collision)

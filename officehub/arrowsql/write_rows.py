@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from officehub.connectors.base import WriteMode
-from officehub.connectors.sql.dialects import upsert_statement
-from officehub.connectors.sql.refusals import expect_rows
+from officehub.arrowsql.dialects import upsert_statement
+from officehub.arrowsql.modes import WriteMode
+from officehub.arrowsql.refusals import expect_rows
 
 CHUNK_ROWS = 5_000
 #: Statements that bind one parameter per key column and row stay far below SQLite's and SQL Server's limits.

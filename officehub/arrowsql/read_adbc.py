@@ -12,8 +12,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from officehub.connectors.sql.errors import DriverError
-from officehub.connectors.sql.read_arrow import PageFetcher
+from officehub.arrowsql.driver_errors import DriverError
+from officehub.arrowsql.read_arrow import PageFetcher
 
 #: libpq numbers its parameters $1, $2, …; SQLAlchemy can compile to that style.
 _DOLLAR_PARAMS = postgresql.dialect(paramstyle="numeric_dollar")
