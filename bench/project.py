@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bench.settings import DEST_DB, HUB_DB, SOURCE_DB, mariadb_url, pg_url
+from bench.settings import DEST_DB, HUB_DB, MULTI_HUB_DB, SOURCE_DB, mariadb_url, pg_url
 
 DEST_TABLE = "oh_customers"
 PUBLISH_TABLE = "oh_customers_pub"
 INGEST, PUBLISH, PUBLISH_ALONE = "customers_in", "customers_out", "customers_out_pub"
+BILLING_INGEST = "billing_in"
 
 #: Inbound: vendor columns → canonical customer fields. No transforms on purpose: the
 #: benchmark measures the engine (read, validate, xref, golden records, policy, write).
@@ -33,6 +34,13 @@ FIELDS_OUT = {
     "contact.email": "email_pseudonym", "contact.phone": "phone", "address.street": "street",
     "address.city": "city", "address.postal_code": "postal_code", "address.country": "country",
     "notes": "notes",
+}
+
+#: The billing system's columns: the same customers, fewer fields.
+FIELDS_BILLING = {
+    "customer_number": "external_ref", "name.first": "first_name", "name.last": "last_name",
+    "contact.email": "email", "address.street": "street", "address.city": "city",
+    "address.postal_code": "postal_code", "address.country": "country",
 }
 
 POLICY = """\
@@ -115,5 +123,54 @@ pipelines:
 
 policies:
   - policies/*.yaml
+""")
+    return folder
+
+
+def write_multisource_project(folder: Path, source_table: str, billing_table: str, batch_size: int) -> Path:
+    """Two systems supplying the same customers, linked by customer number, into their own hub."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store_password = "  store_password: {env: BENCH_PG_PASSWORD}\n" if os.environ.get("BENCH_PG_PASSWORD") else ""
+    source = f"{mariadb_url(SOURCE_DB, '+pymysql')}?charset=utf8mb4"
+    (folder / "officehub.yaml").write_text(f"""\
+# Written by bench/project.py for the multi-source variant.
+hub:
+  name: bench-multi
+  store: {pg_url(MULTI_HUB_DB, '+psycopg')}
+{store_password}  batch_size: {batch_size}
+
+systems:
+  crm:
+    type: sql
+    url: {source}
+{_password('BENCH_MARIADB_PASSWORD')}  billing:
+    type: sql
+    url: {source}
+{_password('BENCH_MARIADB_PASSWORD')}
+identity:
+  customer:
+    match:
+      keys:
+        - {{name: number, columns: [customer_number], normalise: id}}
+
+mappings:
+  crm_customers:
+    system: crm
+    stream: {source_table}
+    target: customer
+    key: id
+    cursor: updated_at
+    fields:
+{_fields(FIELDS_IN)}  billing_customers:
+    system: billing
+    stream: {billing_table}
+    target: customer
+    key: account
+    cursor: updated_at
+    fields:
+{_fields(FIELDS_BILLING)}
+pipelines:
+  {INGEST}: {{kind: ingest, mapping: crm_customers}}
+  {BILLING_INGEST}: {{kind: ingest, mapping: billing_customers}}
 """)
     return folder

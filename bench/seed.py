@@ -123,6 +123,28 @@ def ensure_seeded(rows: int, seed: int, log=print) -> str:  # type: ignore[no-un
     return table
 
 
+def ensure_billing(rows: int) -> str:
+    """The billing system's customers: every CRM customer again, under billing's own ids.
+
+    Derived from the CRM table (same customer number, names, e-mail and address; no phone,
+    birth date or notes, which billing does not keep), so identity resolution links every
+    billing record to the CRM's golden record by customer number.
+    """
+    table, source = f"billing_{table_name(rows)}", table_name(rows)
+    with mariadb_connect(SOURCE_DB, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+                    (SOURCE_DB, table))
+        if cur.fetchone()[0]:
+            cur.execute(f"SELECT COUNT(*) FROM {table}")
+            if cur.fetchone()[0] == rows:
+                return table
+            cur.execute(f"DROP TABLE {table}")
+        cur.execute(f"CREATE TABLE {table} (PRIMARY KEY (account)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 AS "
+                    f"SELECT CONCAT('B', id) AS account, external_ref, first_name, last_name, email, street, city, "
+                    f"postal_code, country, updated_at FROM {source}")
+    return table
+
+
 def bump(rows: int, slot: int) -> int:
     """Change 1% of the rows (``id % 100 == slot``): later ``updated_at``, new notes. Returns rows changed.
 

@@ -15,14 +15,15 @@ MARIADB_ROOT = os.environ.get("BENCH_MARIADB", "mysql://root@127.0.0.1:3306")
 
 SOURCE_DB = "officehub_bench_src"   # MariaDB: the seeded CRM tables, reused across runs
 HUB_DB = "officehub_bench_hub"      # PostgreSQL: officehub's hub store, created fresh each round
+MULTI_HUB_DB = "officehub_bench_multi"  # PostgreSQL: the multi-source variant's own hub, fresh each run
 DEST_DB = "officehub_bench_dest"    # PostgreSQL: every variant's destination tables
 
 #: Every variant, in the order one round runs them. officehub_incremental continues the
 #: hub that officehub_e2e left and runs straight after it, as dlt_incremental runs straight
 #: after its own (untimed) first load: each incremental run meets the caches of the
 #: databases as its own first load left them, not as another tool's run did.
-VARIANTS = ("officehub_e2e", "officehub_incremental", "officehub_publish", "raw_vectorised", "raw_rows",
-            "dlt_pyarrow", "dlt_default", "dlt_incremental")
+VARIANTS = ("officehub_e2e", "officehub_incremental", "officehub_publish", "officehub_multisource",
+            "raw_vectorised", "raw_rows", "dlt_pyarrow", "dlt_default", "dlt_incremental")
 SCALING_VARIANTS = ("officehub_e2e", "officehub_publish", "raw_vectorised", "raw_rows")
 
 

@@ -44,6 +44,7 @@ def registry() -> dict[str, Variant]:
         "officehub_e2e": officehub_runs.e2e,
         "officehub_publish": officehub_runs.publish_alone,
         "officehub_incremental": officehub_runs.incremental,
+        "officehub_multisource": officehub_runs.multisource,
         "raw_vectorised": raw.vectorised,
         "raw_rows": raw.rows,
         "dlt_pyarrow": dlt_peer.full_pyarrow,
