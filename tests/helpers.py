@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -57,6 +59,7 @@ def canonical_names(hub_url: str) -> dict[str, str]:
     try:
         with engine.connect() as conn:
             pairs = conn.execute(sa.text("SELECT canonical_id, system, vendor_id FROM xref")).all()
+            pairs += sole_links(conn)
             merges = conn.execute(sa.text("SELECT survivor_id, other_id FROM link_log WHERE action = 'merge'")).all()
     finally:
         engine.dispose()
@@ -67,6 +70,35 @@ def canonical_names(hub_url: str) -> dict[str, str]:
     for survivor, other in merges:
         names.setdefault(other, f"<merged into {names.get(survivor, survivor)}>")
     return names
+
+
+def hub_links(con: Any, entity: str | None = None) -> list[tuple[str, str, str, str]]:
+    """(system, entity, vendor id, canonical id) of every link a hub store keeps: its xref rows and
+    the keys of its sole-form golden rows (ADR 0018). ``con`` is a sqlite3 or SQLAlchemy connection."""
+    def rows(sql: str) -> list[tuple]:
+        result = con.execute(sql) if isinstance(con, sqlite3.Connection) else con.execute(sa.text(sql))
+        return [tuple(r) for r in result]
+
+    if isinstance(con, sqlite3.Connection):
+        tables = {r[0] for r in rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    else:
+        tables = set(sa.inspect(con).get_table_names())
+    found = rows("SELECT system, entity, vendor_id, canonical_id FROM xref")
+    for name in sorted(n[: -len("__source")] for n in tables if n.endswith("__source")):
+        found += [(system, name, vid, cid) for system, vid, cid in rows(
+            f'SELECT sole_system, sole_vendor_id, canonical_id FROM "{name}" WHERE sole_system IS NOT NULL')]
+    return [link for link in found if entity is None or link[1] == entity]
+
+
+def sole_links(conn: sa.Connection) -> list[tuple[str, str, str]]:
+    """(canonical id, system, vendor id) of every sole-form record: the links its golden row keeps."""
+    inspector = sa.inspect(conn)
+    found: list[tuple[str, str, str]] = []
+    for table in inspector.get_table_names():
+        if table.endswith("__source") and inspector.has_table(entity := table[: -len("__source")]):
+            found += [tuple(r) for r in conn.execute(sa.text(
+                f'SELECT canonical_id, sole_system, sole_vendor_id FROM "{entity}" WHERE sole_system IS NOT NULL'))]
+    return found
 
 
 def _swap_ids(text: str, names: dict[str, str]) -> str:

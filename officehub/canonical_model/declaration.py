@@ -61,6 +61,7 @@ RESERVED_FIELD_NAMES = frozenset({
     "id", "canonical_id", "version", "content_hash", "change_seq", "schema_version", "updated_at",
     "status", "merged_into", "deleted_at", "purge_after", "changed_by", "run_id", "lineage",
     "system", "vendor_id", "changed_at", "seen_run",
+    "sole_system", "sole_vendor_id", "sole_changed_at", "sole_seen_run", "sole_sent_hash",
 })
 
 

@@ -84,6 +84,8 @@ class GoldenWriter:
             before = current.get(cid)
             if before is not None and before["status"] in GONE and cid not in revive:
                 continue  # merged, purged or erased records are not brought back by a late source row
+            if before is not None and before["sole_system"] is not None:
+                continue  # a sole-form record is its own copy: its values change only with it (ADR 0018)
             live = [s for s in by_id.get(cid, []) if s["deleted_at"] is None]
             if not live:
                 row = self._soft_delete(cid, before, moment, out)
@@ -164,6 +166,7 @@ class GoldenWriter:
         for offset, row in enumerate(rows):
             before = current.get(row["canonical_id"])
             stored.append({**{c: row.get(c) for c in self.columns}, **{k: row.get(k) for k in _STATE},
+                           **{k: row[k] for k in _SOLE if k in row},
                            "canonical_id": row["canonical_id"], "content_hash": row["content_hash"],
                            "version": (before["version"] if before else 0) + 1, "change_seq": first + offset,
                            "schema_version": SCHEMA_VERSION, "updated_at": moment})
@@ -180,8 +183,13 @@ class GoldenWriter:
             for r in rows})
 
     def append_new(self, conn: sa.Connection, columns: dict[str, pa.Array], indexes: list[int],
-                   canonical_ids: list[str], digests: list[str], *, changed_by: str, run_id: int | None) -> None:
-        """Golden records created in this batch from one source each, as Arrow columns (the fast path)."""
+                   canonical_ids: list[str], digests: list[str], *, changed_by: str, run_id: int | None,
+                   sole: tuple[str, list[str], pa.Array] | None = None) -> None:
+        """Golden records created in this batch from one source each, as Arrow columns (the fast path).
+
+        ``sole`` (system, vendor ids, change times) stores them in the sole form: the golden
+        row is that system's copy too, with no source row and no cross-reference (ADR 0018).
+        """
         if not indexes:
             return
         count = len(indexes)
@@ -199,6 +207,10 @@ class GoldenWriter:
             "changed_by": pa.array([changed_by] * count, pa.string()),
             "run_id": pa.array([run_id] * count, pa.int64()),
         }
+        if sole is not None:
+            system, vendor_ids, changed_at = sole
+            batch |= {"sole_system": pa.array([system] * count, pa.string()),
+                      "sole_vendor_id": pa.array(vendor_ids, pa.string()), "sole_changed_at": changed_at}
         golden.append(conn, self.entity, batch)
         if self.matcher is not None:
             self.refresh_keys(conn, pa.Table.from_pydict(batch).to_pylist())
@@ -237,3 +249,5 @@ def _aware(moment: datetime) -> datetime:
 
 
 _STATE = ("status", "merged_into", "deleted_at", "purge_after", "changed_by", "run_id", "lineage")
+#: Sole-form bookkeeping a caller may set on a new version (ADR 0018); left as stored otherwise.
+_SOLE = ("sole_changed_at",)

@@ -182,8 +182,10 @@ class Ingest:
             child = child_table_name(self.spec.entity, self.spec.collection)
             self._grown_tables[child] = ("system", "vendor_id", "canonical_id")
         else:
-            self._grown_tables[self.spec.entity] = ("canonical_id", "change_seq")
+            self._grown_tables[self.spec.entity] = ("canonical_id", "change_seq", "sole_system", "sole_vendor_id")
             self._grown_tables[source_table_name(self.spec.entity)] = ("system", "vendor_id", "canonical_id")
+            if self.writer.matcher is not None:  # each new record's keys: the candidates of the next batches
+                self._grown_tables["match_key"] = ("entity", "key", "value", "canonical_id")
 
     def estimate(self) -> int | None:
         """Rows the source holds, for the progress bar (None if unknown)."""
@@ -235,6 +237,10 @@ class Ingest:
 
         Golden records soft-deleted as a result are counted in ``self._deleted``.
         """
+        # A deleted sole-form record gets its copy first: the source row keeps the deletion
+        # (a legal hold may keep the golden record active) and a return revives it (ADR 0018).
+        sole = xref.sole_links(conn, self.spec.system, self.spec.entity, vendor_ids)
+        xref.layer(conn, self.spec.entity, [link.canonical_id for link in sole.values()])
         affected = sources.mark_deleted(conn, self.spec.entity, self.spec.system, vendor_ids, bk.now(), run_id)
         self._note(self.writer.recompute(conn, list(dict.fromkeys(affected)), changed_by=self._actor, run_id=run_id))
         return len(affected)
@@ -383,40 +389,89 @@ class Ingest:
                     for i in orphans]
             rows = [i for i in rows if mapped.vendor_ids[i] in links]
         incoming = _Records(mapped.vendor_ids, mapped.columns, rows)
+        digest_of = dict(zip(mapped.vendor_ids, all_digests))
+        # Records this system alone supplies: the golden row is the copy (ADR 0018).
+        sole = {v: link for v in incoming if (link := links.get(v)) is not None and link.sole}
+        self._update_sole(conn, incoming, sole, digest_of, unmapped, outcome, run_id)
+        links = {v: link for v, link in links.items() if not link.sole}
+        rows = [i for i in rows if mapped.vendor_ids[i] not in sole]
+        incoming = _Records(mapped.vendor_ids, mapped.columns, rows)
         resolution = resolve(conn, self.writer, system, [v for v in incoming if v not in links], incoming, new_ids)
-        xref.link(conn, system, entity, resolution.links)
         ids = {**{v: link.canonical_id for v, link in links.items()}, **resolution.ids}
+        # A record only this batch's row supplies is stored once, in the sole form; every other
+        # record a row feeds gets (or has) a copy per system and a cross-reference.
+        fresh = [i for i in rows if ids[mapped.vendor_ids[i]] in resolution.fresh]
+        layered = [i for i in rows if ids[mapped.vendor_ids[i]] not in resolution.fresh]
+        xref.link(conn, system, entity, [link for link in resolution.links if link[1] not in resolution.fresh])
+        xref.layer(conn, entity, list({ids[mapped.vendor_ids[i]] for i in layered}))
+        self.writer.append_new(conn, mapped.columns, fresh, [ids[mapped.vendor_ids[i]] for i in fresh],
+                               [all_digests[i] for i in fresh], changed_by=self._actor, run_id=run_id,
+                               sole=(system, [mapped.vendor_ids[i] for i in fresh],
+                                     self._source_times.take(fresh, bk.now())))
+        incoming = _Records(mapped.vendor_ids, mapped.columns, layered)
         # Every copy of the records this batch changes, read once: this system's previous copy
         # is the base for change detection, and all of them feed survivorship.
         copies = self._copies(conn, [v for v in incoming if v in links], links)
         previous = {row["vendor_id"]: row for rows in copies.values() for row in rows
                     if row["system"] == system and row["vendor_id"] in incoming}
-        # First sight of a vendor id (the bulk of a first load): its source row, and the golden
-        # row of a record only it supplies, go in as Arrow columns straight from the mapping.
-        first = [i for i in rows if mapped.vendor_ids[i] not in previous]
+        # First copy of this system's record (a new vendor id, or a record the hub wrote to this
+        # system and now reads back): its source row goes in as Arrow columns straight from the mapping.
+        first = [i for i in layered if mapped.vendor_ids[i] not in previous]
         first_ids = [ids[mapped.vendor_ids[i]] for i in first]
-        digests = [all_digests[i] for i in first]
-        self._append_sources(conn, mapped, first, first_ids, digests, run_id)
-        fresh = [k for k, cid in enumerate(first_ids) if cid in resolution.fresh]
-        self.writer.append_new(conn, mapped.columns, [first[k] for k in fresh], [first_ids[k] for k in fresh],
-                               [digests[k] for k in fresh], changed_by=self._actor, run_id=run_id)
+        self._append_sources(conn, mapped, first, first_ids, [all_digests[i] for i in first], run_id)
         changed = self._changed_sources(incoming, ids, previous, links, outcome, run_id,
-                                        mapped_digests=dict(zip(mapped.vendor_ids, all_digests)), unmapped=unmapped)
+                                        mapped_digests=digest_of, unmapped=unmapped)
         sources.upsert(conn, entity, changed)
         if self.echo:  # what this system now holds, so a publish does not send it straight back
             xref.set_sent_hashes(conn, system, entity, {
                 vid: echo_hash(incoming[vid], self.echo)
                 for vid in [r["vendor_id"] for r in changed] + [mapped.vendor_ids[i] for i in first]})
-        others = [r["canonical_id"] for r in changed]
-        others += [cid for cid in first_ids if cid not in resolution.fresh]
+            fresh_ids = [mapped.vendor_ids[i] for i in fresh]
+            fresh_records = _Records(mapped.vendor_ids, mapped.columns, fresh)
+            xref.set_sent_hashes(conn, system, entity,
+                                 {vid: echo_hash(fresh_records[vid], self.echo) for vid in fresh_ids})
+        others = [r["canonical_id"] for r in changed] + first_ids
         edits = {r["canonical_id"]: (previous[r["vendor_id"]], incoming[r["vendor_id"]]) for r in changed}
         self._note(self.writer.recompute(conn, list(dict.fromkeys(others)), changed_by=self._actor, run_id=run_id,
                                          edits=edits, known=_after(copies, changed)))
         matches.add_reviews(conn, entity, resolution.reviews, run_id)
-        outcome.written += len(changed) + len(first)
-        outcome.added += len(first)
+        outcome.written += len(changed) + len(first) + len(fresh)
+        outcome.added += len(first) + len(fresh)
         outcome.linked += resolution.matched
         return outcome
+
+    def _update_sole(self, conn: sa.Connection, incoming: _Records, sole: dict[str, xref.Link],
+                     digest_of: dict[str, str], unmapped: list[str], outcome: _Outcome, run_id: int | None) -> None:
+        """New versions of sole-form records whose values changed; the golden row is their copy.
+
+        A row that brings back what the hub wrote to this system (an echo) keeps the copy's
+        change time, as a layered copy does. Records merged away or purged stay as they are.
+        """
+        if not sole:
+            return
+        current = golden.fetch(conn, self.spec.entity, "canonical_id", [link.canonical_id for link in sole.values()])
+        moment = bk.now()
+        rows = []
+        for vid, link in sole.items():
+            before = current[link.canonical_id]
+            values = incoming[vid]
+            if any(before[c] is not None for c in unmapped):
+                digest = golden.content_hash({**before, **values}, self.entity_columns)
+            else:
+                digest = digest_of[vid]
+            if before["status"] != "active" or before["content_hash"] == digest:
+                outcome.unchanged += 1
+                continue
+            echo = (link.sent_hash is not None and self.echo and link.sent_hash == echo_hash(values, self.echo))
+            rows.append({**before, **values, "content_hash": digest, "lineage": None,
+                         "sole_changed_at": before["sole_changed_at"] if echo else self._source_times.get(vid, moment),
+                         "changed_by": self._actor, "run_id": run_id})
+        self.writer.write(conn, rows, current)
+        if self.echo:
+            xref.set_sent_hashes(conn, self.spec.system, self.spec.entity, {
+                vid: echo_hash(incoming[vid], self.echo) for vid, link in sole.items()
+                if link.canonical_id in {r["canonical_id"] for r in rows}})
+        outcome.written += len(rows)
 
     def _update_in_place(self, conn: sa.Connection, mapped: MappedBatch, rows: list[int], digests: list[str],
                          unmapped: list[str], outcome: _Outcome, run_id: int | None) -> set[str]:

@@ -67,6 +67,8 @@ class Steward:
         with self.store.begin() as conn:
             _active(conn, entity, survivor_id)
             other = _active(conn, entity, other_id)
+            # Both get a copy per system first: the merge moves copies, and unmerge moves them back.
+            xref.layer(conn, entity, [survivor_id, other_id])
             pairs = _pairs(conn, entity, other_id)
             children = self._children_of(conn, entity, other_id)
             self._move_children(conn, entity, children, survivor_id)

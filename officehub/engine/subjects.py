@@ -57,6 +57,9 @@ def find(conn: sa.Connection, query: str) -> list[Hit]:
         raise FatalError("say what to look for: an e-mail, phone number, name, canonical id or vendor id")
     by_vendor = {x.canonical_id for x in conn.execute(sa.select(_T["xref"].c.canonical_id)
                                                       .where(_T["xref"].c.vendor_id == text))}
+    for entity in ENTITIES:  # sole-form records keep their system's id on the golden row (ADR 0018)
+        by_vendor |= set(conn.execute(sa.select(_T[entity].c.canonical_id)
+                                      .where(_T[entity].c.sole_vendor_id == text)).scalars())
     hits: list[Hit] = []
     for entity in PERSON_ENTITIES:
         t = _T[entity]
@@ -207,7 +210,7 @@ def export(conn: sa.Connection, canonical_id: str, reveal: bool = False) -> dict
     entity, row = locate(conn, canonical_id)
     children = {coll: _collection_rows(conn, entity, coll, canonical_id, reveal)
                 for coll in golden.collections(entity)}
-    source_rows = sources.by_canonical_id(conn, entity, [canonical_id]).get(canonical_id, [])
+    source_rows = sources.copies_of(conn, entity, row)
     return {
         "entity": entity, "canonical_id": canonical_id, "status": row["status"], "version": row["version"],
         "updated_at": jsonable(row["updated_at"]), "record": _values(entity, row, reveal),

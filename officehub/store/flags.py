@@ -14,12 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from officehub.canonical_model.errors import FieldFlag
+from officehub.store import xref
 from officehub.store.bookkeeping import now
 from officehub.store.schema import hub_metadata
 from officehub.store.select import chunks
 
 _FLAG = hub_metadata().tables["field_flag"]
-_XREF = hub_metadata().tables["xref"]
 
 
 def replace(conn: sa.Connection, *, entity: str, system: str, pipeline: str, fields: Sequence[str],
@@ -38,10 +38,12 @@ def replace(conn: sa.Connection, *, entity: str, system: str, pipeline: str, fie
 
 def of_record(conn: sa.Connection, entity: str, canonical_id: str) -> list[dict[str, Any]]:
     """The open flags of every system's copy of one golden record, by system and field."""
-    x, c = _XREF.c, _FLAG.c
+    c = _FLAG.c
+    copies = [(x["system"], x["vendor_id"]) for x in xref.of_records(conn, [canonical_id]) if x["entity"] == entity]
+    if not copies:
+        return []
     stmt = (sa.select(c.system, c.vendor_id, c.field, c.reason, c.raw, c.pipeline, c.run_id, c.flagged_at)
-            .join(_XREF, sa.and_(x.system == c.system, x.entity == c.entity, x.vendor_id == c.vendor_id))
-            .where(x.canonical_id == canonical_id, c.entity == entity).order_by(c.system, c.field))
+            .where(c.entity == entity, sa.tuple_(c.system, c.vendor_id).in_(copies)).order_by(c.system, c.field))
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 

@@ -123,7 +123,10 @@ _META_TYPES = {"canonical_id": pa.string(), "version": pa.int64(), "content_hash
                # revision 2: record state on golden rows, and the source layer's own columns
                "status": pa.string(), "merged_into": pa.string(), "deleted_at": _TS, "purge_after": _TS,
                "changed_by": pa.string(), "run_id": pa.int64(), "lineage": pa.string(),
-               "changed_at": _TS, "seen_run": pa.int64()}
+               "changed_at": _TS, "seen_run": pa.int64(),
+               # revision 8: the only source system's key and copy bookkeeping (ADR 0018)
+               "sole_system": pa.string(), "sole_vendor_id": pa.string(), "sole_changed_at": _TS,
+               "sole_seen_run": pa.int64(), "sole_sent_hash": pa.string()}
 
 
 @model_cache

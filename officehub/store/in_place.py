@@ -1,18 +1,16 @@
 """Set-based updates of records that one system alone supplies (PostgreSQL and SQLite).
 
 Most records of a hub come from one system, and an incremental sync mostly brings new
-versions of records the hub already holds. For such a record survivorship has nothing to
-decide: its golden record takes the source's values. A batch of them therefore needs no
-row in Python: the new values are COPYed into a temporary table, one query finds the rows
-that qualify, and three statements update the source copies, archive the superseded
-golden versions and write the new ones.
+versions of records the hub already holds. Such a record is kept in the sole form (ADR 0018):
+its golden row is the system's copy. A batch of them therefore needs no row in Python: the
+new values are COPYed into a temporary table, one query finds the rows that qualify, and two
+statements archive the superseded golden versions and write the new ones.
 
-A row qualifies when the hub holds this system's copy under the record its cross-reference
-names, the copy is live and the record's only one, the golden record is active, and the
-copy has no value in a column the batch does not carry (the general path's merge would
-keep it). Everything else — new vendor ids, records with several sources, deleted or
-erased copies, merged records — is left to the general path, which gives the same result
-row by row (ADR 0009).
+A row qualifies when its vendor id is a sole-form golden row's key for this system, the
+record is active, and it has no value in a column the batch does not carry (the general
+path's merge would keep it). Everything else — new vendor ids, records with several sources,
+erased records — is left to the general path, which gives the same result row by row
+(ADR 0009).
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from officehub.arrowsql.bulk import bulk_write
 from officehub.arrowsql.modes import WriteMode
 from officehub.canonical_model import SCHEMA_VERSION
 from officehub.store import bookkeeping as bk
-from officehub.store import golden, sources
+from officehub.store import golden
 from officehub.store.schema import TABLES
 from officehub.store.select import unnested
 
@@ -44,8 +42,8 @@ DIALECTS = ("postgresql", "sqlite")
 class InPlace:
     """What a batch's set-based update did, by vendor id."""
 
-    unchanged: list[str] = field(default_factory=list)  # the copy already held these values
-    updated: list[str] = field(default_factory=list)    # copy updated (and golden record, unless it matched)
+    unchanged: list[str] = field(default_factory=list)  # the record already held these values
+    updated: list[str] = field(default_factory=list)    # a new version written
     versions: int = 0                                    # new golden versions written
 
     @property
@@ -71,11 +69,8 @@ def update_single_sources(conn: sa.Connection, entity: str, system: str, values:
     order = {vid: k for k, vid in enumerate(vendor_ids)}
     found.sort(key=lambda row: order[row.vendor_id])
     out.unchanged = [r.vendor_id for r in found if r.same]
-    changed = [r for r in found if not r.same]
-    out.updated = [r.vendor_id for r in changed]
-    if changed:
-        _update_sources(conn, entity, system, incoming, list(values), out.updated, run_id)
-    versioned = [r for r in changed if not r.golden_same]
+    versioned = [r for r in found if not r.same]
+    out.updated = [r.vendor_id for r in versioned]
     if versioned:
         cids = [r.canonical_id for r in versioned]
         golden.archive(conn, entity, cids)
@@ -117,10 +112,12 @@ def _keyed(conn: sa.Connection, **arrays: tuple[list[Any], sa.types.TypeEngine])
 
 def _stage(conn: sa.Connection, entity: str, values: dict[str, pa.Array], vendor_ids: list[str],
            digests: list[str], changed_at: pa.Array) -> sa.Table:
-    """A temporary table (dropped at commit at the latest) holding the batch, typed like the source layer."""
-    source = sources.table(entity)
+    """A temporary table (dropped at commit at the latest) holding the batch, typed like the golden table."""
+    g = _T[entity]
+    types = {"vendor_id": g.c.sole_vendor_id.type, "changed_at": g.c.sole_changed_at.type}
     names = ["vendor_id", "content_hash", "changed_at", *values]
-    incoming = sa.Table(INCOMING, sa.MetaData(), *(sa.Column(n, source.c[n].type) for n in names),
+    incoming = sa.Table(INCOMING, sa.MetaData(), *(sa.Column(n, types.get(n, g.c[n].type if n in g.c else None))
+                                                   for n in names),
                         prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
     incoming.create(conn)
     columns = {"vendor_id": pa.array(vendor_ids, pa.string()), "content_hash": pa.array(digests, pa.string()),
@@ -132,32 +129,13 @@ def _stage(conn: sa.Connection, entity: str, values: dict[str, pa.Array], vendor
 
 
 def _qualifying(entity: str, system: str, incoming: sa.Table, unmapped: list[str]) -> sa.Select:
-    """(vendor id, canonical id, copy unchanged?, golden record unchanged?) of the rows that qualify."""
-    s, g, x = sources.table(entity), _T[entity], _T["xref"]
-    other = s.alias("other")
+    """(vendor id, canonical id, record unchanged?) of the rows that qualify."""
+    g = _T[entity]
     return (
-        sa.select(incoming.c.vendor_id, s.c.canonical_id,
-                  (s.c.content_hash == incoming.c.content_hash).label("same"),
-                  (g.c.content_hash == incoming.c.content_hash).label("golden_same"))
-        .select_from(incoming
-                     .join(s, sa.and_(s.c.system == system, s.c.vendor_id == incoming.c.vendor_id))
-                     .join(g, g.c.canonical_id == s.c.canonical_id))
-        .where(s.c.deleted_at.is_(None), g.c.status == "active", *(s.c[c].is_(None) for c in unmapped),
-               sa.exists().where(x.c.system == system, x.c.entity == entity, x.c.vendor_id == s.c.vendor_id,
-                                 x.c.canonical_id == s.c.canonical_id, x.c.erased_at.is_(None)),
-               ~sa.exists().where(other.c.canonical_id == s.c.canonical_id, other.c.id != s.c.id))
+        sa.select(incoming.c.vendor_id, g.c.canonical_id, (g.c.content_hash == incoming.c.content_hash).label("same"))
+        .select_from(incoming.join(g, sa.and_(g.c.sole_system == system, g.c.sole_vendor_id == incoming.c.vendor_id)))
+        .where(g.c.status == "active", *(g.c[c].is_(None) for c in unmapped))
     )
-
-
-def _update_sources(conn: sa.Connection, entity: str, system: str, incoming: sa.Table, names: list[str],
-                    vendor_ids: list[str], run_id: int | None) -> None:
-    s = sources.table(entity)
-    with _keyed(conn, vendor_id=(vendor_ids, s.c.vendor_id.type)) as keys:
-        conn.execute(sa.update(s)
-                     .where(s.c.system == system, s.c.vendor_id == incoming.c.vendor_id,
-                            incoming.c.vendor_id == keys.c.vendor_id)
-                     .values(**{n: incoming.c[n] for n in names}, content_hash=incoming.c.content_hash,
-                             changed_at=incoming.c.changed_at, run_id=run_id))
 
 
 def _update_golden(conn: sa.Connection, entity: str, incoming: sa.Table, names: list[str], unmapped: list[str],
@@ -172,6 +150,7 @@ def _update_golden(conn: sa.Connection, entity: str, incoming: sa.Table, names: 
                      .where(g.c.canonical_id == keys.c.canonical_id, incoming.c.vendor_id == keys.c.vendor_id)
                      .values(**{n: incoming.c[n] for n in names}, **dict.fromkeys(unmapped),
                              content_hash=incoming.c.content_hash, version=g.c.version + 1,
+                             sole_changed_at=incoming.c.changed_at,
                              change_seq=keys.c.change_seq, schema_version=SCHEMA_VERSION, updated_at=moment,
                              status="active", merged_into=None, deleted_at=None, purge_after=None,
                              changed_by=changed_by, run_id=run_id, lineage=None))

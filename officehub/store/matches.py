@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from officehub.store.bookkeeping import now
 from officehub.store.schema import TABLES
+from officehub.store.select import among, batches
 
 _T = TABLES
 _CHUNK = 2_000
@@ -37,9 +38,9 @@ def candidates(conn: sa.Connection, entity: str, pairs: Iterable[tuple[str, str]
     for k, v in wanted:
         by_key.setdefault(k, []).append(v)
     for key, values in by_key.items():
-        for start in range(0, len(values), _CHUNK):
-            stmt = sa.select(table.c.value, table.c.canonical_id).where(
-                table.c.entity == entity, table.c.key == key, table.c.value.in_(values[start:start + _CHUNK]))
+        for chunk in batches(conn, values):
+            stmt = among(conn, sa.select(table.c.value, table.c.canonical_id).where(
+                table.c.entity == entity, table.c.key == key), table.c.value, chunk)
             for row in conn.execute(stmt):
                 found.setdefault((key, row.value), set()).add(row.canonical_id)
     return found

@@ -31,6 +31,10 @@ Revision 7 adds ``field_flag``: the field-level data-quality flags of fields who
 ``on_error: flag`` (the value that did not convert, kept beside a record that was stored without
 it), and counts flagged and nulled fields per run.
 
+Revision 8 stores a record that one system alone supplies once (docs/adr/0018): its golden
+row carries that system's key and its copy's bookkeeping (``sole_*``), with no source row and
+no cross-reference; the source layer holds copies only of records several systems supply.
+
 Revision 5 gives each quarantine entry the vendor id of its record (null where the row had
 no readable key), so a pipeline keeps one open entry per vendor record, and indexes it.
 """
@@ -59,7 +63,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 7
+LATEST = 8
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -78,6 +82,29 @@ def golden_state_columns() -> list[sa.Column]:
     ]
 
 
+def sole_columns() -> list[sa.Column]:
+    """Revision 8 columns of golden tables: the key and copy bookkeeping of a record's only source system.
+
+    Set only while one ingesting system supplies the record (the sole form of ADR 0018); empty
+    once a second system's record is linked to it (the layered form, with source rows).
+    """
+    return [
+        sa.Column("sole_system", sa.String(100)),
+        sa.Column("sole_vendor_id", sa.String(200)),
+        # when the system's values last changed (the source row's changed_at)
+        sa.Column("sole_changed_at", PRECISE_TIME),
+        # the last complete snapshot of the system that held the record (the source row's seen_run)
+        sa.Column("sole_seen_run", sa.Integer),
+        # what the hub last wrote to that system for the record (the echo hash of its xref)
+        sa.Column("sole_sent_hash", HASH),
+    ]
+
+
+def sole_index(entity: str) -> sa.Index:
+    """Revision 8: a system's record by its key, unique among sole-form records."""
+    return sa.Index(f"uq_{entity}_sole", "sole_system", "sole_vendor_id", unique=True)
+
+
 def _golden_table(metadata: sa.MetaData, lay: EntityLayout, revision: int) -> None:
     sa.Table(
         lay.entity, metadata,
@@ -89,8 +116,11 @@ def _golden_table(metadata: sa.MetaData, lay: EntityLayout, revision: int) -> No
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         *(_column(leaf) for leaf in lay.fields),
         *(golden_state_columns() if revision >= 2 else ()),
+        *(sole_columns() if revision >= 8 else ()),
         comment=f"golden records: {lay.entity}",
     )
+    if revision >= 8:
+        metadata.tables[lay.entity].append_constraint(sole_index(lay.entity))
     if revision >= 2:
         _source_and_history(metadata, lay)
     if revision >= 3:

@@ -2,7 +2,9 @@
 
 A golden record is computed from the source rows linked to it; keeping them is what
 lets the hub apply survivorship per field, show lineage, detect deletes and undo a
-merge exactly.
+merge exactly. A record that one system alone supplies has no source row: its golden row
+is the copy (the sole form, ADR 0018), so the functions that speak of "this system's copies"
+below cover both forms.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ def table(entity: str) -> sa.Table:
 
 
 def by_vendor_id(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """This system's source rows of ``vendor_ids``, by vendor id."""
-    t = table(entity)
+    """This system's copies of ``vendor_ids`` (source rows, or sole-form golden rows as copies), by vendor id."""
+    t, g = table(entity), _T[entity]
     rows: dict[str, dict[str, Any]] = {}
     for chunk in batches(conn, vendor_ids):
         stmt = among(conn, sa.select(t).where(t.c.system == system), t.c.vendor_id, chunk)
         rows.update({r["vendor_id"]: r for r in dicts(conn.execute(stmt))})
+        sole = among(conn, sa.select(g).where(g.c.sole_system == system, g.c.status == "active"),
+                     g.c.sole_vendor_id, chunk)
+        rows.update({r["sole_vendor_id"]: _sole_copy(entity, r) for r in dicts(conn.execute(sole))})
     return rows
 
 
@@ -47,6 +52,22 @@ def by_canonical_id(conn: sa.Connection, entity: str, canonical_ids: Sequence[st
     return rows
 
 
+def copies_of(conn: sa.Connection, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each system's copy of one golden record (``record`` is its row): its source rows, or the row itself
+    as its system's copy when it is in the sole form."""
+    if record.get("sole_system") is not None:
+        return [_sole_copy(entity, record)]
+    return by_canonical_id(conn, entity, [record["canonical_id"]]).get(record["canonical_id"], [])
+
+
+def _sole_copy(entity: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A sole-form golden row as its system's source row would read."""
+    return {**{c: record.get(c) for c in golden.entity_columns(entity)}, "system": record["sole_system"],
+            "vendor_id": record["sole_vendor_id"], "canonical_id": record["canonical_id"],
+            "content_hash": record["content_hash"], "changed_at": record["sole_changed_at"],
+            "run_id": record["run_id"], "seen_run": record["sole_seen_run"], "deleted_at": None}
+
+
 def upsert(conn: sa.Connection, entity: str, rows: list[dict[str, Any]], new: bool = False) -> None:
     """Insert or update source rows in bulk (keyed by system and vendor id); ``new`` rows are appended."""
     golden.upsert(conn, source_table_name(entity), ["system", "vendor_id"], rows, new=new)
@@ -54,24 +75,31 @@ def upsert(conn: sa.Connection, entity: str, rows: list[dict[str, Any]], new: bo
 
 def mark_seen(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str], run_id: int) -> None:
     """Note that a full snapshot of ``system`` contained ``vendor_ids`` in run ``run_id``."""
-    t = table(entity)
+    t, g = table(entity), _T[entity]
     for chunk in chunks(vendor_ids):
         conn.execute(sa.update(t).where(t.c.system == system, t.c.vendor_id.in_(chunk)).values(seen_run=run_id))
+        conn.execute(sa.update(g).where(g.c.sole_system == system, g.c.sole_vendor_id.in_(chunk))
+                     .values(sole_seen_run=run_id))
 
 
 def unseen(conn: sa.Connection, entity: str, system: str, run_id: int) -> list[tuple[str, str]]:
-    """(vendor id, canonical id) of live source rows a complete snapshot in ``run_id`` did not contain."""
-    t = table(entity)
+    """(vendor id, canonical id) of live copies a complete snapshot in ``run_id`` did not contain (either form)."""
+    t, g = table(entity), _T[entity]
     stmt = sa.select(t.c.vendor_id, t.c.canonical_id).where(
         t.c.system == system, t.c.deleted_at.is_(None), sa.or_(t.c.seen_run.is_(None), t.c.seen_run != run_id))
-    return [(r.vendor_id, r.canonical_id) for r in conn.execute(stmt)]
+    sole = sa.select(g.c.sole_vendor_id, g.c.canonical_id).where(
+        g.c.sole_system == system, g.c.status == "active",
+        sa.or_(g.c.sole_seen_run.is_(None), g.c.sole_seen_run != run_id))
+    return [(r[0], r[1]) for r in conn.execute(stmt)] + [(r[0], r[1]) for r in conn.execute(sole)]
 
 
 def count_live(conn: sa.Connection, entity: str, system: str) -> int:
-    """Live (not deleted) source rows of ``system``."""
-    t = table(entity)
-    return conn.execute(sa.select(sa.func.count()).select_from(t)
-                        .where(t.c.system == system, t.c.deleted_at.is_(None))).scalar_one()
+    """Live (not deleted) copies of ``system``, in either form."""
+    t, g = table(entity), _T[entity]
+    layered = conn.execute(sa.select(sa.func.count()).select_from(t)
+                           .where(t.c.system == system, t.c.deleted_at.is_(None))).scalar_one()
+    return layered + conn.execute(sa.select(sa.func.count()).select_from(g)
+                                  .where(g.c.sole_system == system, g.c.status == "active")).scalar_one()
 
 
 def mark_deleted(conn: sa.Connection, entity: str, system: str, vendor_ids: Sequence[str],

@@ -1,4 +1,10 @@
-"""Cross-references: (system, entity, vendor id) ↔ canonical id."""
+"""Cross-references: (system, entity, vendor id) ↔ canonical id, wherever the hub keeps them.
+
+A record that one system alone supplies keeps that system's key on its golden row (the sole
+form, ADR 0018); every other link — the systems of a record several supply, and the ids
+destinations gave the records the hub wrote to them — is a row of the ``xref`` table. Every
+reader of links goes through this module, which looks in both places.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,14 @@ import sqlalchemy as sa
 
 from officehub.arrowsql.bulk import bulk_write
 from officehub.arrowsql.modes import WriteMode
-from officehub.store.schema import hub_metadata
-from officehub.store.select import among, batches, chunks
+from officehub.canonical_model import ENTITIES
+from officehub.store.golden import entity_columns
+from officehub.store.schema import TABLES, hub_metadata, source_table_name
+from officehub.store.select import among, batches, chunks, dicts
 
 _XREF = hub_metadata().tables["xref"]
+#: A sole-form record's link, as an xref row would hold it (for callers that list links).
+_SOLE_LINK = {"id": None, "record_hash": None, "created_at": None, "linked_by": "new", "match_score": None}
 
 
 class Link(NamedTuple):
@@ -23,6 +33,9 @@ class Link(NamedTuple):
     canonical_id: str
     sent_hash: str | None = None
     erased: bool = False
+    #: the link is the golden row's own key: the record is in the sole form (no copy, no xref row)
+    sole: bool = False
+    status: str | None = None  # the golden record's status, for sole links
 
 
 
@@ -33,12 +46,24 @@ def lookup(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[s
 
 def links(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, Link]:
     """Known links of ``vendor_ids`` in ``system``, with their echo hash and erasure mark."""
-    found: dict[str, Link] = {}
+    found = sole_links(conn, system, entity, vendor_ids)
     x = _XREF.c
-    for chunk in batches(conn, vendor_ids):
+    for chunk in batches(conn, [v for v in vendor_ids if v not in found]):
         stmt = among(conn, sa.select(x.vendor_id, x.canonical_id, x.sent_hash, x.erased_at).where(
             x.system == system, x.entity == entity), x.vendor_id, chunk)
         found.update({r.vendor_id: Link(r.canonical_id, r.sent_hash, r.erased_at is not None)
+                      for r in conn.execute(stmt)})
+    return found
+
+
+def sole_links(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, Link]:
+    """The links of ``vendor_ids`` that are sole-form golden rows' own keys."""
+    g = TABLES[entity].c
+    found: dict[str, Link] = {}
+    for chunk in batches(conn, vendor_ids):
+        stmt = among(conn, sa.select(g.sole_vendor_id, g.canonical_id, g.sole_sent_hash, g.status)
+                     .where(g.sole_system == system), g.sole_vendor_id, chunk)
+        found.update({r.sole_vendor_id: Link(r.canonical_id, r.sole_sent_hash, r.status == "erased", True, r.status)
                       for r in conn.execute(stmt)})
     return found
 
@@ -47,8 +72,13 @@ def vendor_ids_of(conn: sa.Connection, system: str, entity: str, canonical_ids: 
                   include_erased: bool = False) -> dict[str, str]:
     """This system's vendor id of each canonical id it holds (erased links left out unless asked for)."""
     found: dict[str, str] = {}
+    g = TABLES[entity].c
     x = _XREF.c
     for chunk in chunks(canonical_ids):
+        sole = sa.select(g.canonical_id, g.sole_vendor_id).where(g.sole_system == system, g.canonical_id.in_(chunk))
+        if not include_erased:
+            sole = sole.where(g.status != "erased")
+        found.update({r.canonical_id: r.sole_vendor_id for r in conn.execute(sole)})
         stmt = sa.select(x.canonical_id, x.vendor_id).where(
             x.system == system, x.entity == entity, x.canonical_id.in_(chunk))
         if not include_erased:
@@ -60,19 +90,29 @@ def vendor_ids_of(conn: sa.Connection, system: str, entity: str, canonical_ids: 
 def sent_hashes(conn: sa.Connection, system: str, entity: str, canonical_ids: Sequence[str]) -> dict[str, str | None]:
     """The echo hash of what the hub last wrote to ``system``, by canonical id."""
     found: dict[str, str | None] = {}
+    g = TABLES[entity].c
     x = _XREF.c
     for chunk in chunks(canonical_ids):
         stmt = sa.select(x.canonical_id, x.sent_hash).where(
             x.system == system, x.entity == entity, x.canonical_id.in_(chunk))
         found.update({r.canonical_id: r.sent_hash for r in conn.execute(stmt)})
+        sole = sa.select(g.canonical_id, g.sole_sent_hash).where(g.sole_system == system, g.canonical_id.in_(chunk))
+        found.update({r.canonical_id: r.sole_sent_hash for r in conn.execute(sole)})
     return found
 
 
 def of_records(conn: sa.Connection, canonical_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """Every cross-reference of ``canonical_ids`` (all systems), oldest first."""
+    """Every link of ``canonical_ids`` (all systems) as xref rows, a sole-form record's own key first."""
     x = _XREF.c
     rows: list[dict[str, Any]] = []
     for chunk in chunks(canonical_ids):
+        for entity in ENTITIES:
+            g = TABLES[entity].c
+            stmt = sa.select(g.canonical_id, g.sole_system, g.sole_vendor_id, g.sole_sent_hash, g.status,
+                             g.updated_at).where(g.canonical_id.in_(chunk), g.sole_system.is_not(None))
+            rows += [{**_SOLE_LINK, "system": r.sole_system, "entity": entity, "vendor_id": r.sole_vendor_id,
+                      "canonical_id": r.canonical_id, "sent_hash": r.sole_sent_hash,
+                      "erased_at": r.updated_at if r.status == "erased" else None} for r in conn.execute(stmt)]
         stmt = sa.select(_XREF).where(x.canonical_id.in_(chunk)).order_by(x.created_at, x.id)
         rows += [dict(r._mapping) for r in conn.execute(stmt)]
     return rows
@@ -99,7 +139,11 @@ def set_sent_hashes(conn: sa.Connection, system: str, entity: str, hashes: dict[
     x = _XREF.c
     stmt = (sa.update(_XREF).where(x.system == system, x.entity == entity, x.vendor_id == sa.bindparam("vid"))
             .values(sent_hash=sa.bindparam("h")))
-    conn.execute(stmt, [{"vid": vid, "h": h} for vid, h in hashes.items()])
+    params = [{"vid": vid, "h": h} for vid, h in hashes.items()]
+    conn.execute(stmt, params)
+    g = TABLES[entity]
+    conn.execute(sa.update(g).where(g.c.sole_system == system, g.c.sole_vendor_id == sa.bindparam("vid"))
+                 .values(sole_sent_hash=sa.bindparam("h")), params)
 
 
 def move(conn: sa.Connection, entity: str, pairs: Sequence[tuple[str, str]], canonical_id: str) -> None:
@@ -115,3 +159,35 @@ def mark_erased(conn: sa.Connection, entity: str, canonical_id: str, at: datetim
     x = _XREF.c
     return conn.execute(sa.update(_XREF).where(x.entity == entity, x.canonical_id == canonical_id)
                         .values(erased_at=at, sent_hash=None)).rowcount
+
+
+def layer(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> list[str]:
+    """Give sole-form records among ``canonical_ids`` the layered form: a source row and a cross-reference.
+
+    Called before a second system's record is linked to a record, before a merge and before
+    its system deletes it: the golden row's values and ``sole_*`` bookkeeping become the sole
+    system's copy and link, and the ``sole_*`` columns are cleared (ADR 0018). Returns the
+    canonical ids that were in the sole form.
+    """
+    g = TABLES[entity]
+    source = TABLES[source_table_name(entity)]
+    values = entity_columns(entity)
+    done: list[str] = []
+    for chunk in chunks(canonical_ids):
+        rows = list(dicts(conn.execute(sa.select(g).where(
+            g.c.canonical_id.in_(chunk), g.c.sole_system.is_not(None), g.c.status != "erased"))))
+        if not rows:
+            continue
+        conn.execute(sa.insert(source), [
+            {**{n: r[n] for n in values}, "system": r["sole_system"], "vendor_id": r["sole_vendor_id"],
+             "canonical_id": r["canonical_id"], "content_hash": r["content_hash"],
+             "changed_at": r["sole_changed_at"] or r["updated_at"], "run_id": r["run_id"],
+             "seen_run": r["sole_seen_run"], "deleted_at": None} for r in rows])
+        conn.execute(sa.insert(_XREF), [
+            {"system": r["sole_system"], "entity": entity, "vendor_id": r["sole_vendor_id"],
+             "canonical_id": r["canonical_id"], "linked_by": "new", "sent_hash": r["sole_sent_hash"]} for r in rows])
+        ids = [r["canonical_id"] for r in rows]
+        conn.execute(sa.update(g).where(g.c.canonical_id.in_(ids)).values(
+            sole_system=None, sole_vendor_id=None, sole_changed_at=None, sole_seen_run=None, sole_sent_hash=None))
+        done += ids
+    return done

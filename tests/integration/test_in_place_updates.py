@@ -20,7 +20,7 @@ from officehub.engine.ingest import Ingest
 from officehub.engine.stewardship import Steward
 from officehub.engine.subjects import erase
 from officehub.store import in_place
-from tests.helpers import canonical_names, named, table_rows
+from tests.helpers import canonical_names, named, sole_links, table_rows
 
 BEFORE, AFTER = "2026-01-05 09:00:00", "2026-02-01 10:00:00"
 
@@ -98,9 +98,11 @@ def _estate(folder: Path) -> dict[str, str]:
     try:
         with store.begin() as conn:
             ids = dict(conn.execute(sa.text("SELECT system || ':' || vendor_id, canonical_id FROM xref")).all())
-            # A phone in CRM customer 4's own copy: a column its mapping does not supply.
-            conn.execute(sa.text("UPDATE customer__source SET contact__phone = '+380449876543' "
-                                 "WHERE system = 'crm' AND vendor_id = '4'"))
+            ids |= {f"{system}:{vid}": cid for cid, system, vid in sole_links(conn)}
+            # A phone in CRM customer 4's own copy (its golden row: the CRM alone supplies it), a
+            # column its mapping does not supply.
+            conn.execute(sa.text("UPDATE customer SET contact__phone = '+380449876543' "
+                                 "WHERE sole_system = 'crm' AND sole_vendor_id = '4'"))
         Steward(project, store, "test").merge("customer", ids["crm:1"], ids["erp:1"])  # two sources
         erase(project, store, ids["crm:2"], "test")
     finally:
@@ -161,7 +163,8 @@ def test_set_based_updates_leave_the_hub_as_the_row_by_row_path_does(
             golden = {r.canonical_id: r for r in conn.execute(sa.text(
                 "SELECT canonical_id, version, contact__email, contact__phone, notes, lineage FROM customer"))}
             times = dict(conn.execute(sa.text(
-                "SELECT vendor_id, changed_at FROM customer__source WHERE system = 'crm'")).all())
+                "SELECT vendor_id, changed_at FROM customer__source WHERE system = 'crm' "
+                "UNION ALL SELECT sole_vendor_id, sole_changed_at FROM customer WHERE sole_system = 'crm'")).all())
     finally:
         engine.dispose()
     assert golden[ids["crm:6"]].contact__email == "c6@example.com"

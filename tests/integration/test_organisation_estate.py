@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.helpers import run_cli
+from tests.helpers import hub_links, run_cli
 
 COUNTERPARTIES = [  # id, type, first, patronymic, last, company, form, country, registration, VAT
     (1, "F", None, None, None, "Hurtownia Farmaceutyczna Sp. z o.o.", "sp_zoo", "pl", "192598184", "PL 526-025-02-74"),
@@ -200,6 +200,11 @@ def _hub(folder: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+def _links(folder: Path, entity: str | None = None) -> list[tuple[str, str, str, str]]:
+    with sqlite3.connect(folder / ".officehub" / "hub.db") as con:
+        return hub_links(con, entity)
+
+
 def test_bad_registration_numbers_vat_numbers_and_tax_ids_are_quarantined_with_the_validators_reason(estate):
     folder, results = estate
     assert results["counterparties_in"]["records_written"] == 5
@@ -239,8 +244,7 @@ def test_organisations_sole_traders_and_people_are_stored_as_their_registries_kn
 def test_the_crms_companies_are_linked_to_the_erps_by_registration_or_vat_number(estate):
     folder, results = estate
     assert results["accounts_in"]["records_written"] == 3
-    ids = {(system, vendor): canonical for system, vendor, canonical in
-           _hub(folder, "SELECT system, vendor_id, canonical_id FROM xref WHERE entity = 'customer'")}
+    ids = {(system, vendor): canonical for system, _, vendor, canonical in _links(folder, "customer")}
     assert ids["crm", "A-1"] == ids["erp", "2"]
     assert ids["crm", "A-2"] == ids["erp", "5"]
     assert ids["crm", "A-3"] not in {canonical for (system, _), canonical in ids.items() if system == "erp"}
@@ -249,8 +253,7 @@ def test_the_crms_companies_are_linked_to_the_erps_by_registration_or_vat_number
 def test_deliveries_attach_to_the_erps_client_and_the_hrs_driver(estate):
     folder, results = estate
     assert results["deliveries_in"]["records_written"] == 2
-    ids = {(system, vendor): canonical for system, vendor, canonical in
-           _hub(folder, "SELECT system, vendor_id, canonical_id FROM xref")}
+    ids = {(system, vendor): canonical for system, _, vendor, canonical in _links(folder)}
     stored = {number: (customer, driver) for number, customer, driver in
               _hub(folder, "SELECT number, customer, driver FROM delivery")}
     assert stored == {"D1": (ids["erp", "1"], ids["hr", "E1"]), "D2": (ids["erp", "4"], ids["hr", "E3"])}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.helpers import run_cli
+from tests.helpers import hub_links, run_cli
 
 MODEL = {"entities": {"invoice": {"description": "An invoice we sent (accounting).", "fields": {
     "number": {"type": "string", "class": "internal", "required": True, "max_length": 40},
@@ -58,7 +58,7 @@ def _invoices(folder: Path) -> dict[str, str]:
 
 def _customers(folder: Path) -> dict[str, str]:
     with sqlite3.connect(folder / ".officehub" / "hub.db") as con:
-        return dict(con.execute("SELECT vendor_id, canonical_id FROM xref WHERE entity = 'customer'"))
+        return {vendor: canonical for _, _, vendor, canonical in hub_links(con, "customer")}
 
 
 def test_an_invoice_attaches_to_the_customer_another_system_supplied(tmp_path: Path) -> None:
