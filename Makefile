@@ -26,10 +26,11 @@ demo: $(VENV)/.installed-demo
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## lint: ruff, and the import layering (dags → officehub → {connectors, policies} → canonical_model)
+## lint: ruff, the import layering (dags → officehub → {connectors, policies} → canonical_model), mypy --strict
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check officehub tests bench dags
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

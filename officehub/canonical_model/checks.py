@@ -10,7 +10,7 @@ present rows, never over every field of every record.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ from pydantic import (
     WrapValidator,
 )
 
+from officehub.canonical_model.declared import IdentifierByCountry
 from officehub.canonical_model.layout import COLUMN_SEPARATOR, Group, LeafField
 
 _BOOL_WORDS = {"1": True, "true": True, "t": True, "yes": True, "y": True,
@@ -52,7 +53,7 @@ class CheckResult:
 
 
 @cache
-def _adapter(annotation: Any) -> TypeAdapter:
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
@@ -105,7 +106,7 @@ def _masked_cast(values: pa.Array, ok: pa.Array, target: pa.DataType) -> pa.Arra
     return pc.cast(pc.if_else(ok, values, pa.scalar(None, values.type)), target)
 
 
-def _to_decimal(values: pa.Array, target: pa.DecimalType) -> tuple[pa.Array, pa.Array]:
+def _to_decimal(values: pa.Array, target: pa.Decimal128Type) -> tuple[pa.Array, pa.Array]:
     text = pc.utf8_trim_whitespace(values)
     ok = pc.match_substring_regex(text, _DECIMAL_RE)
     wide = _masked_cast(text, ok, pa.decimal128(38, 10))
@@ -351,7 +352,7 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _validators_of(rule: Any) -> dict[str, Any]:
+def _validators_of(rule: IdentifierByCountry) -> dict[str, Callable[[str], str]]:
     return rule.validators()
 
 

@@ -172,11 +172,11 @@ class FieldDecl(BaseModel):
         return self
 
     def _bounds_are_ordered(self) -> None:
-        if None not in (self.min_length, self.max_length) and self.min_length > self.max_length:
+        if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
             raise ValueError("min_length is greater than max_length")
-        if None not in (self.minimum, self.maximum) and self.minimum > self.maximum:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError("minimum is greater than maximum")
-        if None not in (self.precision, self.scale) and self.scale > self.precision:
+        if self.precision is not None and self.scale is not None and self.scale > self.precision:
             raise ValueError("scale is greater than precision")
 
     @property

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 from pydantic import AfterValidator, EmailStr, Field, create_model
 
@@ -34,6 +35,11 @@ from officehub.canonical_model.values import (
     SubdivisionCode,
     ValueModel,
 )
+
+if TYPE_CHECKING:
+    from pydantic import GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
 
 _SCALARS: dict[str, Any] = {"string": str, "integer": int, "decimal": Decimal, "boolean": bool,
                             "date": date, "datetime": datetime}
@@ -59,7 +65,7 @@ class Reference:
 
     entity: str
 
-    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core_schema)
         schema["x-reference"] = self.entity
         return schema
@@ -130,20 +136,53 @@ def identifier_validator(name: str) -> Callable[[str], str]:
             return str(module.validate(value))
         except ValidationError as exc:
             # python-stdnum's messages ("The number has an invalid check digit.") quote no value.
-            raise ValueError(f"not a valid {name}: {exc.message.rstrip('.')}") from None
+            # Each error it raises (InvalidFormat, InvalidChecksum, …) has a message; its types declare
+            # the attribute on those subclasses only, not on the ValidationError they share.
+            raise ValueError(f"not a valid {name}: {exc.message.rstrip('.')}") from None  # type: ignore[attr-defined]
 
     check.__name__ = f"valid_{name.replace('.', '_')}"
+    # A function takes attributes at run time; the type checker's function type declares none.
     check.label = f"valid {name} (python-stdnum)"  # type: ignore[attr-defined]
     return check
 
 
+class _Limits(TypedDict, total=False):
+    """The arguments of pydantic's ``Field`` a declaration sets: only those it gives."""
+
+    min_length: int
+    max_length: int
+    pattern: str
+    ge: int | float | Decimal
+    le: int | float | Decimal
+    max_digits: int
+    decimal_places: int
+
+
+def _limits(decl: FieldDecl) -> _Limits:
+    def bound(value: int | float) -> int | float | Decimal:
+        # A fractional bound of a decimal as a Decimal, so that 0.1 means exactly 0.1.
+        return Decimal(str(value)) if decl.type == "decimal" and isinstance(value, float) else value
+
+    limits: _Limits = {}
+    if decl.min_length is not None:
+        limits["min_length"] = decl.min_length
+    if decl.max_length is not None:
+        limits["max_length"] = decl.max_length
+    if decl.pattern is not None:
+        limits["pattern"] = decl.pattern
+    if decl.minimum is not None:
+        limits["ge"] = bound(decl.minimum)
+    if decl.maximum is not None:
+        limits["le"] = bound(decl.maximum)
+    if decl.precision is not None:
+        limits["max_digits"] = decl.precision
+    if decl.scale is not None:
+        limits["decimal_places"] = decl.scale
+    return limits
+
+
 def _constraints(decl: FieldDecl) -> list[Any]:
-    limits = {"min_length": decl.min_length, "max_length": decl.max_length, "pattern": decl.pattern,
-              "ge": decl.minimum, "le": decl.maximum, "max_digits": decl.precision,
-              "decimal_places": decl.scale}
-    limits = {k: v for k, v in limits.items() if v is not None}
-    if decl.type == "decimal":  # a fractional bound as a Decimal, so that 0.1 means exactly 0.1
-        limits = {k: Decimal(str(v)) if k in ("ge", "le") and isinstance(v, float) else v for k, v in limits.items()}
+    limits = _limits(decl)
     found: list[Any] = [Field(**limits)] if limits else []
     if isinstance(decl.validator, ValidatorByCountry):
         formats = {code: (names,) if isinstance(names, str) else tuple(names)
@@ -164,11 +203,15 @@ def _value_type(decl: FieldDecl, owner: str, where: str) -> Any:
     if decl.type == "group":
         _countries_are_siblings(where, decl.fields or {})
         members = {name: _field(member, owner, f"{where}.{name}") for name, member in (decl.fields or {}).items()}
-        group = create_model(_class_name(owner, where), __base__=ValueModel, **members)
+        # pydantic's create_model takes the fields only as keyword arguments: the checker matches a
+        # dict unpacked into them against its other parameters (__config__, __doc__…) as well.
+        group: type[ValueModel] = create_model(  # type: ignore[call-overload]
+            _class_name(owner, where), __base__=ValueModel, **members)
         group.__doc__ = decl.description or f"The {where} of a {owner}."
-        return list[group] if decl.repeated else group
+        # list[group], spelled so that a type checker takes a class made at run time as its item.
+        return types.GenericAlias(list, (group,)) if decl.repeated else group
     if decl.type == "enum":
-        return Literal[decl.enum_values]  # type: ignore[valid-type]
+        return Literal[decl.enum_values]
     if decl.type == "reference":
         return str
     return _SCALARS.get(decl.type) or _VALUE_TYPES[decl.type]
@@ -220,7 +263,9 @@ def build_entity(name: str, decl: EntityDecl) -> type[CanonicalRecord]:
             raise DeclarationError(f"{name}.{field_name}", "a sensitivity class ('class') is required")
     _countries_are_siblings(name, decl.fields)
     fields = {field_name: _field(field_decl, name, field_name) for field_name, field_decl in decl.fields.items()}
-    model = create_model(_class_name(name, ""), __base__=CanonicalRecord, **fields)
+    # As for groups: pydantic's create_model takes the fields only as keyword arguments.
+    model: type[CanonicalRecord] = create_model(  # type: ignore[call-overload]
+        _class_name(name, ""), __base__=CanonicalRecord, **fields)
     model.__doc__ = decl.description or f"A {name}."
     model.entity_name = name
     model.required_one_of = tuple(decl.required_one_of)

@@ -40,6 +40,7 @@ def model_cache(function: F) -> F:
     """``functools.cache`` for a function of an entity's shape: emptied when another model is installed."""
     cached = cache(function)
     _CACHE_CLEARS.append(cached.cache_clear)
+    # The standard library's stubs type the wrapper as _lru_cache_wrapper, not as the function it wraps.
     return cached  # type: ignore[return-value]
 
 

@@ -9,6 +9,7 @@ so it is computed once per entity and cached.
 from __future__ import annotations
 
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -189,7 +190,14 @@ def _has_model_validators(model: type[BaseModel]) -> bool:
     return bool(model.__pydantic_decorators__.model_validators)
 
 
-def _walk(model: type[BaseModel], prefix: str, inherited: Sensitivity | None, required: bool, within: str | None = None):
+#: What walking a model yields: a leaf field, a nested value with validators of its own, or a
+#: repeating group (its name, item model and inherited class).
+_Item = (tuple[Literal["leaf"], LeafField] | tuple[Literal["group"], Group]
+         | tuple[Literal["list"], str, type[BaseModel], Sensitivity | None])
+
+
+def _walk(model: type[BaseModel], prefix: str, inherited: Sensitivity | None, required: bool,
+          within: str | None = None) -> Iterator[_Item]:
     """Yield ('leaf', LeafField) / ('group', Group) / ('list', name, item, class) items."""
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
@@ -215,7 +223,7 @@ def _walk(model: type[BaseModel], prefix: str, inherited: Sensitivity | None, re
             yield ("leaf", leaf)
 
 
-def _split(items: list[tuple]) -> tuple[tuple[LeafField, ...], tuple[Group, ...]]:
+def _split(items: list[_Item]) -> tuple[tuple[LeafField, ...], tuple[Group, ...]]:
     leaves = tuple(i[1] for i in items if i[0] == "leaf")
     groups = tuple(i[1] for i in items if i[0] == "group")
     return leaves, groups

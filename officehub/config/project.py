@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from officehub.canonical_model import Sensitivity
 from officehub.canonical_model.errors import FatalError
+from officehub.config.capabilities import check_capabilities
 from officehub.config.model_files import install_project_model, merge_extension
 from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
@@ -256,6 +257,7 @@ def load_project(path: Path | str = ".") -> Project:
     install_project_model(raw, collector.add)
     config = _validate(raw, collector)
     _check_references(config, collector, base_dir)
+    check_capabilities(config, collector.add)
     _check_lineage(config, collector)
     policies = load_policies(policy_paths(config.policies, base_dir), base_dir, positions, collector.add, config)
     if collector.issues:

@@ -1,14 +1,16 @@
 """The connector contract: what every vendor-system plugin offers the hub.
 
 A connector is configured by a pydantic model, reads Arrow record batches with
-a cursor, and writes Arrow batches in append, upsert or delete mode. The base
-class does the plumbing so a plugin stays small.
+a cursor, and writes Arrow batches in append, upsert or delete mode. It declares
+what it can do as data (:class:`Capabilities`), which the contract suite tests
+and ``officehub check`` holds pipelines to. The base class does the plumbing so a
+plugin stays small.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +31,57 @@ class ConnectorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a connector can do, declared as data on its class (``capabilities = Capabilities(...)``).
+
+    The contract suite tests exactly this declaration, and ``officehub check`` refuses a
+    pipeline that asks a system for more, before any run.
+    """
+
+    #: Write modes that land records (append, upsert); deleting is declared by ``deletes``.
+    write_modes: frozenset[WriteMode] = frozenset()
+    #: ``write(..., WriteMode.DELETE, ...)`` removes the records with the batch's keys.
+    deletes: bool = False
+    #: ``read`` returns the stream's records (False: a destination only).
+    reads: bool = True
+    #: A read after a saved cursor returns only records added or changed since.
+    incremental: bool = False
+    #: Changes are found by the mapping's cursor field (``ReadOptions.cursor_field``); without it
+    #: the connector keeps its own position (files already read, bundles applied).
+    cursor_field: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept any iterable of modes or their names, so a declaration reads naturally.
+        modes = self.write_modes
+        if isinstance(modes, str) or not isinstance(modes, Iterable):
+            raise TypeError("write_modes is a set of WriteMode, e.g. {WriteMode.APPEND, WriteMode.UPSERT}")
+        object.__setattr__(self, "write_modes", frozenset(WriteMode(m) for m in modes))
+        for flag in ("deletes", "reads", "incremental", "cursor_field"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"Capabilities.{flag} is True or False")
+        if WriteMode.DELETE in self.write_modes:
+            raise ValueError("declare deletes=True instead of listing WriteMode.DELETE in write_modes")
+        if self.incremental and not self.reads:
+            raise ValueError("a connector that does not read cannot read incrementally")
+        if self.cursor_field and not self.incremental:
+            raise ValueError("reading by a cursor field is an incremental read: set incremental=True")
+
+    def accepts(self, mode: WriteMode) -> bool:
+        """Whether ``write`` in ``mode`` is declared."""
+        return self.deletes if mode is WriteMode.DELETE else mode in self.write_modes
+
+    def within(self, other: Capabilities) -> bool:
+        """Whether this declares nothing ``other`` does not (a stream narrows its connector's)."""
+        flags = ("deletes", "reads", "incremental", "cursor_field")
+        return self.write_modes <= other.write_modes and all(getattr(other, f) or not getattr(self, f) for f in flags)
+
+    def describe_writes(self) -> str:
+        """The declared write modes in words, e.g. ``append, upsert; no deletes``."""
+        modes = ", ".join(sorted(self.write_modes)) or "no write modes"
+        return f"{modes}; {'deletes' if self.deletes else 'no deletes'}"
 
 
 @dataclass(frozen=True)
@@ -107,6 +160,18 @@ class Connector(ABC):
     """Base of every connector: subclasses set ``Config`` and implement the four calls."""
 
     Config: ClassVar[type[ConnectorConfig]]
+    #: What the connector can do; every connector declares it. None (a plugin written before
+    #: capabilities existed) leaves its pipelines unchecked until the first run.
+    capabilities: ClassVar[Capabilities | None] = None
+
+    @classmethod
+    def stream_capabilities(cls, config: ConnectorConfig, stream: str) -> Capabilities | None:
+        """What the connector can do with ``stream`` as ``config`` sets it up.
+
+        The class's declaration, unless a connector narrows it per stream (a REST stream
+        without a delete endpoint cannot delete); never more than the class declares.
+        """
+        return cls.capabilities
 
     def __init__(self, name: str, config: ConnectorConfig, base_dir: Path) -> None:
         self.name = name

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from officehub.canonical_model import ENTITIES, unknown_leaf_sensitivity
+from officehub.canonical_model import ENTITIES, Sensitivity, unknown_leaf_sensitivity
 from officehub.canonical_model.errors import FatalError
 from officehub.policies.compiler import CompileContext, Destination, compile_plan, entity_fields, refused
 from officehub.policies.document import Rule
+from officehub.policies.operators.mask import Mask
 from officehub.policies.plan import FieldDecision, PolicyPlan
 from officehub.policies.policy_set import PolicySet
 from officehub.policies.release import SILENT
@@ -89,7 +90,7 @@ def _release_findings(policies: PolicySet, compiled: dict[tuple[str, str], Polic
         for path, leaf in entity_fields(entity):
             decision = plan.decision(path)
             if decision.sensitivity and decision.sensitivity.is_special_category and decision.action not in SILENT:
-                findings.append(_release(policies, plan, decision, rules))
+                findings.append(_release(policies, plan, decision, decision.sensitivity, rules))
             stopped = refused(entity, path, leaf, rules, ctx, plan.agreement)
             if stopped:
                 refusals.setdefault((stopped[0].id, dest, stopped[1]), []).append(f"{entity}.{path}")
@@ -97,10 +98,12 @@ def _release_findings(policies: PolicySet, compiled: dict[tuple[str, str], Polic
                        for (rule_id, dest, why), fields in refusals.items()]
 
 
-def _release(policies: PolicySet, plan: PolicyPlan, d: FieldDecision, rules: list[Rule]) -> Release:
+def _release(policies: PolicySet, plan: PolicyPlan, d: FieldDecision, sensitivity: Sensitivity,
+             rules: list[Rule]) -> Release:
+    """``sensitivity`` is the decision's own class, known to be set (a special category)."""
     rule = next(r for r in rules if r.id == d.rule)
     basis = policies.register.get(rule.legal_basis)
-    cls, action = d.sensitivity.value, d.operator.describe()  # type: ignore[union-attr]
+    cls, action = sensitivity.value, d.operator.describe()
     title = basis.title if basis else "?"
     return Release("confirm", f"{plan.entity}.{d.path} → {plan.destination}",
                    f"{cls} data leaves as {action} by rule {rule.id} under {rule.legal_basis} ({title}); "
@@ -137,9 +140,9 @@ UNREADABLE = frozenset({"drop", "nullify", "redact", "hash", "tokenize"})
 
 
 def _readable(decision: FieldDecision) -> bool:
-    params = decision.operator.params
-    if decision.action == "mask" and params.style == "text":  # type: ignore[attr-defined]
-        return params.keep_first + params.keep_last > 0  # type: ignore[attr-defined]
+    operator = decision.operator
+    if decision.action == "mask" and isinstance(operator, Mask) and operator.params.style == "text":
+        return operator.params.keep_first + operator.params.keep_last > 0
     return decision.action not in UNREADABLE
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from officehub.canonical_model import Sensitivity
 from officehub.policies.legal_bases import BASIS_ID, LegalBasis
 from officehub.policies.operators import operators
+from officehub.policies.operators.base import Operator
 
 #: Rank of a rule by its most specific selector: field path > entity > class.
 RANK_FIELD, RANK_ENTITY, RANK_CLASS = 3, 2, 1
@@ -156,8 +157,9 @@ class Conditions(BaseModel):
         ``countries`` maps the project's systems to their country and ``purposes`` holds the
         agreements' purposes; where either is unknown (None), the entries it would check pass.
         """
-        found = [((name,), f"when.{name} is empty: the rule never applies (leave it out to apply everywhere)")
-                 for name in ("destinations", "purposes", "jurisdictions") if getattr(self, name) == []]
+        found: list[Unmatchable] = [
+            ((name,), f"when.{name} is empty: the rule never applies (leave it out to apply everywhere)")
+            for name in ("destinations", "purposes", "jurisdictions") if getattr(self, name) == []]
         if countries is not None:
             found += self._unknown_destinations(countries) + self._unreachable_jurisdictions(countries)
         if purposes is not None:
@@ -215,7 +217,7 @@ class Rule(BaseModel):
         return self
 
     @property
-    def operator_class(self):  # type: ignore[no-untyped-def]
+    def operator_class(self) -> type[Operator]:
         """The operator class this rule's action names."""
         return operators()[self.action]
 

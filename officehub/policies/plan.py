@@ -129,8 +129,8 @@ class PolicyPlan:
 
 def _changed(original: pa.Array, result: pa.Array | None) -> int:
     """Present values that did not reach the destination unchanged."""
-    present = len(original) - original.null_count
+    present: int = len(original) - original.null_count
     if result is None or result.type != original.type:
         return present
-    same = pc.sum(pc.fill_null(pc.equal(original, result), False)).as_py() or 0
+    same: int = pc.sum(pc.fill_null(pc.equal(original, result), False)).as_py() or 0
     return present - same

@@ -38,8 +38,10 @@ def _scoped(rule: Rule, prefix: str | None, destinations: list[str], description
                                    "description": rule.description or description}).homed(frozenset(destinations))
 
 
+#: Where in a document, e.g. ("rules", 2, "legal_basis").
+Location = tuple[str | int, ...]
 #: A problem in one document: its index among the documents, where in it, and what.
-Problem = tuple[int, tuple[str | int, ...], str]
+Problem = tuple[int, Location, str]
 
 
 def _unknown(basis_id: str, known: Register) -> str:
@@ -48,11 +50,11 @@ def _unknown(basis_id: str, known: Register) -> str:
     return f"legal basis '{basis_id}' is not in the register of legal bases{hint}"
 
 
-def _declaration_problems(doc: PolicyDocument, declared: dict[str, str]) -> list[tuple[tuple, str]]:
+def _declaration_problems(doc: PolicyDocument, declared: dict[str, str]) -> list[tuple[Location, str]]:
     """Declared bases that would redefine a built-in ground or one another document declares."""
-    found = []
+    found: list[tuple[Location, str]] = []
     for index, basis in enumerate(doc.legal_bases):
-        where = ("legal_bases", index, "id")
+        where: Location = ("legal_bases", index, "id")
         if is_built_in(basis.id):
             found.append((where, f"legal basis {basis.id}: a built-in ground of the register; declare yours under "
                                  "an id of its own"))
@@ -63,10 +65,11 @@ def _declaration_problems(doc: PolicyDocument, declared: dict[str, str]) -> list
     return found
 
 
-def _citing_problems(doc: PolicyDocument, known: Register) -> list[tuple[tuple, str]]:
+def _citing_problems(doc: PolicyDocument, known: Register) -> list[tuple[Location, str]]:
     """Rules and agreements that cite an id the register lacks, or a basis that cannot cover the class."""
-    found = [(("rules", i, "legal_basis"), f"rule {r.id}: {_unknown(r.legal_basis, known)}")
-             for i, r in enumerate(doc.rules) if r.legal_basis and r.legal_basis not in known]
+    found: list[tuple[Location, str]] = [
+        (("rules", i, "legal_basis"), f"rule {r.id}: {_unknown(r.legal_basis, known)}")
+        for i, r in enumerate(doc.rules) if r.legal_basis and r.legal_basis not in known]
     for i, agreement in enumerate(doc.agreements):
         for j, permit in enumerate(agreement.special_categories):
             where, basis = ("agreements", i, "special_categories", j, "basis"), known.get(permit.basis)

@@ -30,6 +30,7 @@ from officehub.connectors import (
     StreamInfo,
     WriteMode,
 )
+from officehub.connectors.base import Capabilities
 from officehub.connectors.formats import FileStream
 from officehub.connectors.sftp.config import SftpConfig
 from officehub.mapping.spec import HUB_COLUMNS
@@ -89,6 +90,10 @@ class SiteConnector(Connector):
 
     Config = SiteConfig
     config: SiteConfig
+    # Every batch is sealed into bundles the peer applies by canonical id, whatever the mode; deletes
+    # are not carried yet (ADR 0005). The cursor is the last bundle applied, not a field.
+    capabilities = Capabilities(write_modes={WriteMode.APPEND, WriteMode.UPSERT}, deletes=False,
+                                incremental=True, cursor_field=False)
 
     @cached_property
     def paths(self) -> SitePaths:

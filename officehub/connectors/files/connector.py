@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from officehub.canonical_model.errors import FatalError
-from officehub.connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
+from officehub.connectors.base import Capabilities, Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
 from officehub.connectors.files.config import FilesConfig, FileStream
 from officehub.connectors.files.local import LocalFile, atomic_write, count_lines, list_files
 from officehub.connectors.formats import Where, read_files, render, stream_fields
@@ -26,6 +26,10 @@ class FilesConnector(Connector):
 
     Config = FilesConfig
     config: FilesConfig
+    # A batch becomes a file either way; an upsert is honoured as far as a file can be (a re-sent
+    # batch replaces its own file). New and changed records arrive in new files, found without a cursor field.
+    capabilities = Capabilities(write_modes={WriteMode.APPEND, WriteMode.UPSERT}, deletes=False,
+                                incremental=True, cursor_field=False)
 
     @property
     def folder(self) -> Path:

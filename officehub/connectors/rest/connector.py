@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ import requests
 
 from officehub.canonical_model.errors import FatalError
 from officehub.connectors.base import (
+    Capabilities,
     Connector,
+    ConnectorConfig,
     Cursor,
     ReadBatch,
     ReadOptions,
@@ -52,6 +55,19 @@ class RestConnector(Connector):
 
     Config = RestConfig
     config: RestConfig
+    capabilities = Capabilities(write_modes={WriteMode.APPEND, WriteMode.UPSERT}, deletes=True,
+                                incremental=True, cursor_field=True)
+
+    @classmethod
+    def stream_capabilities(cls, config: ConnectorConfig, stream: str) -> Capabilities | None:
+        """The class's declaration, with only the write modes the stream has an endpoint for."""
+        declared = cls.capabilities
+        spec = config.streams.get(stream) if isinstance(config, RestConfig) else None
+        if declared is None or spec is None:  # an unknown stream is reported when it is used
+            return declared
+        offered = {mode for mode in WriteMode if spec.write is not None and getattr(spec.write, mode.value)}
+        return replace(declared, write_modes=declared.write_modes & offered,
+                       deletes=declared.deletes and WriteMode.DELETE in offered)
 
     def __init__(self, name: str, config: RestConfig, base_dir: Path) -> None:
         super().__init__(name, config, base_dir)

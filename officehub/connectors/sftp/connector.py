@@ -16,7 +16,7 @@ import paramiko
 import pyarrow as pa
 
 from officehub.canonical_model.errors import FatalError
-from officehub.connectors.base import Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
+from officehub.connectors.base import Capabilities, Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
 from officehub.connectors.formats import FileStream, Where, read_files, render, stream_fields
 from officehub.connectors.sftp import remote
 from officehub.connectors.sftp.config import SftpConfig
@@ -28,6 +28,9 @@ class SftpConnector(Connector):
 
     Config = SftpConfig
     config: SftpConfig
+    # As the files connector: one file per batch, no deletes, new files found without a cursor field.
+    capabilities = Capabilities(write_modes={WriteMode.APPEND, WriteMode.UPSERT}, deletes=False,
+                                incremental=True, cursor_field=False)
     _session: Session | None = None
 
     def _sftp(self) -> paramiko.SFTPClient:

@@ -31,6 +31,7 @@ from officehub.arrowsql.write_guard import write_guarded
 from officehub.arrowsql.write_rows import write_rows
 from officehub.canonical_model.errors import FatalError
 from officehub.connectors.base import (
+    Capabilities,
     Connector,
     Cursor,
     ReadBatch,
@@ -55,6 +56,8 @@ class SqlConnector(Connector):
 
     Config = SqlConfig
     config: SqlConfig
+    capabilities = Capabilities(write_modes={WriteMode.APPEND, WriteMode.UPSERT}, deletes=True,
+                                incremental=True, cursor_field=True)
 
     def __init__(self, name: str, config: SqlConfig, base_dir: Path) -> None:
         super().__init__(name, config, base_dir)

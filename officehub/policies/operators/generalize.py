@@ -29,6 +29,8 @@ class Generalize(Operator):
                 raise ValueError("top_age applies to 'year' and 'age_band' only")
             return self
 
+    params: Params
+
     def apply(self, column: pa.Array) -> pa.Array:
         to = self.params.to
         if to == "prefix":

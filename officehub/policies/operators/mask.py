@@ -23,6 +23,8 @@ class Mask(Operator):
         char: str = Field("*", min_length=1, max_length=1)
         style: Literal["text", "email"] = "text"
 
+    params: Params
+
     def apply(self, column: pa.Array) -> pa.Array:
         text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
         if self.params.style == "email":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +25,7 @@ from officehub.policies.operators.base import Operator
 TOKEN_PREFIX = "tok"
 
 
-def _per_distinct(column: pa.Array, function) -> pa.Array:  # type: ignore[no-untyped-def]
+def _per_distinct(column: pa.Array, function: Callable[[str], str]) -> pa.Array:
     """Apply a Python ``function`` once per distinct value (the loop Arrow cannot do for us)."""
     text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
     distinct = pc.unique(text.drop_null())
@@ -41,6 +42,8 @@ class Hash(Operator):
         model_config = ConfigDict(extra="forbid")
         key: str | None = Field(None, description="key id; default: the key ring's active key")
         length: int = Field(32, ge=16, le=64, description="hex characters kept")
+
+    params: Params
 
     def apply(self, column: pa.Array) -> pa.Array:
         key_id, secret = self.context.keys.derive("hash", self.params.key)
@@ -59,6 +62,8 @@ class Tokenize(Operator):
     class Params(BaseModel):
         model_config = ConfigDict(extra="forbid")
         key: str | None = Field(None, description="key id; default: the key ring's active key")
+
+    params: Params
 
     def apply(self, column: pa.Array) -> pa.Array:
         key_id, key = self.context.keys.derive("tokenize", self.params.key, length=64)

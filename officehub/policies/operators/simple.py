@@ -49,6 +49,8 @@ class Redact(Operator):
         model_config = ConfigDict(extra="forbid")
         value: str = "[REDACTED]"
 
+    params: Params
+
     def apply(self, column: pa.Array) -> pa.Array:
         constant = pa.array([self.params.value] * len(column), pa.string())
         return pc.if_else(pc.is_valid(column), constant, pa.scalar(None, pa.string()))

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from officehub.canonical_model.errors import FatalError
 from officehub.connectors import Connector, ConnectorConfig, ReadBatch, ReadOptions, StreamField, StreamInfo, WriteMode
+from officehub.connectors.base import Capabilities
 from officehub.policies import Operator
 
 
@@ -27,6 +28,9 @@ class JsonFileConnector(Connector):
     """Each stream is ``<folder>/<stream>.json``, a list of objects."""
 
     Config = JsonFileConfig
+    # Records are kept by key. A cursor counts the rows read, so it resumes a read but does not
+    # find records changed in place: no incremental reads.
+    capabilities = Capabilities(write_modes={WriteMode.APPEND, WriteMode.UPSERT}, deletes=True)
 
     def _path(self, stream: str) -> Path:
         return self.base_dir / self.config.folder / f"{stream}.json"
@@ -45,6 +49,8 @@ class JsonFileConnector(Connector):
                 for p in sorted(folder.glob("*.json"))]
 
     def read(self, stream, cursor, options: ReadOptions):  # type: ignore[no-untyped-def]
+        if not self._path(stream).is_file():
+            raise FatalError("no such stream (no JSON file of that name)", system=self.name, stream=stream)
         rows = self._rows(stream)
         done = (cursor or {}).get("rows", 0)
         for start in range(done, len(rows), options.batch_size):
