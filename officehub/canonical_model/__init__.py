@@ -1,41 +1,51 @@
 """The canonical model: what customer, product and employee mean across all systems.
 
-Imports nothing else of officehub's.
+Imports nothing else of officehub's. The names below are imported from their submodules
+on first use (PEP 562): ``officehub.canonical_model.errors`` and ``.sensitivity`` stay free
+of pydantic, SQLAlchemy and pyarrow, which the command line's start-up depends on.
 """
 
-from officehub.canonical_model.entities import (
-    ENTITIES,
-    SCHEMA_VERSION,
-    CanonicalRecord,
-    Customer,
-    Employee,
-    Product,
-    install,
-    model_cache,
-)
-from officehub.canonical_model.layout import (
-    Collection,
-    EntityLayout,
-    Group,
-    LeafField,
-    layout,
-    unknown_leaf_sensitivity,
-)
-from officehub.canonical_model.schema import json_schema, json_schemas
-from officehub.canonical_model.sensitivity import (
-    SPECIAL_CATEGORIES,
-    Classified,
-    Criminal,
-    Financial,
-    FreeText,
-    Internal,
-    Legal,
-    Medical,
-    Personal,
-    Public,
-    Sensitivity,
-)
-from officehub.canonical_model.values import Address, ContactPoint, DateRange, Money, PersonName
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from officehub.canonical_model.entities import (
+        ENTITIES,
+        SCHEMA_VERSION,
+        CanonicalRecord,
+        Customer,
+        Employee,
+        Product,
+        install,
+        model_cache,
+    )
+    from officehub.canonical_model.layout import (
+        Collection,
+        EntityLayout,
+        Group,
+        LeafField,
+        layout,
+        unknown_leaf_sensitivity,
+    )
+    from officehub.canonical_model.schema import json_schema, json_schemas
+    from officehub.canonical_model.sensitivity import (
+        SPECIAL_CATEGORIES,
+        Classified,
+        Criminal,
+        Financial,
+        FreeText,
+        Internal,
+        Legal,
+        Medical,
+        Personal,
+        Public,
+        Sensitivity,
+    )
+    from officehub.canonical_model.values import Address, ContactPoint, DateRange, Money, PersonName
 
 __all__ = [
     "ENTITIES", "SCHEMA_VERSION", "SPECIAL_CATEGORIES",
@@ -45,3 +55,45 @@ __all__ = [
     "PersonName", "Personal", "Product", "Public", "Sensitivity",
     "install", "json_schema", "json_schemas", "layout", "model_cache", "unknown_leaf_sensitivity",
 ]
+
+#: The submodule defining each public name.
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("ENTITIES", "SCHEMA_VERSION", "CanonicalRecord", "Customer", "Employee", "Product", "install",
+                     "model_cache"), "officehub.canonical_model.entities"),
+    **dict.fromkeys(("Collection", "EntityLayout", "Group", "LeafField", "layout", "unknown_leaf_sensitivity"),
+                    "officehub.canonical_model.layout"),
+    **dict.fromkeys(("json_schema", "json_schemas"), "officehub.canonical_model.schema"),
+    **dict.fromkeys(("SPECIAL_CATEGORIES", "Classified", "Criminal", "Financial", "FreeText", "Internal", "Legal",
+                     "Medical", "Personal", "Public", "Sensitivity"), "officehub.canonical_model.sensitivity"),
+    **dict.fromkeys(("Address", "ContactPoint", "DateRange", "Money", "PersonName"),
+                    "officehub.canonical_model.values"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its submodule the first time it is asked for (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The package's names, the ones not imported yet included."""
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """This package's module type: ``layout`` stays the function when the submodule ``layout`` is imported."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing a submodule sets it as an attribute of its package. The function `layout` shares its
+        # submodule's name, and `from officehub.canonical_model import layout` must keep giving the function.
+        if name == "layout" and isinstance(value, types.ModuleType):
+            value = value.layout
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

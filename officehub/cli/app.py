@@ -5,6 +5,9 @@ system failed to delete: the report says which); 2 configuration or usage error
 (fix before retrying); 3 `subject erase` refused because a legal hold applies
 (nothing was deleted anywhere); 70 internal error (a bug: rerun with --debug and
 report it); 75 temporary failure (a system was unreachable or locked: retry later).
+
+The command modules import the engine, the store and the configuration inside their
+commands, so the app itself (and ``--help``) starts without pydantic, SQLAlchemy or pyarrow.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from officehub.cli import (
 )
 from officehub.cli.options import PROJECT_HELP, global_project
 from officehub.cli.output import errors
-from officehub.config import ConfigError
 
 EXIT_INTERNAL = 70
 
@@ -65,6 +67,9 @@ commands_site.register(app)
 
 
 def _report(exc: BaseException) -> int:
+    # Imported on the error path only: the configuration is heavy, and most commands have loaded it already.
+    from officehub.config import ConfigError
+
     if isinstance(exc, ConfigError):
         for issue in exc.issues:
             errors.print(f"[red]error[/] {issue}", highlight=False, soft_wrap=True)

@@ -1,11 +1,14 @@
-"""Commands on the audit trail: list it, verify it, sign its head, make a signing key."""
+"""Commands on the audit trail: list it, verify it, sign its head, make a signing key.
+
+The audit modules (SQLAlchemy, cryptography) are imported inside the commands that use them.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,8 +16,10 @@ from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption
 from officehub.cli.output import console, emit_json, errors, table
 from officehub.cli.session import hub_session
-from officehub.store import audit, audit_anchor
-from officehub.store.audit_anchor import AuditKeys
+
+if TYPE_CHECKING:
+    from officehub.store import audit
+    from officehub.store.audit_anchor import AuditKeys
 
 audit_app = typer.Typer(help="The audit trail: what left the hub, and proof nobody changed the record.",
                         no_args_is_help=True)
@@ -27,6 +32,8 @@ def audit_list(action: Annotated[str | None, typer.Option(help="Only this action
                limit: Annotated[int, typer.Option(min=1)] = 20,
                project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """The newest audit entries."""
+    from officehub.store import audit
+
     with hub_session(project) as (_, store), store.begin() as conn:
         rows = audit.entries(conn, action, limit)
     if as_json:
@@ -38,6 +45,9 @@ def audit_list(action: Annotated[str | None, typer.Option(help="Only this action
 
 def _trusting(keys: AuditKeys, extra: list[str]) -> AuditKeys:
     """``keys`` plus public keys given on the command line."""
+    from officehub.store import audit_anchor
+    from officehub.store.audit_anchor import AuditKeys
+
     try:
         publics = [audit_anchor.public_key_from_text(text) for text in extra]
     except ValueError as exc:
@@ -80,6 +90,8 @@ def audit_verify(expect_head: Annotated[str | None, typer.Option(
                      help="Also trust checkpoints signed with this Ed25519 public key (base64).")] = None,
                  project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Check the hash chain and its signed checkpoints: edits, deletions, reordering, truncation and rewrites."""
+    from officehub.store import audit
+
     if expect_head is not None and not _HEAD.fullmatch(expect_head):
         raise FatalError("--expect-head: not a head hash (64 lower-case hex digits)")
     with hub_session(project) as (loaded, store), store.begin() as conn:
@@ -94,6 +106,8 @@ def audit_verify(expect_head: Annotated[str | None, typer.Option(
 
 def audit_checkpoint(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Sign the chain's current head (run it from cron; publishes and syncs sign their own entries)."""
+    from officehub.store import audit_anchor
+
     with hub_session(project) as (loaded, store):
         if loaded.audit_keys.signer is None:
             raise FatalError(_NO_KEY)
@@ -111,6 +125,8 @@ def audit_checkpoint(project: ProjectOption = None, as_json: JsonOption = False)
 def audit_keygen(path: Annotated[Path, typer.Argument(help="Where to write the private key (must not exist).")],
                  as_json: JsonOption = False) -> None:
     """Make an Ed25519 key for signing checkpoints: the private key to PATH (mode 0600), the public key printed."""
+    from officehub.store import audit_anchor
+
     text, key = audit_anchor.new_signing_key()
     try:
         # Created with its final mode, so the key is never readable by others, not even briefly.

@@ -1,9 +1,12 @@
-"""Commands that move or inspect data: sync, runs, quarantine."""
+"""Commands that move or inspect data: sync, runs, quarantine.
+
+The engine, the configuration and the store are imported inside the commands that use them.
+"""
 
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,17 +14,17 @@ from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, project_dir, stated_reason
 from officehub.cli.output import console, emit_json, errors, progress_bars, result_dict, summary_table, table
 from officehub.cli.session import hub_session
-from officehub.config import Project, load_project
-from officehub.engine import sync as run_sync
-from officehub.engine.replay import replay as run_replay
-from officehub.store import audit
-from officehub.store import bookkeeping as bk
+
+if TYPE_CHECKING:
+    from officehub.config import Project
 
 quarantine_app = typer.Typer(help="Records that did not make it, with why and where from.", no_args_is_help=True)
 
 
 def run_and_report(project: Project, names: list[str], as_json: bool) -> int:
     """Run pipelines with progress bars, print the summary; returns the exit code."""
+    from officehub.engine import sync as run_sync
+
     with progress_bars(enabled=not as_json and errors.is_terminal) as factory:
         results = run_sync(project, names, factory)
     if as_json:
@@ -39,6 +42,8 @@ def sync(pipelines: Annotated[list[str] | None, typer.Argument(help="Pipelines t
          all_: Annotated[bool, typer.Option("--all", help="Run every pipeline: ingests, then publishes.")] = False,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run pipelines now, from their last checkpoint."""
+    from officehub.config import load_project
+
     loaded = load_project(project_dir(project))
     if all_ == bool(pipelines):
         raise FatalError("name the pipelines to run, or give --all")
@@ -54,6 +59,8 @@ def runs(pipeline: Annotated[str | None, typer.Option(help="Only this pipeline."
          limit: Annotated[int, typer.Option(min=1)] = 20,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """History of pipeline runs with their figures, newest first."""
+    from officehub.store import bookkeeping as bk
+
     with hub_session(project) as (_, store), store.begin() as conn:
         history = bk.list_runs(conn, pipeline, limit)
     if as_json:
@@ -74,6 +81,8 @@ def quarantine_list(pipeline: Annotated[str | None, typer.Option(help="Only this
                     offset: Annotated[int, typer.Option(min=0, help="Skip this many entries first.")] = 0,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Records waiting in quarantine, a page at a time: reason and source position (no values)."""
+    from officehub.store import bookkeeping as bk
+
     status = None if include_resolved else "open"
     with hub_session(project) as (_, store), store.begin() as conn:
         total = bk.count_quarantine(conn, pipeline, status)
@@ -94,6 +103,9 @@ def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
                     reveal: RevealOption = False, reason: ReasonOption = None,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """One quarantined record: reason, position and its fields (values only with --reveal and --reason, audited)."""
+    from officehub.store import audit
+    from officehub.store import bookkeeping as bk
+
     why = stated_reason(reason, "quarantine show --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
         found = bk.get_quarantined(conn, item)
@@ -119,6 +131,9 @@ def quarantine_replay(pipeline: Annotated[str | None, typer.Option(help="Only th
                       ids: Annotated[list[int] | None, typer.Option("--id", help="Only these records.")] = None,
                       project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run quarantined records through their (fixed) mapping again; those that pass are stored."""
+    from officehub.engine.replay import replay as run_replay
+    from officehub.store import bookkeeping as bk
+
     with hub_session(project) as (loaded, store):
         with store.begin() as conn:
             listed = bk.list_quarantine(conn, pipeline, "open", max(bk.count_quarantine(conn, pipeline, "open"), 1))

@@ -5,6 +5,9 @@ link-log number so it can be undone. ``record`` shows one golden record with whe
 each field came from, and its versions. Record values beyond a name are shown only
 with ``--reveal`` (audited, as in the quarantine), and medical, criminal and legal
 fields are withheld without it.
+
+The hub-store reads behind these commands live in :mod:`officehub.cli.identity_data`,
+imported (with the engine and the store) only when a command runs.
 """
 
 from __future__ import annotations
@@ -12,35 +15,31 @@ from __future__ import annotations
 import getpass
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
 import typer
 
-from officehub.canonical_model import ENTITIES, Sensitivity, layout
 from officehub.canonical_model.errors import FatalError
-from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, stated_reason
+from officehub.cli.options import (
+    JsonOption,
+    ProjectOption,
+    ReasonOption,
+    RevealOption,
+    builtin_entity_names,
+    stated_reason,
+)
 from officehub.cli.output import console, emit_json, table
 from officehub.cli.session import hub_session
-from officehub.connectors.jsonable import jsonable
-from officehub.engine.stewardship import LinkChange, Steward
-from officehub.engine.subjects import lineage, locate
-from officehub.identity.holds import legal_holds
-from officehub.store import audit, flags, golden, matches, xref
-from officehub.store.schema import TABLES, child_table_name, history_table_name
+
+if TYPE_CHECKING:
+    from officehub.engine.stewardship import LinkChange
 
 match_app = typer.Typer(help="Identity resolution: the review queue, merges, unlinks and their log.",
                         no_args_is_help=True)
 record_app = typer.Typer(help="Golden records: values with their lineage, and every version.", no_args_is_help=True)
 
-HIDDEN = "<hidden>"
-WITHHELD = "<withheld>"
-#: Special-category classes a plain `record show` withholds.
-WITHHELD_CLASSES = frozenset({Sensitivity.MEDICAL, Sensitivity.CRIMINAL, Sensitivity.LEGAL})
-_NAME_COLUMNS = ("name__first", "name__last")
-_T = TABLES
-
-EntityArgument = Annotated[str, typer.Argument(help=f"Entity: {', '.join(ENTITIES)}.")]
+# The built-in entities, as the model in force lists them before a project adds its own.
+EntityArgument = Annotated[str, typer.Argument(help=f"Entity: {', '.join(builtin_entity_names())}.")]
 
 
 def actor() -> str:
@@ -49,30 +48,11 @@ def actor() -> str:
 
 
 def _entity(name: str) -> str:
+    from officehub.canonical_model import ENTITIES
+
     if name not in ENTITIES:
         raise FatalError(f"unknown entity '{name}' (known: {', '.join(ENTITIES)})")
     return name
-
-
-def _display_name(row: dict[str, Any] | None) -> str:
-    if row is None:
-        return ""
-    name = " ".join(str(row[c]) for c in _NAME_COLUMNS if row.get(c))
-    return name or str(row.get("name") or row.get("sku") or "")
-
-
-def _values(entity: str, row: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Non-empty canonical values of a golden row, by dotted field path."""
-    return {leaf.path: jsonable(row[leaf.column]) for leaf in layout(entity).fields
-            if row.get(leaf.column) is not None and leaf.column not in skip}
-
-
-def _holders(conn: sa.Connection, ids: list[str]) -> dict[str, list[list[str]]]:
-    found: dict[str, list[list[str]]] = {}
-    for link in xref.of_records(conn, ids):
-        if link["erased_at"] is None:
-            found.setdefault(link["canonical_id"], []).append([link["system"], link["vendor_id"]])
-    return found
 
 
 def _systems(pairs: list[list[str]]) -> str:
@@ -80,37 +60,6 @@ def _systems(pairs: list[list[str]]) -> str:
 
 
 # -- match review ---------------------------------------------------------------------------------
-def _side(entity: str, cid: str, rows: dict[str, dict[str, Any]], holders: dict[str, list[list[str]]],
-          reveal: bool) -> dict[str, Any]:
-    row = rows.get(cid)
-    values = _values(entity, row, _NAME_COLUMNS) if row else {}
-    return {"canonical_id": cid, "name": _display_name(row), "status": row["status"] if row else None,
-            "systems": holders.get(cid, []),
-            "values": values if reveal else dict.fromkeys(values, HIDDEN)}
-
-
-def _evidence(pair: dict[str, Any]) -> dict[str, Any]:
-    evidence = pair["evidence"] or {}
-    keys = evidence.get("keys") or sorted({k for ks in (evidence.get("key_matches") or {}).values() for k in ks})
-    return {"method": evidence.get("method"), "keys": keys, "fields": evidence.get("fields", {}),
-            "ambiguous": bool(evidence.get("ambiguous"))}
-
-
-def _review_entries(conn: sa.Connection, pairs: list[dict[str, Any]], reveal: bool) -> list[dict[str, Any]]:
-    out = []
-    for entity in sorted({p["entity"] for p in pairs}):
-        mine = [p for p in pairs if p["entity"] == entity]
-        ids = [cid for p in mine for cid in (p["canonical_id"], p["candidate_id"])]
-        rows = golden.fetch(conn, entity, "canonical_id", ids)
-        holders = _holders(conn, ids)
-        out += [{"id": p["id"], "entity": entity, "status": p["status"], "score": p["score"], **_evidence(p),
-                 "record": _side(entity, p["canonical_id"], rows, holders, reveal),
-                 "candidate": _side(entity, p["candidate_id"], rows, holders, reveal),
-                 "run_id": p["run_id"], "created_at": p["created_at"], "decided_at": p["decided_at"],
-                 "decided_by": p["decided_by"]} for p in mine]
-    return sorted(out, key=lambda e: e["id"])
-
-
 def _evidence_text(entry: dict[str, Any]) -> str:
     if entry["keys"]:
         return ("ambiguous " if entry["ambiguous"] else "") + "key " + ", ".join(entry["keys"])
@@ -122,11 +71,14 @@ def review(entity: Annotated[str | None, typer.Option(help="Only this entity.")]
            reveal: RevealOption = False, reason: ReasonOption = None,
            project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Pairs waiting for a decision: score, evidence and both records side by side."""
+    from officehub.cli import identity_data as data
+    from officehub.store import audit, matches
+
     if entity is not None:
         _entity(entity)
     why = stated_reason(reason, "match review --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
-        entries = _review_entries(conn, matches.reviews(conn, None if include_decided else "pending", entity), reveal)
+        entries = data.review_entries(conn, matches.reviews(conn, None if include_decided else "pending", entity), reveal)
         if reveal and entries:
             audit.append(conn, actor=actor(), action="match.reveal", subject="review queue",
                          detail={"reviews": [e["id"] for e in entries], "reason": why})
@@ -168,6 +120,8 @@ def _undo_hint(change: LinkChange) -> None:
 def link(review_id: Annotated[int, typer.Argument(help="Review-queue id.")],
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Accept a review-queue pair as one record: the newer record is merged into its candidate."""
+    from officehub.engine.stewardship import Steward
+
     with hub_session(project) as (loaded, store):
         change = Steward(loaded, store, actor()).link_review(review_id)
     _report_change(change, f"Review {review_id} linked, merged", as_json)
@@ -178,6 +132,8 @@ def link(review_id: Annotated[int, typer.Argument(help="Review-queue id.")],
 def reject(review_id: Annotated[int, typer.Argument(help="Review-queue id.")],
            project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Decide that a review-queue pair are different records; both stay as they are."""
+    from officehub.engine.stewardship import Steward
+
     with hub_session(project) as (loaded, store):
         pair = Steward(loaded, store, actor()).reject_review(review_id)
     if as_json:
@@ -193,6 +149,8 @@ def merge(entity: EntityArgument,
           other_id: Annotated[str, typer.Argument(help="Canonical id of the record folded into it.")],
           project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Fold one golden record into another (its xrefs and source copies move; reversible)."""
+    from officehub.engine.stewardship import Steward
+
     with hub_session(project) as (loaded, store):
         change = Steward(loaded, store, actor()).merge(_entity(entity), survivor_id, other_id)
     _report_change(change, "Merged", as_json)
@@ -205,6 +163,8 @@ def unlink(entity: EntityArgument,
            vendor_id: Annotated[str, typer.Argument(help="That system's own id of the record.")],
            project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Split one system's record off its golden record into a record of its own (reversible)."""
+    from officehub.engine.stewardship import Steward
+
     with hub_session(project) as (loaded, store):
         change = Steward(loaded, store, actor()).unlink(_entity(entity), system, vendor_id)
     _report_change(change, f"Unlinked {system} {vendor_id} into a new record", as_json)
@@ -215,6 +175,8 @@ def unlink(entity: EntityArgument,
 def unmerge(log_id: Annotated[int, typer.Argument(help="Link-log id of the merge or unlink to reverse.")],
             project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Reverse a merge (both records come back with their own xrefs) or an unlink (linked back)."""
+    from officehub.engine.stewardship import Steward
+
     with hub_session(project) as (loaded, store):
         change = Steward(loaded, store, actor()).undo(log_id)
     _report_change(change, f"Link log {log_id} undone", as_json, undone=True)
@@ -226,6 +188,8 @@ def log(entry: Annotated[int | None, typer.Argument(help="One link-log entry, wi
         record: Annotated[str | None, typer.Option(help="Only entries about this canonical id.")] = None,
         project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """The link log: every merge and unlink, newest first, and whether it was undone."""
+    from officehub.store import matches
+
     with hub_session(project) as (_, store), store.begin() as conn:
         entries = matches.link_entries(conn, canonical_id=record, entry_id=entry)
     if entry is not None and not entries:
@@ -245,64 +209,6 @@ def _when(moment: datetime | None) -> str:
 
 
 # -- record show / history --------------------------------------------------------------------------
-def _field_rows(entity: str, row: dict[str, Any], supplied: dict[str, dict[str, Any]],
-                reveal: bool) -> list[dict[str, Any]]:
-    out = []
-    for leaf in layout(entity).fields:
-        if row.get(leaf.column) is None:
-            continue
-        withheld = leaf.sensitivity in WITHHELD_CLASSES and not reveal
-        source = supplied.get(leaf.column.split("__", 1)[0], {})
-        out.append({"field": leaf.path, "sensitivity": leaf.sensitivity.value,
-                    "value": WITHHELD if withheld else jsonable(row[leaf.column]),
-                    "system": source.get("system"), "vendor_id": source.get("vendor_id"),
-                    "run_id": source.get("run_id"), "since": source.get("since")})
-    return out
-
-
-def _collections(conn: sa.Connection, entity: str, canonical_id: str) -> dict[str, int]:
-    counts = {}
-    for coll in golden.collections(entity):
-        child = _T[child_table_name(entity, coll)]
-        counts[coll] = conn.execute(sa.select(sa.func.count()).select_from(child)
-                                    .where(child.c.canonical_id == canonical_id)).scalar_one()
-    return counts
-
-
-def _flags(conn: sa.Connection, entity: str, canonical_id: str, reveal: bool,
-           derived: dict[str, Sensitivity]) -> list[dict[str, Any]]:
-    """The record's data-quality flags; the text of a special-category field only with --reveal."""
-    lay = layout(entity)
-    out = []
-    for flag in flags.of_record(conn, entity, canonical_id):
-        classes = {derived.get(f"{entity}.{flag['field']}")}
-        try:
-            classes.add(lay.field(flag["field"]).sensitivity)
-        except KeyError:
-            classes.add(Sensitivity.MEDICAL)  # a field the model no longer has: assume the strictest
-        hidden = bool(classes & set(WITHHELD_CLASSES)) and not reveal
-        out.append({**flag, "raw": WITHHELD if hidden and flag["raw"] is not None else flag["raw"]})
-    return out
-
-
-def _record(conn: sa.Connection, canonical_id: str, reveal: bool,
-            derived: dict[str, Sensitivity] | None = None) -> dict[str, Any]:
-    entity, row = locate(conn, canonical_id)
-    holds = legal_holds(entity, row)
-    return {
-        "entity": entity, "canonical_id": canonical_id, "status": row["status"], "version": row["version"],
-        "updated_at": row["updated_at"], "changed_by": row["changed_by"], "run_id": row["run_id"],
-        "merged_into": row["merged_into"], "deleted_at": row["deleted_at"], "purge_after": row["purge_after"],
-        "held_by": holds if reveal else [WITHHELD] * len(holds),
-        "fields": _field_rows(entity, row, lineage(conn, entity, canonical_id, row), reveal),
-        "collections": _collections(conn, entity, canonical_id),
-        "flags": _flags(conn, entity, canonical_id, reveal, derived or {}),
-        "xrefs": [{"system": x["system"], "vendor_id": x["vendor_id"], "linked_by": x["linked_by"],
-                   "score": x["match_score"], "linked_at": x["created_at"], "erased_at": x["erased_at"]}
-                  for x in xref.of_records(conn, [canonical_id])],
-    }
-
-
 def show(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `officehub subject find`).")],
          reveal: RevealOption = False, reason: ReasonOption = None,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
@@ -310,9 +216,13 @@ def show(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `of
 
     Medical, criminal and legal values are withheld unless --reveal (with --reason).
     """
+    from officehub.cli import identity_data as data
+    from officehub.cli.identity_data import WITHHELD, WITHHELD_CLASSES
+    from officehub.store import audit
+
     why = stated_reason(reason, "record show --reveal") if reveal else None
     with hub_session(project) as (loaded, store), store.begin() as conn:
-        found = _record(conn, canonical_id, reveal, loaded.derived_classes())
+        found = data.golden_record(conn, canonical_id, reveal, loaded.derived_classes())
         if reveal:
             audit.append(conn, actor=actor(), action="record.reveal", subject=f"{found['entity']} {canonical_id}",
                          detail={"fields": [f["field"] for f in found["fields"] if f["sensitivity"] in
@@ -346,26 +256,6 @@ def show(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `of
                           _when(x["erased_at"])) for x in found["xrefs"]]))
 
 
-def _versions(conn: sa.Connection, entity: str, canonical_id: str, current: dict[str, Any]) -> list[dict[str, Any]]:
-    older = _T[history_table_name(entity)]
-    stmt = sa.select(older).where(older.c.canonical_id == canonical_id).order_by(older.c.version)
-    return [*(dict(r._mapping) for r in conn.execute(stmt)), current]
-
-
-def _history(conn: sa.Connection, canonical_id: str, reveal: bool) -> list[dict[str, Any]]:
-    entity, current = locate(conn, canonical_id)
-    leaves = layout(entity).fields
-    out, previous = [], {}
-    for version in _versions(conn, entity, canonical_id, current):
-        changed = {leaf.path: [jsonable(previous.get(leaf.column)), jsonable(version.get(leaf.column))]
-                   for leaf in leaves if previous.get(leaf.column) != version.get(leaf.column)}
-        out.append({"version": version["version"], "updated_at": version["updated_at"], "status": version["status"],
-                    "changed_by": version["changed_by"], "run_id": version["run_id"],
-                    "changed": changed if reveal else list(changed)})
-        previous = version
-    return out
-
-
 def history(canonical_id: Annotated[str, typer.Argument(help="Canonical id.")],
             reveal: RevealOption = False, reason: ReasonOption = None,
             project: ProjectOption = None, as_json: JsonOption = False) -> None:
@@ -373,9 +263,12 @@ def history(canonical_id: Annotated[str, typer.Argument(help="Canonical id.")],
 
     Old and new values of the changed fields only with --reveal (and --reason).
     """
+    from officehub.cli import identity_data as data
+    from officehub.store import audit
+
     why = stated_reason(reason, "record history --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
-        versions = _history(conn, canonical_id, reveal)
+        versions = data.versions_of(conn, canonical_id, reveal)
         if reveal:
             audit.append(conn, actor=actor(), action="record.reveal", subject=f"record {canonical_id}",
                          detail={"history": len(versions), "reason": why})

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, table
-from officehub.config import load_project
-from officehub.store import model_state
-from officehub.store.hub import HubStore
+
+if TYPE_CHECKING:
+    from officehub.store import model_state
+    from officehub.store.hub import HubStore
 
 
 def _store(project: ProjectOption) -> HubStore:
+    from officehub.config import load_project
+    from officehub.store.hub import HubStore
+
     loaded = load_project(project_dir(project))
     hub = loaded.config.hub
     # Migrated to the newest revision, but not yet required to fit the model: that is what these commands do.
@@ -30,6 +34,8 @@ def _show(diff: model_state.ModelDiff, title: str) -> None:
 
 def diff(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Show what the model in force changes in the hub store (tables, columns, lowered classes)."""
+    from officehub.store import model_state
+
     store = _store(project)
     try:
         with store.begin() as conn:
@@ -53,6 +59,10 @@ def upgrade(project: ProjectOption = None,
                 "--allow-destructive", help="Also drop fields and entities, narrow types and lower classes.")] = False,
             as_json: JsonOption = False) -> None:
     """Migrate the hub store to this version of officehub and shape it for the model in force."""
+    from officehub.config import load_project
+    from officehub.store import model_state
+    from officehub.store.hub import HubStore
+
     loaded = load_project(project_dir(project))
     hub = loaded.config.hub
     store = HubStore(hub.store, loaded.base_dir, hub.store_password)

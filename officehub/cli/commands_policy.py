@@ -1,34 +1,26 @@
-"""Commands for compliance officers: policy check/explain/diff/preview/test/detokenize."""
+"""Commands for compliance officers: policy check/explain/diff/preview/test/detokenize.
+
+The policies, the configuration, the engine and the store are imported inside the commands.
+"""
 
 from __future__ import annotations
 
 import getpass
 import hashlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
-from officehub.canonical_model import ENTITIES
 from officehub.canonical_model.errors import FatalError, OfficehubError
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, project_dir, stated_reason
 from officehub.cli.output import console, emit_json, table
 from officehub.cli.session import hub_session
-from officehub.config import ConfigError, ConfigIssue, Project, load_project
-from officehub.config.policy_files import load_policies
-from officehub.config.yaml_source import Positions, YamlError, load_yaml
-from officehub.engine.preview import preview_records
-from officehub.engine.publish import policy_context
-from officehub.policies import CompileContext, Destination, PolicySet, compile_plan
-from officehub.policies import detokenize as open_token
-from officehub.policies.analysis import Finding
-from officehub.policies.analysis import check as check_policies
-from officehub.policies.analysis import diff as diff_policies
-from officehub.policies.analysis import explain as explain_plan
-from officehub.policies.testing import TestFile, run_file
-from officehub.store import audit, model_state
-from officehub.store.hub import HubStore, resolve_url
+
+if TYPE_CHECKING:
+    from officehub.config import Project
+    from officehub.policies import PolicySet
+    from officehub.policies.analysis import Finding
 
 policy_app = typer.Typer(help="Data-sharing policies: check, explain, diff, preview, test.", no_args_is_help=True)
 
@@ -39,6 +31,10 @@ def _countries(project: Project) -> dict[str, str | None]:
 
 def _load_set(project: Project, files: list[Path] | None) -> PolicySet:
     """The project's policies, or the given files/folders (validated with file and line)."""
+    from officehub.config import ConfigError, ConfigIssue
+    from officehub.config.policy_files import load_policies
+    from officehub.config.yaml_source import Positions
+
     if not files:
         return project.policies
     paths = [p for f in files for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])]
@@ -55,6 +51,10 @@ def _load_set(project: Project, files: list[Path] | None) -> PolicySet:
 
 def _lowered_classes(project: Project) -> list[Finding]:
     """A lowered sensitivity class is a policy event: the fields it concerns, from the hub store."""
+    from officehub.policies.analysis import Finding
+    from officehub.store import model_state
+    from officehub.store.hub import HubStore, resolve_url
+
     hub = project.config.hub
     url = resolve_url(hub.store, project.base_dir)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
@@ -71,6 +71,11 @@ def _lowered_classes(project: Project) -> list[Finding]:
 def policy_check(files: Annotated[list[Path] | None, typer.Argument(help="Policy files (default: the project's).")] = None,
                  project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Validate policies; report unsound rules, special-category releases to confirm, unclassified fields."""
+    from officehub.config import load_project
+    from officehub.engine.publish import policy_context
+    from officehub.policies import CompileContext
+    from officehub.policies.analysis import check as check_policies
+
     loaded = load_project(project_dir(project))
     policy_set = _load_set(loaded, files)
     ctx = CompileContext(policy_set, policy_context(loaded).keys, derived=loaded.derived_classes())
@@ -90,6 +95,12 @@ def policy_explain(destination: Annotated[str, typer.Option(help="A system or si
                    purpose: Annotated[str | None, typer.Option(help="Purpose of the agreement.")] = None,
                    project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """For each field: what the destination receives, which rule decided it, and why."""
+    from officehub.canonical_model import ENTITIES
+    from officehub.config import load_project
+    from officehub.engine.publish import policy_context
+    from officehub.policies import Destination, compile_plan
+    from officehub.policies.analysis import explain as explain_plan
+
     loaded = load_project(project_dir(project))
     ctx = policy_context(loaded)
     country = loaded.config.systems[destination].country if destination in loaded.config.systems else None
@@ -113,6 +124,11 @@ def policy_diff(old: Annotated[Path, typer.Argument(help="Old policy file or fol
                 new: Annotated[Path, typer.Argument(help="New policy file or folder.")],
                 project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """What each destination would receive differently under NEW, field by field."""
+    from officehub.config import load_project
+    from officehub.engine.publish import policy_context
+    from officehub.policies import CompileContext
+    from officehub.policies.analysis import diff as diff_policies
+
     loaded = load_project(project_dir(project))
     keys, derived = policy_context(loaded).keys, loaded.derived_classes()
     old_set, new_set = _load_set(loaded, [old]), _load_set(loaded, [new])
@@ -133,6 +149,8 @@ def policy_preview(destination: Annotated[str, typer.Option(help="A destination 
 
     Medical, criminal and legal values show only their class and whether one exists; every preview is audited.
     """
+    from officehub.engine.preview import preview_records
+
     with hub_session(project) as (loaded, store):
         previews = preview_records(loaded, store, destination, sample, f"user:{getpass.getuser()}")
     if as_json:
@@ -147,6 +165,13 @@ def policy_preview(destination: Annotated[str, typer.Option(help="A destination 
 def policy_test(files: Annotated[list[Path] | None, typer.Argument(help="Test files (default: policy-tests/*.yaml).")] = None,
                 project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run policy test cases: given a record to a destination, expect fields and values."""
+    from pydantic import ValidationError
+
+    from officehub.config import ConfigError, ConfigIssue, load_project
+    from officehub.config.yaml_source import Positions, YamlError, load_yaml
+    from officehub.engine.publish import policy_context
+    from officehub.policies.testing import TestFile, run_file
+
     loaded = load_project(project_dir(project))
     paths = files or sorted((loaded.base_dir / "policy-tests").glob("*.yaml"))
     if not paths:
@@ -175,6 +200,9 @@ def policy_detokenize(token: Annotated[str, typer.Argument(help="A token made by
                       reason: ReasonOption = None,
                       project: ProjectOption = None) -> None:
     """Recover a tokenised value (needs the key and a reason); every attempt is written to the audit trail."""
+    from officehub.policies import detokenize as open_token
+    from officehub.store import audit
+
     # The digest lets an auditor match attempts on one token without the trail holding the token.
     detail = {"token_sha256": hashlib.sha256(token.encode()).hexdigest()[:16], "reason": (reason or "").strip()}
     with hub_session(project) as (loaded, store):

@@ -1,4 +1,7 @@
-"""Commands about the project itself: init, check, model, discover, store, demo."""
+"""Commands about the project itself: init, check, model, discover, store, demo.
+
+The canonical model and the configuration are imported inside the commands that use them.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,10 @@ from typing import Annotated
 
 import typer
 
-from officehub.canonical_model import ENTITIES, json_schema, json_schemas, layout
 from officehub.canonical_model.errors import FatalError
 from officehub.cli import commands_model
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, table
-from officehub.config import CONFIG_FILE, ConfigError, load_project
-from officehub.config.sharing import unagreed_publishes
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -27,6 +27,8 @@ store_app = typer.Typer(help="The hub store: schema migrations.", no_args_is_hel
 def init(directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")] = Path("."),
          force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False) -> None:
     """Create a new project folder with commented example configuration."""
+    from officehub.config import CONFIG_FILE
+
     if (directory / CONFIG_FILE).exists() and not force:
         raise FatalError(f"{directory / CONFIG_FILE} already exists (use --force to overwrite)")
     for source in sorted(TEMPLATES.rglob("*.yaml")):
@@ -37,8 +39,8 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create the pr
                   f"{directory / 'systems'}, then run [bold]officehub check[/].", highlight=False)
 
 
-#: Said by `check` when no key signs audit checkpoints (docs/adr/0010).
-UNANCHORED = (f"{CONFIG_FILE}: hub.audit_key is not set, so the audit trail is unanchored: cutting off its newest "
+#: Said by `check` when no key signs audit checkpoints (docs/adr/0010); ``{config}`` is the configuration file.
+UNANCHORED = ("{config}: hub.audit_key is not set, so the audit trail is unanchored: cutting off its newest "
               "entries or rewriting it would go unnoticed ('officehub audit keygen PATH' makes a key)")
 
 
@@ -47,10 +49,13 @@ def check(project: ProjectOption = None, as_json: JsonOption = False,
               "Also connect to every source system and check that each mapping's streams, keys and "
               "columns exist there (reads names only, no rows)."))] = False) -> None:
     """Validate the configuration; list every problem with its file and line."""
+    from officehub.config import CONFIG_FILE, ConfigError, load_project
+    from officehub.config.sharing import unagreed_publishes
+
     loaded = load_project(project_dir(project))
     cfg = loaded.config
     counts = {"systems": len(cfg.systems), "mappings": len(cfg.mappings), "pipelines": len(cfg.pipelines)}
-    warnings = ([] if cfg.hub.audit_key else [UNANCHORED]) + unagreed_publishes(loaded)
+    warnings = ([] if cfg.hub.audit_key else [UNANCHORED.format(config=CONFIG_FILE)]) + unagreed_publishes(loaded)
     if connect:
         from officehub.config.live_check import check_sources
 
@@ -70,6 +75,8 @@ def check(project: ProjectOption = None, as_json: JsonOption = False,
 
 def _project_model(project: Path | None) -> None:
     """Put the project's model in force (declared entities, extensions) when there is a project here."""
+    from officehub.config import CONFIG_FILE, load_project
+
     folder = project_dir(project)
     if (folder / CONFIG_FILE).is_file():
         load_project(folder)
@@ -79,6 +86,8 @@ def schema(entity: Annotated[str | None, typer.Argument(help="An entity: custome
                                                                 "one the project declares.")] = None,
            project: ProjectOption = None) -> None:
     """Print the JSON Schema of one entity (or all), with each field's sensitivity class."""
+    from officehub.canonical_model import ENTITIES, json_schema, json_schemas
+
     _project_model(project)
     if entity is not None and entity not in ENTITIES:
         raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
@@ -92,6 +101,8 @@ def fields(entity: Annotated[str, typer.Argument(help="An entity: customer, prod
 
     In a project folder (or with -p) the project's model applies: declared entities and extensions.
     """
+    from officehub.canonical_model import ENTITIES, layout
+
     _project_model(project)
     if entity not in ENTITIES:
         raise FatalError(f"unknown entity '{entity}' (known: {', '.join(ENTITIES)})")
@@ -116,6 +127,8 @@ def fields(entity: Annotated[str, typer.Argument(help="An entity: customer, prod
 def discover(system: Annotated[str, typer.Argument(help="Name of a system in the configuration.")],
              project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """List the streams a system offers, with their fields, keys and cursor candidates."""
+    from officehub.config import load_project
+
     loaded = load_project(project_dir(project))
     if system not in loaded.config.systems:
         raise FatalError(f"no system '{system}' (configured: {', '.join(loaded.config.systems) or 'none'})")
@@ -138,6 +151,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="The demo estate's folde
          as_json: JsonOption = False) -> None:
     """Seed the demo estate's legacy apps, run every pipeline and print the summary."""
     from officehub.cli.commands_data import run_and_report
+    from officehub.config import CONFIG_FILE, load_project
 
     try:
         from officehub.demo.seed import seed_estate

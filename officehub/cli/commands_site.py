@@ -1,31 +1,38 @@
-"""``officehub site …``: this hub's site identity, its peers, and the exchange of bundles with them."""
+"""``officehub site …``: this hub's site identity, its peers, and the exchange of bundles with them.
+
+The sites package and the configuration are imported inside the commands that use them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from officehub.canonical_model.errors import FatalError, OfficehubError
 from officehub.cli.options import JsonOption, ProjectOption, project_dir
 from officehub.cli.output import console, emit_json, errors, table
-from officehub.config import load_project
-from officehub.sites import service
-from officehub.sites.keys import init_site
-from officehub.sites.peers import add_peer, list_peers, read_card, revoke_peer
+
+if TYPE_CHECKING:
+    from officehub.sites import service
 
 site_app = typer.Typer(help="Sites: exchange signed, encrypted bundles with hubs at other sites.",
                        no_args_is_help=True)
 
 
 def _context(project: Path | None) -> service.SiteContext:
+    from officehub.config import load_project
+    from officehub.sites import service
+
     return service.context(load_project(project_dir(project)))
 
 
 def site_init(name: Annotated[str, typer.Argument(help="This site's name (lower case, e.g. kyiv).")],
               project: ProjectOption = None) -> None:
     """Create this site's signing and encryption keys, encrypted with the site passphrase."""
+    from officehub.sites.keys import init_site
+
     ctx = _context(project)
     if ctx.settings.name and ctx.settings.name != name:
         raise FatalError(f"sites.name in officehub.yaml is '{ctx.settings.name}', not '{name}'")
@@ -42,6 +49,8 @@ def site_add(card_file: Annotated[Path, typer.Argument(help="The peer's site car
              replace: Annotated[bool, typer.Option(help="Re-key a known peer; its old key is revoked.")] = False,
              project: ProjectOption = None) -> None:
     """Register a peer site's public keys."""
+    from officehub.sites.peers import add_peer, read_card
+
     ctx = _context(project)
     card = read_card(card_file)
     if fingerprint is not None and fingerprint.strip() != card.fingerprint:
@@ -56,6 +65,8 @@ def site_add(card_file: Annotated[Path, typer.Argument(help="The peer's site car
 
 def site_list(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """This site and its peers, with fingerprints."""
+    from officehub.sites.peers import list_peers
+
     ctx = _context(project)
     me = ctx.card()
     peers = list_peers(ctx.paths)
@@ -72,6 +83,8 @@ def site_list(project: ProjectOption = None, as_json: JsonOption = False) -> Non
 def site_revoke(peer: Annotated[str, typer.Argument(help="The peer site whose keys are no longer trusted.")],
                 project: ProjectOption = None) -> None:
     """Stop trusting a peer's keys: its bundles and acknowledgements are rejected from now on."""
+    from officehub.sites.peers import revoke_peer
+
     revoke_peer(_context(project).paths, peer)
     console.print(f"The keys of site '{peer}' are revoked. Add its new card with 'officehub site add'.",
                   highlight=False)
@@ -79,6 +92,9 @@ def site_revoke(peer: Annotated[str, typer.Argument(help="The peer site whose ke
 
 def site_status(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Per link: last sent and acknowledged bundle, bundles waiting, lag, gaps and the last error."""
+    from officehub.config import load_project
+    from officehub.sites import service
+
     links = service.statuses(load_project(project_dir(project)))
     if as_json:
         emit_json([link.as_dict() for link in links])
@@ -96,6 +112,9 @@ def site_exchange(peers: Annotated[list[str] | None, typer.Argument(help="Peers 
                                                                              "with sftp settings).")] = None,
                   project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Upload waiting bundles to peers over SFTP (resuming cut uploads) and apply their acknowledgements."""
+    from officehub.config import load_project
+    from officehub.sites import service
+
     loaded = load_project(project_dir(project))
     names = peers or [n for n, cfg in service.peer_systems(loaded).items() if cfg.sftp is not None]
     results, failures = [], []

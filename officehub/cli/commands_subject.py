@@ -1,21 +1,26 @@
-"""Data-subject requests: find a person, export what the hub holds about them, erase them everywhere."""
+"""Data-subject requests: find a person, export what the hub holds about them, erase them everywhere.
+
+The engine's subject requests and the store are imported inside the commands that use them.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from officehub.canonical_model.errors import FatalError
 from officehub.cli.commands_identity import actor
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, stated_reason
 from officehub.cli.output import console, emit_json, errors, table
 from officehub.cli.session import hub_session
-from officehub.engine import subjects
-from officehub.store import audit
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from officehub.engine import subjects
 
 subject_app = typer.Typer(help="Data-subject requests (GDPR Art. 15, 17): find, export, erase.", no_args_is_help=True)
 
@@ -32,6 +37,8 @@ def _holders(pairs: list[tuple[str, str]]) -> str:
 def find(query: Annotated[str, typer.Argument(help="E-mail, phone number, part of a name, canonical or vendor id.")],
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Every customer and employee record that may be the person, with the systems that hold it."""
+    from officehub.engine import subjects
+
     with hub_session(project) as (_, store), store.begin() as conn:
         hits = subjects.find(conn, query)
     if as_json:
@@ -57,6 +64,9 @@ def export(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `
 
     Medical, criminal and legal values read <withheld> unless --reveal (with --reason).
     """
+    from officehub.engine import subjects
+    from officehub.store import audit
+
     why = stated_reason(reason, "subject export --reveal") if reveal else None
     with hub_session(project) as (_, store), store.begin() as conn:
         data = subjects.export(conn, canonical_id, reveal=reveal)
@@ -78,6 +88,8 @@ def _report_table(report: subjects.ErasureReport, verdict: str) -> Table:
 
 def _confirm(project: Path | None, canonical_id: str) -> None:
     """Show what the erasure would do (on stderr) and ask; a legal hold needs no question, it refuses."""
+    from officehub.engine import subjects
+
     with hub_session(project) as (loaded, store):
         preview = subjects.erase(loaded, store, canonical_id, actor(), dry_run=True)
     if preview.held_by:
@@ -121,6 +133,8 @@ def erase(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `o
 
     Exit 0 when erased (or on a dry run), 3 when a legal hold refused it, 1 when a system failed to delete.
     """
+    from officehub.engine import subjects
+
     if not (yes or dry_run):
         _confirm(project, canonical_id)
     with hub_session(project) as (loaded, store):

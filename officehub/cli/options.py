@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+import officehub.canonical_model
 from officehub.canonical_model.errors import FatalError
 
 PROJECT_HELP = "Project folder (holding officehub.yaml); default: the current folder."
@@ -21,6 +22,17 @@ global_project: dict[str, Path] = {"path": Path(".")}
 def project_dir(option: Path | None) -> Path:
     """The project folder: the command's own option, else the global one."""
     return option if option is not None else global_project["path"]
+
+
+def builtin_entity_names() -> list[str]:
+    """The built-in entities' names, in the order the model lists them, for help texts.
+
+    Read from the names of the built-in model files (one entity each, named after its file;
+    a unit test holds this) instead of building the models: that needs pydantic, which
+    ``--help`` should not wait for.
+    """
+    folder = Path(officehub.canonical_model.__file__).parent / "builtin"
+    return [path.stem for path in sorted(folder.glob("*.yaml"))]
 
 
 RevealOption = Annotated[bool, typer.Option("--reveal", help="Show the values withheld otherwise "

@@ -1,4 +1,9 @@
-"""What the CLI shows: rich tables and progress bars for people, JSON for scripts."""
+"""What the CLI shows: rich tables and progress bars for people, JSON for scripts.
+
+Only the consoles are made at import: rich's tables and progress bars are imported when a
+command draws one, and the engine's types only by type checkers, so ``officehub --help``
+pays for neither.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,15 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from officehub.engine import RunResult
-from officehub.store.bookkeeping import RunMetrics
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from officehub.engine import RunResult
+    from officehub.store.bookkeeping import RunMetrics
 
 # Piped output (logs, CI) is not cut to 80 columns: tables stay readable there too.
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -39,6 +45,8 @@ def emit_json(payload: Any) -> None:
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]],
           numeric: Iterable[str] = ()) -> Table:
     """A rich table; ``numeric`` columns are right-aligned."""
+    from rich.table import Table
+
     numbers = set(numeric)
     out = Table(title=title, title_justify="left", header_style="bold")
     for name in columns:
@@ -73,6 +81,8 @@ def progress_bars(enabled: bool) -> Iterator[Callable[[str, Callable[[], int | N
     if not enabled:
         yield lambda _name, _total: (lambda _metrics: None)
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     bars = Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("[dim]{task.fields[note]}"), TimeElapsedColumn(), console=errors, transient=False)
 

@@ -1,25 +1,55 @@
 """Connectors: how the hub talks to each kind of vendor system.
 
 Every connector, built-in or third-party, is found through the
-``officehub.connectors`` entry-point group.
+``officehub.connectors`` entry-point group. The names below are imported from their
+submodules on first use (PEP 562), so importing one connector module does not import them all.
 """
 
-from officehub.connectors.base import (
-    Connector,
-    ConnectorConfig,
-    Cursor,
-    ReadBatch,
-    ReadOptions,
-    RejectedRecords,
-    RejectedRow,
-    StreamField,
-    StreamInfo,
-    WriteMode,
-)
-from officehub.connectors.registry import available, connector_class
-from officehub.connectors.secrets import SecretRef
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from officehub.connectors.base import (
+        Connector,
+        ConnectorConfig,
+        Cursor,
+        ReadBatch,
+        ReadOptions,
+        RejectedRecords,
+        RejectedRow,
+        StreamField,
+        StreamInfo,
+        WriteMode,
+    )
+    from officehub.connectors.registry import available, connector_class
+    from officehub.connectors.secrets import SecretRef
 
 __all__ = [
     "Connector", "ConnectorConfig", "Cursor", "ReadBatch", "ReadOptions", "RejectedRecords", "RejectedRow", "SecretRef",
     "StreamField", "StreamInfo", "WriteMode", "available", "connector_class",
 ]
+
+#: The submodule defining each public name.
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("Connector", "ConnectorConfig", "Cursor", "ReadBatch", "ReadOptions", "RejectedRecords",
+                     "RejectedRow", "StreamField", "StreamInfo", "WriteMode"), "officehub.connectors.base"),
+    **dict.fromkeys(("available", "connector_class"), "officehub.connectors.registry"),
+    "SecretRef": "officehub.connectors.secrets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its submodule the first time it is asked for (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The package's names, the ones not imported yet included."""
+    return sorted({*globals(), *__all__})
