@@ -19,7 +19,7 @@ from officehub.arrowsql.bulk import bulk_write
 from officehub.arrowsql.modes import WriteMode
 from officehub.canonical_model import ENTITIES
 from officehub.store.golden import entity_columns
-from officehub.store.schema import TABLES, hub_metadata, source_table_name
+from officehub.store.schema import TABLES, history_table_name, hub_metadata, source_table_name
 from officehub.store.select import among, batches, chunks, dicts
 
 _XREF = hub_metadata().tables["xref"]
@@ -109,10 +109,13 @@ def of_records(conn: sa.Connection, canonical_ids: Sequence[str]) -> list[dict[s
         for entity in ENTITIES:
             g = TABLES[entity].c
             stmt = sa.select(g.canonical_id, g.sole_system, g.sole_vendor_id, g.sole_sent_hash, g.status,
-                             g.updated_at).where(g.canonical_id.in_(chunk), g.sole_system.is_not(None))
+                             g.updated_at, g.version).where(g.canonical_id.in_(chunk), g.sole_system.is_not(None))
+            sole = conn.execute(stmt).all()
+            linked = _first_versions(conn, entity, [r.canonical_id for r in sole if r.version > 1])
             rows += [{**_SOLE_LINK, "system": r.sole_system, "entity": entity, "vendor_id": r.sole_vendor_id,
                       "canonical_id": r.canonical_id, "sent_hash": r.sole_sent_hash,
-                      "erased_at": r.updated_at if r.status == "erased" else None} for r in conn.execute(stmt)]
+                      "created_at": linked.get(r.canonical_id, r.updated_at),
+                      "erased_at": r.updated_at if r.status == "erased" else None} for r in sole]
         stmt = sa.select(_XREF).where(x.canonical_id.in_(chunk)).order_by(x.created_at, x.id)
         rows += [dict(r._mapping) for r in conn.execute(stmt)]
     return rows
@@ -161,6 +164,15 @@ def mark_erased(conn: sa.Connection, entity: str, canonical_id: str, at: datetim
                         .values(erased_at=at, sent_hash=None)).rowcount
 
 
+def _first_versions(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> dict[str, Any]:
+    """When each record's first version was written: when its sole system's record was linked to it."""
+    if not canonical_ids:
+        return {}
+    h = TABLES[history_table_name(entity)].c
+    return dict(conn.execute(sa.select(h.canonical_id, sa.func.min(h.updated_at))
+                             .where(h.canonical_id.in_(list(canonical_ids))).group_by(h.canonical_id)).all())
+
+
 def layer(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> list[str]:
     """Give sole-form records among ``canonical_ids`` the layered form: a source row and a cross-reference.
 
@@ -183,9 +195,13 @@ def layer(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> lis
              "canonical_id": r["canonical_id"], "content_hash": r["content_hash"],
              "changed_at": r["sole_changed_at"] or r["updated_at"], "run_id": r["run_id"],
              "seen_run": r["sole_seen_run"], "deleted_at": None} for r in rows])
+        # The link dates from the record's first version, as the sole form reported it.
+        linked = {**{r["canonical_id"]: r["updated_at"] for r in rows},
+                  **_first_versions(conn, entity, [r["canonical_id"] for r in rows if r["version"] > 1])}
         conn.execute(sa.insert(_XREF), [
             {"system": r["sole_system"], "entity": entity, "vendor_id": r["sole_vendor_id"],
-             "canonical_id": r["canonical_id"], "linked_by": "new", "sent_hash": r["sole_sent_hash"]} for r in rows])
+             "canonical_id": r["canonical_id"], "linked_by": "new", "sent_hash": r["sole_sent_hash"],
+             "created_at": linked[r["canonical_id"]]} for r in rows])
         ids = [r["canonical_id"] for r in rows]
         conn.execute(sa.update(g).where(g.c.canonical_id.in_(ids)).values(
             sole_system=None, sole_vendor_id=None, sole_changed_at=None, sole_seen_run=None, sole_sent_hash=None))

@@ -16,7 +16,7 @@ CUSTOMERS = 15_000  # ~75 batches of 200: a wide window to land the kill in
 # content_hash is left out too: it is computed from the values compared here, and a child row's
 # hash covers its parent's canonical id, which is new in each hub store.
 VOLATILE = ("updated_at", "created_at", "run_id", "resolved_run_id", "id", "changed_at", "seen_run", "deleted_at",
-            "purge_after", "content_hash")
+            "purge_after", "content_hash", "sole_changed_at", "sole_seen_run")
 
 pytestmark = pytest.mark.slow
 

@@ -32,6 +32,7 @@ from officehub.config import load_project
 from officehub.engine import sync
 from officehub.store import model_state
 from officehub.store.hub import HubStore
+from tests.helpers import hub_links
 from tests.unit.test_declared_model_properties import TYPES, _field, _value
 
 SPECIAL = (Sensitivity.MEDICAL, Sensitivity.CRIMINAL, Sensitivity.LEGAL)
@@ -191,7 +192,7 @@ def _plain(kind: str, value: Any) -> Any:
 
 def _check_destination(folder: Path, estate: dict[str, Any]) -> None:
     with sqlite3.connect(folder / ".officehub" / "hub.db") as hub:
-        canonical = dict(hub.execute("SELECT vendor_id, canonical_id FROM xref WHERE system = 'crm'"))
+        canonical = {vendor: cid for system, _, vendor, cid in hub_links(hub) if system == "crm"}
         audit = " ".join(json.dumps(row, default=str) for row in hub.execute("SELECT * FROM audit"))
     with sqlite3.connect(folder / "out" / "out.db") as out:
         out.row_factory = sqlite3.Row

@@ -26,6 +26,7 @@ import pytest
 import typer
 
 from officehub.cli.app import app, main
+from tests.helpers import hub_links
 from tests.integration import sentinel_estate
 from tests.integration.sentinel_estate import IBAN, SENTINELS
 
@@ -256,7 +257,7 @@ def _ids(folder: Path) -> Ids:
     from officehub.policies.operators import OperatorContext, Tokenize
 
     with sqlite3.connect(folder / ".officehub" / "hub.db") as db:
-        xref = {(s, v): c for c, s, v in db.execute("SELECT canonical_id, system, vendor_id FROM xref")}
+        xref = {(s, v): c for s, _, v, c in hub_links(db)}
         review = db.execute("SELECT id FROM match_review WHERE status = 'pending'").fetchone()[0]
         quarantined = db.execute("SELECT id FROM quarantine WHERE pipeline = 'hr_employees_in'").fetchone()[0]
     keys = load_project(folder).keyring()
