@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from officehub.canonical_model import layout
 from officehub.canonical_model.errors import FatalError
 from officehub.config import PipelineConfig, Project
 from officehub.connectors import ReadBatch, ReadOptions
@@ -32,7 +31,7 @@ from officehub.store import bookkeeping as bk
 from officehub.store import flags, golden, in_place, matches, sources, xref
 from officehub.store.hub import HubStore
 from officehub.store.ids import new_canonical_ids
-from officehub.store.schema import child_table_name, source_table_name
+from officehub.store.schema import source_table_name
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,9 @@ class Prepared:
 
 
 @dataclass
-class _Outcome:
+class BatchOutcome:
+    """What storing one batch did, counted by record."""
+
     written: int = 0
     unchanged: int = 0
     linked: int = 0
@@ -153,9 +154,15 @@ def writer_for(project: Project, entity: str) -> GoldenWriter:
 
 
 class Ingest:
-    """One ingest pipeline, compiled once, run batch by batch."""
+    """One ingest pipeline of records, compiled once, run batch by batch.
+
+    Repeating groups (a mapping with ``collection``) are ingested by :class:`ChildIngest`
+    (``officehub.engine.ingest_children``); :func:`ingest_step` picks the class.
+    """
 
     kind = "ingest"
+    #: Whether the pipeline stores records (golden rows) rather than rows of a repeating group.
+    records = True
 
     def __init__(self, project: Project, store: HubStore, name: str, pipeline: PipelineConfig) -> None:
         self.project, self.store, self.name, self.pipeline = project, store, name, pipeline
@@ -168,24 +175,23 @@ class Ingest:
         #: Set-based updates of single-source records (officehub.store.in_place): for runs that
         #: continue from a checkpoint, where a batch is mostly records the hub already holds.
         #: Echo checks, match keys and parent look-ups need each row, so they rule it out.
-        self._in_place_possible = not (self.spec.collection or self.spec.extends or self.echo
-                                       or self.writer.matcher is not None)
+        self._in_place_possible = self.records and not (self.spec.extends or self.echo
+                                                        or self.writer.matcher is not None)
         self._in_place = False
         self.mapping = InboundMapping(self.spec, pipeline.mapping)
         self.options = ReadOptions(tuple(self.spec.key), self.spec.cursor,
                                    pipeline.batch_size or project.config.hub.batch_size)
         self.entity_columns = golden.entity_columns(self.spec.entity)
         self.references = references.references_of(self.mapping)
-        # The columns ingest and publish look records up by, for planner statistics.
-        self._grown_tables = {"xref": ("system", "entity", "vendor_id", "canonical_id")}
-        if self.spec.collection:
-            child = child_table_name(self.spec.entity, self.spec.collection)
-            self._grown_tables[child] = ("system", "vendor_id", "canonical_id")
-        else:
-            self._grown_tables[self.spec.entity] = ("canonical_id", "change_seq", "sole_system", "sole_vendor_id")
-            self._grown_tables[source_table_name(self.spec.entity)] = ("system", "vendor_id", "canonical_id")
-            if self.writer.matcher is not None:  # each new record's keys: the candidates of the next batches
-                self._grown_tables["match_key"] = ("entity", "key", "value", "canonical_id")
+        self._grown_tables = {"xref": ("system", "entity", "vendor_id", "canonical_id"), **self._looked_up_tables()}
+
+    def _looked_up_tables(self) -> dict[str, tuple[str, ...]]:
+        """The tables an ingest grows, with the columns ingest and publish look rows up by (planner statistics)."""
+        tables = {self.spec.entity: ("canonical_id", "change_seq", "sole_system", "sole_vendor_id"),
+                  source_table_name(self.spec.entity): ("system", "vendor_id", "canonical_id")}
+        if self.writer.matcher is not None:  # each new record's keys: the candidates of the next batches
+            tables["match_key"] = ("entity", "key", "value", "canonical_id")
+        return tables
 
     def estimate(self) -> int | None:
         """Rows the source holds, for the progress bar (None if unknown)."""
@@ -199,10 +205,10 @@ class Ingest:
         records it no longer contains are deleted (soft, with a grace period).
         """
         total = bk.RunMetrics()
-        snapshot = self.pipeline.deletes == "snapshot" and not self.spec.collection
+        snapshot = self.pipeline.deletes == "snapshot" and self.records
         with self.store.begin() as conn:
             cursor = None if snapshot else bk.get_checkpoint(conn, self.name)
-            if not self.spec.collection:
+            if self.records:
                 total.records_deleted += self._purge_due(conn, run_id)
         self._in_place = self._in_place_possible and cursor is not None
         with self.project.connector(self.spec.system) as source:
@@ -270,12 +276,11 @@ class Ingest:
         bad = [bk.Quarantined(positions_all[i], mapped.errors[i], raw, vid)
                for i, raw, vid in zip(failed, _raw_rows(batch, failed), failed_ids)]
         bad += [bk.Quarantined(r.position, r.reason, r.raw) for r in rb.rejects]
-        records = not self.spec.collection
         return Prepared(rb, batch, mapped, [positions_all[i] for i in mapped.rows], bad, deleted_ids,
                         self._change_times(batch, mapped),
-                        self._digests(mapped) if records and not self.references else None,
+                        self._digests(mapped) if self.records and not self.references else None,
                         dict(zip(mapped.vendor_ids, new_canonical_ids(len(mapped.vendor_ids))))
-                        if records else None)
+                        if self.records else None)
 
     def store_batch(self, prepared: Prepared, run_id: int, total: bk.RunMetrics,
                     seen: bool = False) -> bk.RunMetrics:
@@ -340,7 +345,7 @@ class Ingest:
 
     def store_mapped(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                      bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None = None, *,
-                     digests: list[str] | None = None, new_ids: dict[str, str] | None = None) -> _Outcome:
+                     digests: list[str] | None = None, new_ids: dict[str, str] | None = None) -> BatchOutcome:
         """Store rows that mapped cleanly; rows that cannot be linked join ``bad``.
 
         ``digests`` (each mapped row's content hash) is computed here, and ``new_ids`` (the
@@ -352,8 +357,12 @@ class Ingest:
             digests = None  # the content hash covers the canonical ids, known only now
             mapped, positions = resolved.mapped, resolved.positions
             raw = (lambda i, before=raw, kept=resolved.kept: before(kept[i]))  # noqa: E731 - binds the loop values
-        if self.spec.collection:
-            return self._store_children(conn, mapped, positions, bad, raw)
+        return self._store(conn, mapped, positions, bad, raw, run_id, digests, new_ids)
+
+    def _store(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str], bad: list[bk.Quarantined],
+               raw: Callable[[int], dict], run_id: int | None, digests: list[str] | None,
+               new_ids: dict[str, str] | None) -> BatchOutcome:
+        """Store one batch's mapped rows (records here; a repeating group's rows in :class:`ChildIngest`)."""
         digests = digests if digests is not None else self._digests(mapped)
         return self._store_records(conn, mapped, positions, bad, raw, run_id, digests, new_ids)
 
@@ -363,7 +372,7 @@ class Ingest:
 
     def _store_records(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
                        bad: list[bk.Quarantined], raw: Callable[[int], dict], run_id: int | None,
-                       all_digests: list[str], new_ids: dict[str, str] | None) -> _Outcome:
+                       all_digests: list[str], new_ids: dict[str, str] | None) -> BatchOutcome:
         """Source rows of this system, then the golden records they feed.
 
         Vendor ids new to the hub are resolved (linked to an existing golden record, queued
@@ -373,7 +382,7 @@ class Ingest:
         """
         system, entity = self.spec.system, self.spec.entity
         rows = self._latest_per_key(mapped.vendor_ids)
-        outcome = _Outcome(unchanged=len(mapped.vendor_ids) - len(rows))
+        outcome = BatchOutcome(unchanged=len(mapped.vendor_ids) - len(rows))
         unmapped = [c for c in self.entity_columns if c not in mapped.columns]
         if self._in_place and rows and conn.dialect.name in in_place.DIALECTS:
             done = self._update_in_place(conn, mapped, rows, all_digests, unmapped, outcome, run_id)
@@ -441,7 +450,7 @@ class Ingest:
         return outcome
 
     def _update_sole(self, conn: sa.Connection, incoming: _Records, sole: dict[str, xref.Link],
-                     digest_of: dict[str, str], unmapped: list[str], outcome: _Outcome, run_id: int | None) -> None:
+                     digest_of: dict[str, str], unmapped: list[str], outcome: BatchOutcome, run_id: int | None) -> None:
         """New versions of sole-form records whose values changed; the golden row is their copy.
 
         A row that brings back what the hub wrote to this system (an echo) keeps the copy's
@@ -474,7 +483,7 @@ class Ingest:
         outcome.written += len(rows)
 
     def _update_in_place(self, conn: sa.Connection, mapped: MappedBatch, rows: list[int], digests: list[str],
-                         unmapped: list[str], outcome: _Outcome, run_id: int | None) -> set[str]:
+                         unmapped: list[str], outcome: BatchOutcome, run_id: int | None) -> set[str]:
         """Update the batch's single-source records set-based; returns the vendor ids it dealt with."""
         take = pa.array(rows, pa.int64())
         result = in_place.update_single_sources(
@@ -524,7 +533,7 @@ class Ingest:
 
     def _changed_sources(self, incoming: _Records, ids: dict[str, str],
                          previous: dict[str, dict[str, Any]], links: dict[str, xref.Link],
-                         outcome: _Outcome, run_id: int | None, *, mapped_digests: dict[str, str],
+                         outcome: BatchOutcome, run_id: int | None, *, mapped_digests: dict[str, str],
                          unmapped: list[str]) -> list[dict[str, Any]]:
         """Known source rows whose values changed; values the hub itself wrote there keep their old change time.
 
@@ -560,42 +569,3 @@ class Ingest:
         for cid in written.held:
             log.warning("%s %s: every source deleted it, but a legal hold keeps it", self.spec.entity, cid)
         self._deleted += len(written.deleted)
-
-    def _store_children(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str],
-                        bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> _Outcome:
-        system, entity, coll = self.spec.system, self.spec.entity, self.spec.collection
-        assert coll is not None and mapped.parent_ids is not None
-        rows = self._latest_per_key(mapped.vendor_ids)
-        outcome = _Outcome(unchanged=len(mapped.vendor_ids) - len(rows))
-        parents = xref.lookup(conn, system, entity, mapped.parent_ids)
-        orphans = [i for i in rows if mapped.parent_ids[i] not in parents]
-        bad += [bk.Quarantined(positions[i], f"no {entity} from {system} with parent key "
-                               f"{self.spec.parent_key} yet (replay the quarantine once it has arrived)", raw(i),
-                               mapped.vendor_ids[i]) for i in orphans]
-        rows = [i for i in rows if mapped.parent_ids[i] in parents]
-        existing = golden.fetch_children(conn, entity, coll, system, [mapped.vendor_ids[i] for i in rows])
-        values = {name: col.to_pylist() for name, col in mapped.columns.items()}
-        columns = ["canonical_id", *[leaf.column for leaf in layout(entity).collection(coll).fields]]
-        changes = []
-        for i in rows:
-            child = {"canonical_id": parents[mapped.parent_ids[i]], **{n: c[i] for n, c in values.items()}}
-            before = existing.get(mapped.vendor_ids[i])
-            digest = golden.content_hash({**(before or {}), **child}, columns)
-            if before is not None and before["content_hash"] == digest:
-                outcome.unchanged += 1
-                continue
-            outcome.added += before is None
-            changes.append({"system": system, "vendor_id": mapped.vendor_ids[i], "content_hash": digest, **child})
-        golden.upsert(conn, child_table_name(entity, coll), ["system", "vendor_id"], changes)
-        self._bump_parents(conn, sorted({c["canonical_id"] for c in changes}))
-        outcome.written += len(changes)
-        return outcome
-
-    def _bump_parents(self, conn: sa.Connection, parent_ids: list[str]) -> None:
-        if not parent_ids:
-            return
-        golden.archive(conn, self.spec.entity, parent_ids)
-        first = golden.next_change_seqs(conn, self.spec.entity, len(parent_ids))
-        moment = bk.now()
-        golden.bump(conn, self.spec.entity,
-                    [{"cid": cid, "seq": first + k, "at": moment} for k, cid in enumerate(parent_ids)])

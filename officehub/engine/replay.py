@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from officehub.canonical_model.errors import FatalError
 from officehub.config import Project
 from officehub.engine.ingest import Ingest
+from officehub.engine.ingest_children import ingest_step
 from officehub.engine.references import WAITING_FOR_REFERENCE
 from officehub.engine.runner import RunResult
 from officehub.store import bookkeeping as bk
@@ -56,7 +57,7 @@ def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[d
     pipeline = project.config.pipelines.get(name)
     if pipeline is None or pipeline.kind != "ingest":
         raise FatalError(f"pipeline '{name}' is not an ingest pipeline of this project")
-    step = Ingest(project, store, name, pipeline)
+    step = ingest_step(project, store, name, pipeline)
     replayable = [i for i in items if step.mapping.vendor_columns <= set(i["raw"])]
     with store.begin() as conn:
         run_id = bk.start_run(conn, name, "replay")

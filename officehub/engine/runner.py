@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from officehub.canonical_model.errors import OfficehubError
 from officehub.config import Project
 from officehub.engine.ingest import Ingest
+from officehub.engine.ingest_children import ingest_step
 from officehub.engine.memory import give_back_free_memory, keep_memory_flat, settled_heap
 from officehub.engine.publish import Publish
 from officehub.store import audit_anchor
@@ -53,7 +54,8 @@ def open_store(project: Project) -> HubStore:
 def build_step(project: Project, store: HubStore, name: str) -> Ingest | Publish:
     """The compiled ingest or publish step for pipeline ``name``."""
     pipeline = project.config.pipelines[name]
-    return (Ingest if pipeline.kind == "ingest" else Publish)(project, store, name, pipeline)
+    return ingest_step(project, store, name, pipeline) if pipeline.kind == "ingest" else \
+        Publish(project, store, name, pipeline)
 
 
 def _no_progress(_: str, __: Callable[[], int | None]) -> Callable[[bk.RunMetrics], None]:
