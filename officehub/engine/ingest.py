@@ -454,7 +454,7 @@ class Ingest:
         """New versions of sole-form records whose values changed; the golden row is their copy.
 
         A row that brings back what the hub wrote to this system (an echo) keeps the copy's
-        change time, as a layered copy does. Records merged away or purged stay as they are.
+        change time, as a layered copy does. A record that is not active stays as it is.
         """
         if not sole:
             return
@@ -477,9 +477,9 @@ class Ingest:
                          "changed_by": self._actor, "run_id": run_id})
         self.writer.write(conn, rows, current)
         if self.echo:
+            written = {r["canonical_id"] for r in rows}
             xref.set_sent_hashes(conn, self.spec.system, self.spec.entity, {
-                vid: echo_hash(incoming[vid], self.echo) for vid, link in sole.items()
-                if link.canonical_id in {r["canonical_id"] for r in rows}})
+                vid: echo_hash(incoming[vid], self.echo) for vid, link in sole.items() if link.canonical_id in written})
         outcome.written += len(rows)
 
     def _update_in_place(self, conn: sa.Connection, mapped: MappedBatch, rows: list[int], digests: list[str],

@@ -35,7 +35,6 @@ class Link(NamedTuple):
     erased: bool = False
     #: the link is the golden row's own key: the record is in the sole form (no copy, no xref row)
     sole: bool = False
-    status: str | None = None  # the golden record's status, for sole links
 
 
 
@@ -63,7 +62,7 @@ def sole_links(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequen
     for chunk in batches(conn, vendor_ids):
         stmt = among(conn, sa.select(g.sole_vendor_id, g.canonical_id, g.sole_sent_hash, g.status)
                      .where(g.sole_system == system), g.sole_vendor_id, chunk)
-        found.update({r.sole_vendor_id: Link(r.canonical_id, r.sole_sent_hash, r.status == "erased", True, r.status)
+        found.update({r.sole_vendor_id: Link(r.canonical_id, r.sole_sent_hash, r.status == "erased", True)
                       for r in conn.execute(stmt)})
     return found
 
