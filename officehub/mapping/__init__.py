@@ -5,8 +5,9 @@ The names below are imported from their submodules on first use (PEP 562).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from officehub.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from officehub.mapping.compiled import InboundMapping, MappedBatch, MappingError, OutboundMapping
@@ -24,16 +25,4 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its submodule the first time it is asked for (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    """The package's names, the ones not imported yet included."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
