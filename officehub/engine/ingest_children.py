@@ -8,12 +8,13 @@ parent a new version, so a publish sends the parent with its group.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import sqlalchemy as sa
+from typing import Any
 
 from officehub.canonical_model import layout
 from officehub.config import PipelineConfig, Project
-from officehub.engine.ingest import BatchOutcome, Ingest
+from officehub.engine.context import RunContext
+from officehub.engine.ingest import Ingest
+from officehub.engine.ingest_batch import BatchOutcome
 from officehub.mapping import MappedBatch
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, xref
@@ -30,13 +31,14 @@ class ChildIngest(Ingest):
         assert self.spec.collection is not None
         return {child_table_name(self.spec.entity, self.spec.collection): ("system", "vendor_id", "canonical_id")}
 
-    def _store(self, conn: sa.Connection, mapped: MappedBatch, positions: list[str], bad: list[bk.Quarantined],
-               raw: Callable[[int], dict], run_id: int | None, digests: list[str] | None,
+    def _store(self, ctx: RunContext, mapped: MappedBatch, positions: list[str], bad: list[bk.Quarantined],
+               raw: Callable[[int], dict[str, Any]], digests: list[str] | None,
                new_ids: dict[str, str] | None) -> BatchOutcome:
         """Each row joins its parent record's repeating group; a parent the hub does not hold yet waits."""
         system, entity, coll = self.spec.system, self.spec.entity, self.spec.collection
         assert coll is not None and mapped.parent_ids is not None
-        rows = self._latest_per_key(mapped.vendor_ids)
+        conn = ctx.conn
+        rows = sorted({key: i for i, key in enumerate(mapped.vendor_ids)}.values())  # a later row supersedes
         outcome = BatchOutcome(unchanged=len(mapped.vendor_ids) - len(rows))
         parents = xref.lookup(conn, system, entity, mapped.parent_ids)
         orphans = [i for i in rows if mapped.parent_ids[i] not in parents]
@@ -58,17 +60,18 @@ class ChildIngest(Ingest):
             outcome.added += before is None
             changes.append({"system": system, "vendor_id": mapped.vendor_ids[i], "content_hash": digest, **child})
         golden.upsert(conn, child_table_name(entity, coll), ["system", "vendor_id"], changes)
-        self._bump_parents(conn, sorted({c["canonical_id"] for c in changes}))
+        self._bump_parents(ctx, sorted({c["canonical_id"] for c in changes}))
         outcome.written += len(changes)
         return outcome
 
-    def _bump_parents(self, conn: sa.Connection, parent_ids: list[str]) -> None:
+    def _bump_parents(self, ctx: RunContext, parent_ids: list[str]) -> None:
+        """A new version of each parent whose group changed, so a publish sends the group."""
         if not parent_ids:
             return
-        golden.archive(conn, self.spec.entity, parent_ids)
-        first = golden.next_change_seqs(conn, self.spec.entity, len(parent_ids))
-        moment = bk.now()
-        golden.bump(conn, self.spec.entity,
+        golden.archive(ctx.conn, self.spec.entity, parent_ids)
+        first = golden.next_change_seqs(ctx.conn, self.spec.entity, len(parent_ids))
+        moment = ctx.now()
+        golden.bump(ctx.conn, self.spec.entity,
                     [{"cid": cid, "seq": first + k, "at": moment} for k, cid in enumerate(parent_ids)])
 
 

@@ -72,9 +72,11 @@ def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[d
             failed = {replayable[row]["id"]: reason for row, reason in mapped.errors.items()}
             bad: list[bk.Quarantined] = []
             positions = [replayable[row]["position"] for row in mapped.rows]
-            outcome = step.store_mapped(conn, mapped, positions, bad, lambda i: replayable[mapped.rows[i]]["raw"])
+            # The replay is a run: the records it stores name it in their history.
+            ctx = step.context(conn, run_id)
+            outcome = step.store_mapped(ctx, mapped, positions, bad, lambda i: replayable[mapped.rows[i]]["raw"])
             outcome_written = outcome.written
-            step.record_flags(conn, mapped, run_id)
+            step.record_flags(ctx, mapped)
             soft = (len(mapped.flags), mapped.nulled)
             id_at = {i["position"]: i["id"] for i in replayable}
             failed.update({id_at[q.position]: q.reason for q in bad})
