@@ -18,7 +18,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from officehub.canonical_model import SCHEMA_VERSION
-from officehub.identity import EntityIdentity, Matcher, SourceRecord, column_groups, survive
+from officehub.identity import EntityIdentity, Matcher, SourceRecord, Survived, column_groups, survive
 from officehub.identity.holds import legal_holds
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, matches, sources
@@ -51,7 +51,7 @@ class GoldenWriter:
         """The content hash of a record's canonical values."""
         return golden.content_hash(values, self.columns)
 
-    def _survive(self, live: list[dict[str, Any]], previous_at: datetime | None):
+    def _survive(self, live: list[dict[str, Any]], previous_at: datetime | None) -> Survived:
         records = [SourceRecord(s["system"], s["vendor_id"], _aware(s["changed_at"]), s["run_id"],
                                 {c: s[c] for c in self.columns}) for s in live]
         return survive(self.entity, records, self.identity.survivorship,

@@ -68,6 +68,11 @@ class Prepared:
         return _raw_rows(self.batch, [self.mapped.rows[i]])[0]
 
 
+def _through(raw: Callable[[int], dict[str, Any]], kept: list[int]) -> Callable[[int], dict[str, Any]]:
+    """``raw`` of a batch that lost rows: row ``i`` of the smaller batch was row ``kept[i]``."""
+    return lambda i: raw(kept[i])
+
+
 def writer_for(project: Project, entity: str) -> GoldenWriter:
     """The golden-record writer of ``entity`` with the project's identity rules."""
     return GoldenWriter(entity, project.config.identity.for_entity(entity),
@@ -287,7 +292,7 @@ class Ingest:
             resolved = references.resolve(ctx.conn, self.references, mapped, positions, bad, raw)
             digests = None  # the content hash covers the canonical ids, known only now
             mapped, positions = resolved.mapped, resolved.positions
-            raw = (lambda i, before=raw, kept=resolved.kept: before(kept[i]))  # noqa: E731 - binds the loop values
+            raw = _through(raw, resolved.kept)
         return self._store(ctx, mapped, positions, bad, raw, digests, new_ids)
 
     def _store(self, ctx: RunContext, mapped: MappedBatch, positions: list[str], bad: list[bk.Quarantined],

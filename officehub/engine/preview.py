@@ -15,6 +15,7 @@ from officehub.canonical_model import Sensitivity, layout
 from officehub.canonical_model.errors import FatalError
 from officehub.config import Project
 from officehub.engine.publish import Publish
+from officehub.policies.plan import PolicyPlan
 from officehub.store import audit, golden
 from officehub.store.hub import HubStore
 
@@ -61,7 +62,7 @@ def preview_records(project: Project, store: HubStore, destination: str, sample:
     return previews
 
 
-def _record(entity: str, original: pa.Table, after: dict[str, pa.Array], plan, row: int,  # type: ignore[no-untyped-def]
+def _record(entity: str, original: pa.Table, after: dict[str, pa.Array], plan: PolicyPlan, row: int,
             columns: list[str]) -> dict[str, Any]:
     leaves = {leaf.column: leaf for leaf in layout(entity).fields}
     fields = []
@@ -71,7 +72,8 @@ def _record(entity: str, original: pa.Table, after: dict[str, pa.Array], plan, r
         leaf = leaves[column]
         decision = plan.decision(leaf.path)
         # The class the plan decided under: a derived field fed from a medical column counts as medical.
-        sensitivity = decision.sensitivity or leaf.sensitivity
+        # An unclassified field (never published: policies fail closed) is shown as the strictest class.
+        sensitivity = decision.sensitivity or leaf.sensitivity or Sensitivity.MEDICAL
         before = original.column(column)[row].as_py()
         received = after[column][row].as_py() if column in after else WITHHELD
         if sensitivity.is_special_category:

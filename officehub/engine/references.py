@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,7 +51,7 @@ class Resolved:
 
 
 def resolve(conn: sa.Connection, references: list[_Reference], mapped: MappedBatch, positions: list[str],
-            bad: list[bk.Quarantined], raw: Callable[[int], dict]) -> Resolved:
+            bad: list[bk.Quarantined], raw: Callable[[int], dict[str, Any]]) -> Resolved:
     """Replace each reference's vendor id by the canonical id; rows naming an unknown record join ``bad``."""
     rows = len(mapped.vendor_ids)
     keep = pa.array([True] * rows)

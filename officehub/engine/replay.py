@@ -34,26 +34,27 @@ class Replayed:
     superseded: int = 0
 
 
-def replay(project: Project, store: HubStore, items: list[dict]) -> list[Replayed]:
+def replay(project: Project, store: HubStore, items: list[dict[str, Any]]) -> list[Replayed]:
     """Run quarantined records of ingest pipelines through their mapping again.
 
     Records that now pass are stored and marked replayed; records the hub holds newer data
     of are marked superseded; the others stay in the quarantine with their new reason.
     Records whose raw form cannot be replayed (e.g. undecodable lines) stay as they are.
     """
-    by_pipeline: dict[str, list[dict]] = defaultdict(list)
+    by_pipeline: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         by_pipeline[item["pipeline"]].append(item)
     return [_replay_pipeline(project, store, name, group) for name, group in by_pipeline.items()]
 
 
-def waiting_for_references(conn: sa.Connection, pipeline: str) -> list[dict]:
+def waiting_for_references(conn: sa.Connection, pipeline: str) -> list[dict[str, Any]]:
     """The open entries of ``pipeline`` that wait for a record they refer to, with their raw rows."""
     listed = bk.list_quarantine(conn, pipeline, "open", max(bk.count_quarantine(conn, pipeline, "open"), 1))
-    return [bk.get_quarantined(conn, q["id"]) for q in listed if q["reason"].endswith(WAITING_FOR_REFERENCE)]
+    found = [bk.get_quarantined(conn, q["id"]) for q in listed if q["reason"].endswith(WAITING_FOR_REFERENCE)]
+    return [item for item in found if item is not None]
 
 
-def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[dict]) -> Replayed:
+def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[dict[str, Any]]) -> Replayed:
     pipeline = project.config.pipelines.get(name)
     if pipeline is None or pipeline.kind != "ingest":
         raise FatalError(f"pipeline '{name}' is not an ingest pipeline of this project")
@@ -93,7 +94,7 @@ def _replay_pipeline(project: Project, store: HubStore, name: str, items: list[d
     return Replayed(RunResult(name, "replay", run_id, "succeeded", 0.0, metrics), len(stale))
 
 
-def _superseded(conn: sa.Connection, step: Ingest, items: list[dict]) -> list[dict]:
+def _superseded(conn: sa.Connection, step: Ingest, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The entries whose record the hub holds a copy of from this system at least as new as the row.
 
     The row's change time is its cursor value where that is a time; otherwise the read that
@@ -109,7 +110,7 @@ def _superseded(conn: sa.Connection, step: Ingest, items: list[dict]) -> list[di
             if vid in copies and _not_older(copies[vid], item, step.spec.cursor)]
 
 
-def _not_older(copy: dict[str, Any], item: dict, cursor: str | None) -> bool:
+def _not_older(copy: dict[str, Any], item: dict[str, Any], cursor: str | None) -> bool:
     """Whether the hub's ``copy`` of a record is at least as new as the quarantined row ``item``."""
     row_time = _as_time(item["raw"].get(cursor)) if cursor else None
     if row_time is not None:
