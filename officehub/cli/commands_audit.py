@@ -1,6 +1,7 @@
 """Commands on the audit trail: list it, verify it, sign its head, make a signing key.
 
-The audit modules (SQLAlchemy, cryptography) are imported inside the commands that use them.
+The reading, verifying and signing are :mod:`officehub.services.audit_trail` (SQLAlchemy,
+cryptography), imported inside the commands that use them.
 """
 
 from __future__ import annotations
@@ -13,29 +14,29 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from officehub.canonical_model.errors import FatalError
+from officehub.cli.commands_identity import actor
 from officehub.cli.options import JsonOption, ProjectOption
 from officehub.cli.output import console, emit_json, errors, table
 from officehub.cli.session import hub_session
 
 if TYPE_CHECKING:
-    from officehub.store import audit
-    from officehub.store.audit_anchor import AuditKeys
+    from officehub.services.audit_trail import Verification
 
 audit_app = typer.Typer(help="The audit trail: what left the hub, and proof nobody changed the record.",
                         no_args_is_help=True)
 
 _HEAD = re.compile(r"[0-9a-f]{64}")
-_NO_KEY = "no audit signing key is configured (hub.audit_key; 'officehub audit keygen PATH' makes one)"
 
 
 def audit_list(action: Annotated[str | None, typer.Option(help="Only this action (publish, detokenize…).")] = None,
                limit: Annotated[int, typer.Option(min=1)] = 20,
                project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """The newest audit entries."""
-    from officehub.store import audit
+    from officehub.services import audit_trail
+    from officehub.services.session import acting
 
-    with hub_session(project) as (_, store), store.begin() as conn:
-        rows = audit.entries(conn, action, limit)
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        rows = audit_trail.entries(ctx, action=action, limit=limit)
     if as_json:
         emit_json(rows)
         return
@@ -43,19 +44,7 @@ def audit_list(action: Annotated[str | None, typer.Option(help="Only this action
                         [(r["id"], r["at"], r["actor"], r["action"], r["subject"], r["detail"]) for r in rows]))
 
 
-def _trusting(keys: AuditKeys, extra: list[str]) -> AuditKeys:
-    """``keys`` plus public keys given on the command line."""
-    from officehub.store import audit_anchor
-    from officehub.store.audit_anchor import AuditKeys
-
-    try:
-        publics = [audit_anchor.public_key_from_text(text) for text in extra]
-    except ValueError as exc:
-        raise FatalError(f"--public-key: {exc}") from None
-    return AuditKeys.of(keys.signer, [*keys.trusted.values(), *publics])
-
-
-def _report(result: audit.Verification, expect_head: str | None) -> dict[str, Any]:
+def _report(result: Verification, expect_head: str | None) -> dict[str, Any]:
     last = result.last_checkpoint
     return {"ok": result.ok, "status": "ok" if result.ok else "tampered", "entries": result.entries,
             "head": result.head, "broken_at": result.broken_at, "problem": result.problem,
@@ -63,7 +52,9 @@ def _report(result: audit.Verification, expect_head: str | None) -> dict[str, An
             "unanchored_entries": result.unanchored, "expected_head": expect_head}
 
 
-def _print(result: audit.Verification) -> None:
+def _print(result: Verification) -> None:
+    from officehub.services.audit_trail import NO_SIGNING_KEY
+
     if result.ok:
         console.print(f"[green]ok[/] {result.entries} entries verified; head {result.head}", highlight=False)
     else:
@@ -71,7 +62,7 @@ def _print(result: audit.Verification) -> None:
         errors.print(f"[red]tampered[/] {where}{result.problem}", highlight=False)
     last = result.last_checkpoint
     if not result.anchored:
-        errors.print(f"[yellow]warning[/] the chain is unanchored: {_NO_KEY}, so a truncated or rewritten "
+        errors.print(f"[yellow]warning[/] the chain is unanchored: {NO_SIGNING_KEY}, so a truncated or rewritten "
                      "chain would verify", highlight=False)
     elif last is None:
         errors.print("[yellow]warning[/] no checkpoint yet: every entry is unanchored "
@@ -90,13 +81,14 @@ def audit_verify(expect_head: Annotated[str | None, typer.Option(
                      help="Also trust checkpoints signed with this Ed25519 public key (base64).")] = None,
                  project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Check the hash chain and its signed checkpoints: edits, deletions, reordering, truncation and rewrites."""
-    from officehub.store import audit
+    from officehub.services import audit_trail
+    from officehub.services.session import acting
 
     if expect_head is not None and not _HEAD.fullmatch(expect_head):
         raise FatalError("--expect-head: not a head hash (64 lower-case hex digits)")
-    with hub_session(project) as (loaded, store), store.begin() as conn:
-        keys = _trusting(loaded.audit_keys, public_key or [])
-        result = audit.verify(conn, keys, expect_head)
+    with hub_session(project) as (loaded, store), acting(store, actor()) as ctx:
+        keys = audit_trail.trusting(loaded.audit_keys, public_key or [])
+        result = audit_trail.verify(ctx, keys, expect_head)
     if as_json:
         emit_json(_report(result, expect_head))
     else:
@@ -106,13 +98,10 @@ def audit_verify(expect_head: Annotated[str | None, typer.Option(
 
 def audit_checkpoint(project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Sign the chain's current head (run it from cron; publishes and syncs sign their own entries)."""
-    from officehub.store import audit_anchor
+    from officehub.services import audit_trail
 
     with hub_session(project) as (loaded, store):
-        if loaded.audit_keys.signer is None:
-            raise FatalError(_NO_KEY)
-        with store.begin() as conn:
-            signed = audit_anchor.checkpoint(conn, loaded.audit_keys)
+        signed = audit_trail.checkpoint(store, loaded.audit_keys)
     if as_json:
         emit_json(signed.as_dict() if signed else None)
     elif signed is None:
@@ -125,9 +114,9 @@ def audit_checkpoint(project: ProjectOption = None, as_json: JsonOption = False)
 def audit_keygen(path: Annotated[Path, typer.Argument(help="Where to write the private key (must not exist).")],
                  as_json: JsonOption = False) -> None:
     """Make an Ed25519 key for signing checkpoints: the private key to PATH (mode 0600), the public key printed."""
-    from officehub.store import audit_anchor
+    from officehub.services import audit_trail
 
-    text, key = audit_anchor.new_signing_key()
+    key = audit_trail.new_signing_key()
     try:
         # Created with its final mode, so the key is never readable by others, not even briefly.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -136,9 +125,8 @@ def audit_keygen(path: Annotated[Path, typer.Argument(help="Where to write the p
     except OSError as exc:
         raise FatalError(f"cannot create {path}: {exc.strerror}") from None
     with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(text + "\n")
-    public = key.public_key()
-    shown = {"path": str(path), "public_key": audit_anchor.public_text(public), "key_id": audit_anchor.key_id(public)}
+        out.write(key.private_text + "\n")
+    shown = {"path": str(path), "public_key": key.public_text, "key_id": key.key_id}
     if as_json:
         emit_json(shown)
         return

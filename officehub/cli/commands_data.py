@@ -1,16 +1,17 @@
 """Commands that move or inspect data: sync, runs, quarantine.
 
-The engine, the configuration and the store are imported inside the commands that use them.
+The engine, the configuration and the services (:mod:`officehub.services.runs`,
+:mod:`officehub.services.quarantine`) are imported inside the commands that use them.
 """
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from officehub.canonical_model.errors import FatalError
+from officehub.cli.commands_identity import actor
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, RevealOption, project_dir, stated_reason
 from officehub.cli.output import console, emit_json, errors, progress_bars, result_dict, summary_table, table
 from officehub.cli.session import hub_session
@@ -59,10 +60,11 @@ def runs(pipeline: Annotated[str | None, typer.Option(help="Only this pipeline."
          limit: Annotated[int, typer.Option(min=1)] = 20,
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """History of pipeline runs with their figures, newest first."""
-    from officehub.store import bookkeeping as bk
+    from officehub.services import runs as run_history
+    from officehub.services.session import acting
 
-    with hub_session(project) as (_, store), store.begin() as conn:
-        history = bk.list_runs(conn, pipeline, limit)
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        history = run_history.history(ctx, pipeline=pipeline, limit=limit)
     if as_json:
         emit_json(history)
         return
@@ -81,15 +83,15 @@ def quarantine_list(pipeline: Annotated[str | None, typer.Option(help="Only this
                     offset: Annotated[int, typer.Option(min=0, help="Skip this many entries first.")] = 0,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Records waiting in quarantine, a page at a time: reason and source position (no values)."""
-    from officehub.store import bookkeeping as bk
+    from officehub.services import quarantine
+    from officehub.services.session import acting
 
-    status = None if include_resolved else "open"
-    with hub_session(project) as (_, store), store.begin() as conn:
-        total = bk.count_quarantine(conn, pipeline, status)
-        items = bk.list_quarantine(conn, pipeline, status, limit, offset)
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        found = quarantine.page(ctx, pipeline=pipeline, include_closed=include_resolved, limit=limit, offset=offset)
     if as_json:
-        emit_json({"total": total, "items": items})
+        emit_json(found)
         return
+    total, items = found["total"], found["items"]
     rows = [(q["id"], q["pipeline"], f"{q['system']}/{q['stream']}", q["position"], q["reason"], q["status"])
             for q in items]
     console.print(table("quarantine", ["id", "pipeline", "source", "position", "reason", "status"], rows))
@@ -103,21 +105,13 @@ def quarantine_show(item: Annotated[int, typer.Argument(help="Quarantine id.")],
                     reveal: RevealOption = False, reason: ReasonOption = None,
                     project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """One quarantined record: reason, position and its fields (values only with --reveal and --reason, audited)."""
-    from officehub.store import audit
-    from officehub.store import bookkeeping as bk
+    from officehub.services import quarantine
+    from officehub.services.session import acting
 
-    why = stated_reason(reason, "quarantine show --reveal") if reveal else None
-    with hub_session(project) as (_, store), store.begin() as conn:
-        found = bk.get_quarantined(conn, item)
-        if found is not None and reveal:
-            # Raw vendor values may be personal or special-category data: who looked, and why, is recorded.
-            audit.append(conn, actor=f"user:{getpass.getuser()}", action="quarantine.reveal",
-                         subject=f"quarantine {item}", detail={"pipeline": found["pipeline"],
-                                                               "position": found["position"], "reason": why})
-    if found is None:
-        raise FatalError(f"no quarantined record {item}")
-    if not reveal:
-        found["raw"] = {k: ("<hidden>" if v is not None else None) for k, v in found["raw"].items()}
+    if reveal:
+        stated_reason(reason, "quarantine show --reveal")
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        found = quarantine.show(ctx, item, reveal=reveal, reason=reason)
     if as_json:
         emit_json(found)
         return
@@ -131,15 +125,10 @@ def quarantine_replay(pipeline: Annotated[str | None, typer.Option(help="Only th
                       ids: Annotated[list[int] | None, typer.Option("--id", help="Only these records.")] = None,
                       project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Run quarantined records through their (fixed) mapping again; those that pass are stored."""
-    from officehub.engine.replay import replay as run_replay
-    from officehub.store import bookkeeping as bk
+    from officehub.services import quarantine
 
     with hub_session(project) as (loaded, store):
-        with store.begin() as conn:
-            listed = bk.list_quarantine(conn, pipeline, "open", max(bk.count_quarantine(conn, pipeline, "open"), 1))
-            waiting = [bk.get_quarantined(conn, q["id"]) for q in listed]
-        items = [q for q in waiting if q and (not ids or q["id"] in ids)]
-        replayed = run_replay(loaded, store, items)
+        replayed = quarantine.replay(loaded, store, pipeline=pipeline, ids=ids)
     if as_json:
         emit_json([{**result_dict(r.result), "superseded": r.superseded} for r in replayed])
         return

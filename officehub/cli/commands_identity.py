@@ -6,8 +6,8 @@ each field came from, and its versions. Record values beyond a name are shown on
 with ``--reveal`` (audited, as in the quarantine), and medical, criminal and legal
 fields are withheld without it.
 
-The hub-store reads behind these commands live in :mod:`officehub.cli.identity_data`,
-imported (with the engine and the store) only when a command runs.
+The operations behind these commands (and their audit entries) are the services of
+:mod:`officehub.services.reviews`, ``links`` and ``records``, imported only when a command runs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import (
     JsonOption,
     ProjectOption,
@@ -32,7 +31,7 @@ from officehub.cli.output import console, emit_json, table
 from officehub.cli.session import hub_session
 
 if TYPE_CHECKING:
-    from officehub.engine.stewardship import LinkChange
+    from officehub.services.links import LinkChange
 
 match_app = typer.Typer(help="Identity resolution: the review queue, merges, unlinks and their log.",
                         no_args_is_help=True)
@@ -45,14 +44,6 @@ EntityArgument = Annotated[str, typer.Argument(help=f"Entity: {', '.join(builtin
 def actor() -> str:
     """Who is acting, for the audit trail and the link log (the same form as other commands use)."""
     return f"user:{getpass.getuser()}"
-
-
-def _entity(name: str) -> str:
-    from officehub.canonical_model import ENTITIES
-
-    if name not in ENTITIES:
-        raise FatalError(f"unknown entity '{name}' (known: {', '.join(ENTITIES)})")
-    return name
 
 
 def _systems(pairs: list[list[str]]) -> str:
@@ -71,17 +62,13 @@ def review(entity: Annotated[str | None, typer.Option(help="Only this entity.")]
            reveal: RevealOption = False, reason: ReasonOption = None,
            project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Pairs waiting for a decision: score, evidence and both records side by side."""
-    from officehub.cli import identity_data as data
-    from officehub.store import audit, matches
+    from officehub.services import reviews
+    from officehub.services.session import acting
 
-    if entity is not None:
-        _entity(entity)
-    why = stated_reason(reason, "match review --reveal") if reveal else None
-    with hub_session(project) as (_, store), store.begin() as conn:
-        entries = data.review_entries(conn, matches.reviews(conn, None if include_decided else "pending", entity), reveal)
-        if reveal and entries:
-            audit.append(conn, actor=actor(), action="match.reveal", subject="review queue",
-                         detail={"reviews": [e["id"] for e in entries], "reason": why})
+    if reveal:
+        stated_reason(reason, "match review --reveal")
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        entries = reviews.queue(ctx, entity=entity, include_decided=include_decided, reveal=reveal, reason=reason)
     if as_json:
         emit_json(entries)
         return
@@ -120,10 +107,10 @@ def _undo_hint(change: LinkChange) -> None:
 def link(review_id: Annotated[int, typer.Argument(help="Review-queue id.")],
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Accept a review-queue pair as one record: the newer record is merged into its candidate."""
-    from officehub.engine.stewardship import Steward
+    from officehub.services import reviews
 
     with hub_session(project) as (loaded, store):
-        change = Steward(loaded, store, actor()).link_review(review_id)
+        change = reviews.accept(loaded, store, actor(), review_id)
     _report_change(change, f"Review {review_id} linked, merged", as_json)
     if not as_json:
         _undo_hint(change)
@@ -132,10 +119,10 @@ def link(review_id: Annotated[int, typer.Argument(help="Review-queue id.")],
 def reject(review_id: Annotated[int, typer.Argument(help="Review-queue id.")],
            project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Decide that a review-queue pair are different records; both stay as they are."""
-    from officehub.engine.stewardship import Steward
+    from officehub.services import reviews
 
     with hub_session(project) as (loaded, store):
-        pair = Steward(loaded, store, actor()).reject_review(review_id)
+        pair = reviews.reject(loaded, store, actor(), review_id)
     if as_json:
         emit_json({"id": review_id, "status": "rejected", "entity": pair["entity"],
                    "canonical_id": pair["canonical_id"], "candidate_id": pair["candidate_id"], "score": pair["score"]})
@@ -149,10 +136,10 @@ def merge(entity: EntityArgument,
           other_id: Annotated[str, typer.Argument(help="Canonical id of the record folded into it.")],
           project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Fold one golden record into another (its xrefs and source copies move; reversible)."""
-    from officehub.engine.stewardship import Steward
+    from officehub.services import links
 
     with hub_session(project) as (loaded, store):
-        change = Steward(loaded, store, actor()).merge(_entity(entity), survivor_id, other_id)
+        change = links.merge(loaded, store, actor(), entity, survivor_id, other_id)
     _report_change(change, "Merged", as_json)
     if not as_json:
         _undo_hint(change)
@@ -163,10 +150,10 @@ def unlink(entity: EntityArgument,
            vendor_id: Annotated[str, typer.Argument(help="That system's own id of the record.")],
            project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Split one system's record off its golden record into a record of its own (reversible)."""
-    from officehub.engine.stewardship import Steward
+    from officehub.services import links
 
     with hub_session(project) as (loaded, store):
-        change = Steward(loaded, store, actor()).unlink(_entity(entity), system, vendor_id)
+        change = links.unlink(loaded, store, actor(), entity, system, vendor_id)
     _report_change(change, f"Unlinked {system} {vendor_id} into a new record", as_json)
     if not as_json:
         _undo_hint(change)
@@ -175,10 +162,10 @@ def unlink(entity: EntityArgument,
 def unmerge(log_id: Annotated[int, typer.Argument(help="Link-log id of the merge or unlink to reverse.")],
             project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Reverse a merge (both records come back with their own xrefs) or an unlink (linked back)."""
-    from officehub.engine.stewardship import Steward
+    from officehub.services import links
 
     with hub_session(project) as (loaded, store):
-        change = Steward(loaded, store, actor()).undo(log_id)
+        change = links.undo(loaded, store, actor(), log_id)
     _report_change(change, f"Link log {log_id} undone", as_json, undone=True)
     if not as_json:
         console.print("`officehub sync --all` publishes the change.", highlight=False)
@@ -188,12 +175,11 @@ def log(entry: Annotated[int | None, typer.Argument(help="One link-log entry, wi
         record: Annotated[str | None, typer.Option(help="Only entries about this canonical id.")] = None,
         project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """The link log: every merge and unlink, newest first, and whether it was undone."""
-    from officehub.store import matches
+    from officehub.services import links
+    from officehub.services.session import acting
 
-    with hub_session(project) as (_, store), store.begin() as conn:
-        entries = matches.link_entries(conn, canonical_id=record, entry_id=entry)
-    if entry is not None and not entries:
-        raise FatalError(f"no merge or unlink number {entry}")
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        entries = [links.entry(ctx, entry)] if entry is not None else links.log(ctx, canonical_id=record)
     if as_json:
         emit_json(entries[0] if entry is not None else entries)
         return
@@ -216,17 +202,14 @@ def show(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `of
 
     Medical, criminal and legal values are withheld unless --reveal (with --reason).
     """
-    from officehub.cli import identity_data as data
-    from officehub.cli.identity_data import WITHHELD, WITHHELD_CLASSES
-    from officehub.store import audit
+    from officehub.services import records
+    from officehub.services.records import WITHHELD
+    from officehub.services.session import acting
 
-    why = stated_reason(reason, "record show --reveal") if reveal else None
-    with hub_session(project) as (loaded, store), store.begin() as conn:
-        found = data.golden_record(conn, canonical_id, reveal, loaded.derived_classes())
-        if reveal:
-            audit.append(conn, actor=actor(), action="record.reveal", subject=f"{found['entity']} {canonical_id}",
-                         detail={"fields": [f["field"] for f in found["fields"] if f["sensitivity"] in
-                                            {s.value for s in WITHHELD_CLASSES}], "reason": why})
+    if reveal:
+        stated_reason(reason, "record show --reveal")
+    with hub_session(project) as (loaded, store), acting(store, actor()) as ctx:
+        found = records.show(ctx, canonical_id, reveal=reveal, reason=reason, derived=loaded.derived_classes())
     if as_json:
         emit_json(found)
         return
@@ -263,15 +246,13 @@ def history(canonical_id: Annotated[str, typer.Argument(help="Canonical id.")],
 
     Old and new values of the changed fields only with --reveal (and --reason).
     """
-    from officehub.cli import identity_data as data
-    from officehub.store import audit
+    from officehub.services import records
+    from officehub.services.session import acting
 
-    why = stated_reason(reason, "record history --reveal") if reveal else None
-    with hub_session(project) as (_, store), store.begin() as conn:
-        versions = data.versions_of(conn, canonical_id, reveal)
-        if reveal:
-            audit.append(conn, actor=actor(), action="record.reveal", subject=f"record {canonical_id}",
-                         detail={"history": len(versions), "reason": why})
+    if reveal:
+        stated_reason(reason, "record history --reveal")
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        versions = records.history(ctx, canonical_id, reveal=reveal, reason=reason)
     if as_json:
         emit_json(versions)
         return

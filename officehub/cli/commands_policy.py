@@ -1,18 +1,19 @@
 """Commands for compliance officers: policy check/explain/diff/preview/test/detokenize.
 
-The policies, the configuration, the engine and the store are imported inside the commands.
+The policies, the configuration and the services (the audited preview and detokenize of
+:mod:`officehub.services.policies` and :mod:`officehub.services.tokens`) are imported inside
+the commands.
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from officehub.canonical_model.errors import FatalError, OfficehubError
+from officehub.canonical_model.errors import FatalError
+from officehub.cli.commands_identity import actor
 from officehub.cli.options import JsonOption, ProjectOption, ReasonOption, project_dir, stated_reason
 from officehub.cli.output import console, emit_json, table
 from officehub.cli.session import hub_session
@@ -52,20 +53,9 @@ def _load_set(project: Project, files: list[Path] | None) -> PolicySet:
 def _lowered_classes(project: Project) -> list[Finding]:
     """A lowered sensitivity class is a policy event: the fields it concerns, from the hub store."""
     from officehub.policies.analysis import Finding
-    from officehub.store import model_state
-    from officehub.store.hub import HubStore, resolve_url
+    from officehub.services import policies
 
-    hub = project.config.hub
-    url = resolve_url(hub.store, project.base_dir)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        return []  # no hub store yet, so no model was ever applied to one
-    store = HubStore.open(hub.store, project.base_dir, password=hub.store_password, check_model=False)
-    try:
-        with store.begin() as conn:
-            events = model_state.class_events(conn)
-    finally:
-        store.close()
-    return [Finding("warning", subject, message) for subject, message in events]
+    return [Finding("warning", subject, message) for subject, message in policies.lowered_classes(project)]
 
 
 def policy_check(files: Annotated[list[Path] | None, typer.Argument(help="Policy files (default: the project's).")] = None,
@@ -149,10 +139,10 @@ def policy_preview(destination: Annotated[str, typer.Option(help="A destination 
 
     Medical, criminal and legal values show only their class and whether one exists; every preview is audited.
     """
-    from officehub.engine.preview import preview_records
+    from officehub.services import policies
 
     with hub_session(project) as (loaded, store):
-        previews = preview_records(loaded, store, destination, sample, f"user:{getpass.getuser()}")
+        previews = policies.preview(loaded, store, actor(), destination, sample)
     if as_json:
         emit_json(previews)
         return
@@ -200,24 +190,15 @@ def policy_detokenize(token: Annotated[str, typer.Argument(help="A token made by
                       reason: ReasonOption = None,
                       project: ProjectOption = None) -> None:
     """Recover a tokenised value (needs the key and a reason); every attempt is written to the audit trail."""
-    from officehub.policies import detokenize as open_token
-    from officehub.store import audit
+    from officehub.services import tokens
+    from officehub.services.reasons import ReasonRequired
 
-    # The digest lets an auditor match attempts on one token without the trail holding the token.
-    detail = {"token_sha256": hashlib.sha256(token.encode()).hexdigest()[:16], "reason": (reason or "").strip()}
     with hub_session(project) as (loaded, store):
         try:
-            stated_reason(reason, "detokenize")
-            value = open_token(token, field, loaded.keyring())
-        except OfficehubError as exc:
-            # Failed attempts are recorded too: guessing tokens or keys must leave a trace.
-            with store.begin() as conn:
-                audit.append(conn, actor=f"user:{getpass.getuser()}", action="detokenize.failed", subject=field,
-                             detail={**detail, "outcome": "failed", "error": exc.describe()})
+            value = tokens.detokenize(loaded, store, actor(), token, field, reason)
+        except ReasonRequired:
+            stated_reason(reason, "detokenize")  # the same refusal (already audited), worded with the option
             raise
-        with store.begin() as conn:
-            audit.append(conn, actor=f"user:{getpass.getuser()}", action="detokenize", subject=field,
-                         detail={**detail, "outcome": "recovered"})
     console.print(value, highlight=False)
 
 

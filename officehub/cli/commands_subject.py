@@ -1,6 +1,7 @@
 """Data-subject requests: find a person, export what the hub holds about them, erase them everywhere.
 
-The engine's subject requests and the store are imported inside the commands that use them.
+The requests themselves (and their audit entries) are :mod:`officehub.services.subjects`,
+imported inside the commands that use them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from officehub.cli.session import hub_session
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from officehub.engine import subjects
+    from officehub.services import subjects
 
 subject_app = typer.Typer(help="Data-subject requests (GDPR Art. 15, 17): find, export, erase.", no_args_is_help=True)
 
@@ -37,10 +38,11 @@ def _holders(pairs: list[tuple[str, str]]) -> str:
 def find(query: Annotated[str, typer.Argument(help="E-mail, phone number, part of a name, canonical or vendor id.")],
          project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Every customer and employee record that may be the person, with the systems that hold it."""
-    from officehub.engine import subjects
+    from officehub.services import subjects
+    from officehub.services.session import acting
 
-    with hub_session(project) as (_, store), store.begin() as conn:
-        hits = subjects.find(conn, query)
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        hits = subjects.find(ctx, query)
     if as_json:
         emit_json([{"entity": h.entity, "canonical_id": h.canonical_id, "name": h.name, "status": h.status,
                     "systems": [list(p) for p in h.holders]} for h in hits])
@@ -64,15 +66,14 @@ def export(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `
 
     Medical, criminal and legal values read <withheld> unless --reveal (with --reason).
     """
-    from officehub.engine import subjects
-    from officehub.store import audit
+    from officehub.services import subjects
+    from officehub.services.session import acting
 
-    why = stated_reason(reason, "subject export --reveal") if reveal else None
-    with hub_session(project) as (_, store), store.begin() as conn:
-        data = subjects.export(conn, canonical_id, reveal=reveal)
-        detail = {"to": str(output) if output else "stdout", "reveal": reveal, **({"reason": why} if why else {})}
-        audit.append(conn, actor=actor(), action="subject.export", subject=f"{data['entity']} {canonical_id}",
-                     detail=detail)
+    if reveal:
+        stated_reason(reason, "subject export --reveal")
+    with hub_session(project) as (_, store), acting(store, actor()) as ctx:
+        data = subjects.export(ctx, canonical_id, to=str(output) if output else "stdout", reveal=reveal,
+                               reason=reason)
     if output is None:
         emit_json(data)
         return
@@ -88,10 +89,10 @@ def _report_table(report: subjects.ErasureReport, verdict: str) -> Table:
 
 def _confirm(project: Path | None, canonical_id: str) -> None:
     """Show what the erasure would do (on stderr) and ask; a legal hold needs no question, it refuses."""
-    from officehub.engine import subjects
+    from officehub.services import subjects
 
     with hub_session(project) as (loaded, store):
-        preview = subjects.erase(loaded, store, canonical_id, actor(), dry_run=True)
+        preview = subjects.erase(loaded, store, actor(), canonical_id, dry_run=True)
     if preview.held_by:
         return
     errors.print(_report_table(preview, "what would happen"))
@@ -133,12 +134,12 @@ def erase(canonical_id: Annotated[str, typer.Argument(help="Canonical id (see `o
 
     Exit 0 when erased (or on a dry run), 3 when a legal hold refused it, 1 when a system failed to delete.
     """
-    from officehub.engine import subjects
+    from officehub.services import subjects
 
     if not (yes or dry_run):
         _confirm(project, canonical_id)
     with hub_session(project) as (loaded, store):
-        report = subjects.erase(loaded, store, canonical_id, actor(), dry_run=dry_run)
+        report = subjects.erase(loaded, store, actor(), canonical_id, dry_run=dry_run)
     if report_file is not None:
         report_file.write_text(_dump(report.as_dict()), encoding="utf-8")
     if as_json:

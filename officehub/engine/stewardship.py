@@ -61,28 +61,33 @@ class Steward:
 
     def merge(self, entity: str, survivor_id: str, other_id: str, *, review_id: int | None = None) -> LinkChange:
         """Fold ``other_id`` into ``survivor_id``."""
+        with self.store.begin() as conn:
+            return self._merge(conn, entity, survivor_id, other_id, review_id)
+
+    def _merge(self, conn: sa.Connection, entity: str, survivor_id: str, other_id: str,
+               review_id: int | None) -> LinkChange:
+        """The merge on ``conn``: the caller's transaction commits it with whatever else it decides."""
         if survivor_id == other_id:
             raise FatalError("a record cannot be merged with itself")
         writer = self._writer(entity)
-        with self.store.begin() as conn:
-            _active(conn, entity, survivor_id)
-            other = _active(conn, entity, other_id)
-            # Both get a copy per system first: the merge moves copies, and unmerge moves them back.
-            xref.layer(conn, entity, [survivor_id, other_id])
-            pairs = _pairs(conn, entity, other_id)
-            children = self._children_of(conn, entity, other_id)
-            self._move_children(conn, entity, children, survivor_id)
-            xref.move(conn, entity, pairs, survivor_id)
-            sources.relink(conn, entity, pairs, survivor_id)
-            # The other record becomes a tombstone pointing at the survivor (publishes delete it
-            # downstream); its values live on in the source rows now linked to the survivor.
-            self._tombstone(conn, writer, other, survivor_id)
-            writer.recompute(conn, [survivor_id], changed_by=self.actor, run_id=None)
-            log_id = matches.log_link(conn, entity, "merge", survivor_id, other_id,
-                                      {"moved": pairs, "children": children, "review": review_id}, self.actor)
-            matches.obsolete_reviews(conn, [other_id])
-            audit.append(conn, actor=self.actor, action="record.merge", subject=f"{entity} {survivor_id}",
-                         detail={"merged": other_id, "xrefs": len(pairs), "link_log": log_id, "review": review_id})
+        _active(conn, entity, survivor_id)
+        other = _active(conn, entity, other_id)
+        # Both get a copy per system first: the merge moves copies, and unmerge moves them back.
+        xref.layer(conn, entity, [survivor_id, other_id])
+        pairs = _pairs(conn, entity, other_id)
+        children = self._children_of(conn, entity, other_id)
+        self._move_children(conn, entity, children, survivor_id)
+        xref.move(conn, entity, pairs, survivor_id)
+        sources.relink(conn, entity, pairs, survivor_id)
+        # The other record becomes a tombstone pointing at the survivor (publishes delete it
+        # downstream); its values live on in the source rows now linked to the survivor.
+        self._tombstone(conn, writer, other, survivor_id)
+        writer.recompute(conn, [survivor_id], changed_by=self.actor, run_id=None)
+        log_id = matches.log_link(conn, entity, "merge", survivor_id, other_id,
+                                  {"moved": pairs, "children": children, "review": review_id}, self.actor)
+        matches.obsolete_reviews(conn, [other_id])
+        audit.append(conn, actor=self.actor, action="record.merge", subject=f"{entity} {survivor_id}",
+                     detail={"merged": other_id, "xrefs": len(pairs), "link_log": log_id, "review": review_id})
         return LinkChange(log_id, entity, survivor_id, other_id, pairs)
 
     def unlink(self, entity: str, system: str, vendor_id: str) -> LinkChange:
@@ -146,9 +151,9 @@ class Steward:
     def link_review(self, review_id: int) -> LinkChange:
         """Accept a review-queue pair: the newer record is merged into the existing candidate."""
         with self.store.begin() as conn:
+            # One transaction: the decision is never recorded without its merge, nor the merge without it.
             pair = self._pending(conn, review_id)
-        change = self.merge(pair["entity"], pair["candidate_id"], pair["canonical_id"], review_id=review_id)
-        with self.store.begin() as conn:
+            change = self._merge(conn, pair["entity"], pair["candidate_id"], pair["canonical_id"], review_id)
             matches.decide(conn, review_id, "linked", self.actor)
         return change
 

@@ -141,7 +141,8 @@ def locate(conn: sa.Connection, canonical_id: str) -> tuple[str, dict[str, Any]]
 
 
 # -- lineage and export -----------------------------------------------------------------------------
-def _versions(conn: sa.Connection, entity: str, canonical_id: str, current: dict[str, Any]) -> list[dict[str, Any]]:
+def versions(conn: sa.Connection, entity: str, canonical_id: str, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every version of a golden record, oldest first, ending with ``current`` (its row as it is now)."""
     history = _T[history_table_name(entity)]
     rows = [dict(r._mapping) for r in conn.execute(
         sa.select(history).where(history.c.canonical_id == canonical_id).order_by(history.c.version))]
@@ -160,14 +161,14 @@ def _supplier(version: dict[str, Any], group: str, links: dict[str, str]) -> tup
 
 def lineage(conn: sa.Connection, entity: str, canonical_id: str, current: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """For every field with a value: the system, vendor id and run that supplied it, and since when."""
-    versions = _versions(conn, entity, canonical_id, current)
+    found = versions(conn, entity, canonical_id, current)
     links = {x["system"]: x["vendor_id"] for x in xref.of_records(conn, [canonical_id])}
     out: dict[str, dict[str, Any]] = {}
     for group, columns in field_groups(entity).items():
         if all(current.get(c) is None for c in columns):
             continue
-        since = versions[-1]
-        for older in reversed(versions[:-1]):
+        since = found[-1]
+        for older in reversed(found[:-1]):
             if any(older.get(c) != current.get(c) for c in columns):
                 break
             since = older
@@ -225,7 +226,7 @@ def export(conn: sa.Connection, canonical_id: str, reveal: bool = False) -> dict
         "collections": children,
         "history": [{"version": v["version"], "updated_at": jsonable(v["updated_at"]), "status": v["status"],
                      "changed_by": v["changed_by"], "run_id": v["run_id"], "values": _values(entity, v, reveal)}
-                    for v in _versions(conn, entity, canonical_id, row)[:-1]],
+                    for v in versions(conn, entity, canonical_id, row)[:-1]],
         "merges": [{k: jsonable(v) for k, v in e.items()} for e in matches.link_entries(conn, canonical_id)],
         "flags": [{**{k: jsonable(v) for k, v in f.items()},
                    "raw": WITHHELD if f["raw"] is not None and not reveal and
