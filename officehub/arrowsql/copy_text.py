@@ -21,6 +21,7 @@ NULL = "\\N"
 _ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 _NEEDS_ESCAPE = r"[\\\n\r\t]"
 _TAB, _NEWLINE, _EMPTY = (pa.scalar(s, pa.large_string()) for s in ("\t", "\n", ""))
+_Z, _NO_SEPARATOR = (pa.scalar(s, pa.string()) for s in ("Z", ""))
 
 
 def supports(schema: pa.Schema) -> bool:
@@ -52,10 +53,29 @@ _CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 def csv_chunks(batch: pa.RecordBatch, rows_per_chunk: int = 50_000) -> Iterator[memoryview]:
     """The batch as CSV for ``COPY … (FORMAT csv)``, in chunks of whole rows (see :func:`csv_fits`)."""
+    batch = _utc_as_text(batch)
     for start in range(0, batch.num_rows, rows_per_chunk):
         sink = pa.BufferOutputStream()
         pacsv.write_csv(batch.slice(start, rows_per_chunk), sink, _CSV)
         yield memoryview(sink.getvalue())
+
+
+def _utc_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with its UTC timestamp columns as the very text Arrow's CSV writer gives them.
+
+    The writer formats a zoned timestamp through the time-zone database value by value
+    (about 2.5 µs each: two such columns took 90% of a golden batch's CSV time); for UTC
+    it writes the wall time and ``Z``, which a cast to text and one join make in C++ at a
+    fraction of the cost. Other zones (written with their offset) are left to the writer.
+    """
+    utc = [i for i, f in enumerate(batch.schema) if pa.types.is_timestamp(f.type) and f.type.tz == "UTC"]
+    if not utc:
+        return batch
+    columns = batch.columns
+    for i in utc:
+        text = columns[i].cast(pa.timestamp(columns[i].type.unit)).cast(pa.string())
+        columns[i] = pc.binary_join_element_wise(text, _Z, _NO_SEPARATOR)  # a null stays null
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 def copy_chunks(batch: pa.RecordBatch, rows_per_chunk: int = 50_000) -> Iterator[memoryview]:
