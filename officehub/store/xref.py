@@ -20,7 +20,7 @@ from officehub.arrowsql.modes import WriteMode
 from officehub.canonical_model import ENTITIES
 from officehub.store.golden import entity_columns
 from officehub.store.schema import TABLES, history_table_name, hub_metadata, source_table_name
-from officehub.store.select import among, batches, chunks, dicts
+from officehub.store.select import among, batches, chunks, dicts, unnested
 
 _XREF = hub_metadata().tables["xref"]
 #: A sole-form record's link, as an xref row would hold it (for callers that list links).
@@ -104,19 +104,20 @@ def of_records(conn: sa.Connection, canonical_ids: Sequence[str]) -> list[dict[s
     """Every link of ``canonical_ids`` (all systems) as xref rows, a sole-form record's own key first."""
     x = _XREF.c
     rows: list[dict[str, Any]] = []
-    for chunk in chunks(canonical_ids):
+    for chunk in batches(conn, canonical_ids):
         for entity in ENTITIES:
             g = TABLES[entity].c
-            stmt = sa.select(g.canonical_id, g.sole_system, g.sole_vendor_id, g.sole_sent_hash, g.status,
-                             g.updated_at, g.version).where(g.canonical_id.in_(chunk), g.sole_system.is_not(None))
+            stmt = among(conn, sa.select(g.canonical_id, g.sole_system, g.sole_vendor_id, g.sole_sent_hash, g.status,
+                                         g.updated_at, g.version).where(g.sole_system.is_not(None)),
+                         g.canonical_id, chunk)
             sole = conn.execute(stmt).all()
             linked = _first_versions(conn, entity, [r.canonical_id for r in sole if r.version > 1])
             rows += [{**_SOLE_LINK, "system": r.sole_system, "entity": entity, "vendor_id": r.sole_vendor_id,
                       "canonical_id": r.canonical_id, "sent_hash": r.sole_sent_hash,
                       "created_at": linked.get(r.canonical_id, r.updated_at),
                       "erased_at": r.updated_at if r.status == "erased" else None} for r in sole]
-        stmt = sa.select(_XREF).where(x.canonical_id.in_(chunk)).order_by(x.created_at, x.id)
-        rows += [dict(r._mapping) for r in conn.execute(stmt)]
+        stmt = among(conn, sa.select(_XREF), x.canonical_id, chunk).order_by(x.created_at, x.id)
+        rows += list(dicts(conn.execute(stmt)))
     return rows
 
 
@@ -167,9 +168,15 @@ def _first_versions(conn: sa.Connection, entity: str, canonical_ids: Sequence[st
     """When each record's first version was written: when its sole system's record was linked to it."""
     if not canonical_ids:
         return {}
+    first = _first_version_times(conn, entity, list(canonical_ids))
+    return dict(conn.execute(sa.select(first.c.canonical_id, first.c.at)).all())
+
+
+def _first_version_times(conn: sa.Connection, entity: str, canonical_ids: list[str]) -> sa.Subquery:
+    """(canonical id, ``at``: when its first archived version was written) of those of ``canonical_ids`` with history."""
     h = TABLES[history_table_name(entity)].c
-    return dict(conn.execute(sa.select(h.canonical_id, sa.func.min(h.updated_at))
-                             .where(h.canonical_id.in_(list(canonical_ids))).group_by(h.canonical_id)).all())
+    stmt = sa.select(h.canonical_id, sa.func.min(h.updated_at).label("at"))
+    return among(conn, stmt, h.canonical_id, canonical_ids).group_by(h.canonical_id).subquery("first_version")
 
 
 def layer(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> list[str]:
@@ -179,30 +186,42 @@ def layer(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]) -> lis
     its system deletes it: the golden row's values and ``sole_*`` bookkeeping become the sole
     system's copy and link, and the ``sole_*`` columns are cleared (ADR 0018). Returns the
     canonical ids that were in the sole form.
+
+    Set-based: the copies and links are inserted from the golden rows by the database, so
+    no value travels to Python and back (a second system linking to 10,000 records is three
+    statements, not 20,000 rows sent).
     """
     g = TABLES[entity]
     source = TABLES[source_table_name(entity)]
     values = entity_columns(entity)
     done: list[str] = []
-    for chunk in chunks(canonical_ids):
-        rows = list(dicts(conn.execute(sa.select(g).where(
-            g.c.canonical_id.in_(chunk), g.c.sole_system.is_not(None), g.c.status != "erased"))))
-        if not rows:
+    for chunk in batches(conn, canonical_ids):
+        ids = list(conn.execute(among(conn, sa.select(g.c.canonical_id).where(
+            g.c.sole_system.is_not(None), g.c.status != "erased"), g.c.canonical_id, chunk)).scalars())
+        if not ids:
             continue
-        conn.execute(sa.insert(source), [
-            {**{n: r[n] for n in values}, "system": r["sole_system"], "vendor_id": r["sole_vendor_id"],
-             "canonical_id": r["canonical_id"], "content_hash": r["content_hash"],
-             "changed_at": r["sole_changed_at"] or r["updated_at"], "run_id": r["run_id"],
-             "seen_run": r["sole_seen_run"], "deleted_at": None} for r in rows])
+        copies = among(conn, sa.select(
+            *[g.c[n] for n in values], g.c.sole_system, g.c.sole_vendor_id, g.c.canonical_id, g.c.content_hash,
+            sa.func.coalesce(g.c.sole_changed_at, g.c.updated_at), g.c.run_id, g.c.sole_seen_run,
+            sa.null()), g.c.canonical_id, ids)
+        conn.execute(sa.insert(source).from_select(
+            [*values, "system", "vendor_id", "canonical_id", "content_hash", "changed_at", "run_id", "seen_run",
+             "deleted_at"], copies))
         # The link dates from the record's first version, as the sole form reported it.
-        linked = {**{r["canonical_id"]: r["updated_at"] for r in rows},
-                  **_first_versions(conn, entity, [r["canonical_id"] for r in rows if r["version"] > 1])}
-        conn.execute(sa.insert(_XREF), [
-            {"system": r["sole_system"], "entity": entity, "vendor_id": r["sole_vendor_id"],
-             "canonical_id": r["canonical_id"], "linked_by": "new", "sent_hash": r["sole_sent_hash"],
-             "created_at": linked[r["canonical_id"]]} for r in rows])
-        ids = [r["canonical_id"] for r in rows]
-        conn.execute(sa.update(g).where(g.c.canonical_id.in_(ids)).values(
-            sole_system=None, sole_vendor_id=None, sole_changed_at=None, sole_seen_run=None, sole_sent_hash=None))
+        first = _first_version_times(conn, entity, ids)
+        links = among(conn, sa.select(
+            g.c.sole_system, sa.literal(entity), g.c.sole_vendor_id, g.c.canonical_id, sa.literal("new"),
+            g.c.sole_sent_hash,
+            sa.case((g.c.version > 1, sa.func.coalesce(first.c.at, g.c.updated_at)), else_=g.c.updated_at))
+            .select_from(g.outerjoin(first, first.c.canonical_id == g.c.canonical_id)), g.c.canonical_id, ids)
+        conn.execute(sa.insert(_XREF).from_select(
+            ["system", "entity", "vendor_id", "canonical_id", "linked_by", "sent_hash", "created_at"], links))
+        cleared = sa.update(g).values(sole_system=None, sole_vendor_id=None, sole_changed_at=None,
+                                      sole_seen_run=None, sole_sent_hash=None)
+        if conn.dialect.name == "postgresql":
+            keys = unnested(key=(sorted(ids), g.c.canonical_id.type))
+            conn.execute(cleared.where(g.c.canonical_id == keys.c.key))
+        else:
+            conn.execute(cleared.where(g.c.canonical_id.in_(ids)))
         done += ids
     return done
