@@ -24,3 +24,24 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[st
         return sorted({*namespace, *namespace.get("__all__", ())})
 
     return __getattr__, __dir__
+
+
+class LazyModule:
+    """A stand-in for a module that imports it on the first attribute asked for.
+
+    For a heavy library (pyarrow) that a module uses only in some of its functions: the
+    module imports at once, the library when one of those functions first runs. Each
+    attribute is kept once fetched, so later uses cost what a module attribute does.
+    Bind it under ``if not TYPE_CHECKING``, so that type checkers see the real module.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.__name = name
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(importlib.import_module(self.__name), name)
+        setattr(self, name, value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self.__name!r}>"

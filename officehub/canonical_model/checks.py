@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, reduce
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import annotated_types as at
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -32,6 +30,13 @@ from pydantic import (
 
 from officehub.canonical_model.declared import IdentifierByCountry
 from officehub.canonical_model.layout import COLUMN_SEPARATOR, Group, LeafField
+from officehub.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:  # imported when a check first runs: loading a project compiles checks without running one
+    pa, pc = LazyModule("pyarrow"), LazyModule("pyarrow.compute")
 
 _BOOL_WORDS = {"1": True, "true": True, "t": True, "yes": True, "y": True,
                "0": False, "false": False, "f": False, "no": False, "n": False}
@@ -87,7 +92,11 @@ def _parse_timestamps(values: pa.Array) -> pa.Array:
 
 
 _ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_FIRST_DAY = pa.scalar(datetime(1, 1, 1), pa.timestamp("s"))
+
+
+@cache
+def _first_day() -> pa.Scalar:
+    return pa.scalar(datetime(1, 1, 1), pa.timestamp("s"))
 
 
 def _strict_dates(values: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -97,7 +106,7 @@ def _strict_dates(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     # strptime rolls impossible days over (2021-02-29 → 03-01); formatting back exposes them.
     ok = pc.and_(pc.and_(pc.match_substring_regex(text, _ISO_DATE_RE),
                          pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text)),
-                 pc.greater_equal(parsed, _FIRST_DAY))
+                 pc.greater_equal(parsed, _first_day()))
     ok = pc.fill_null(ok, False)
     return pc.cast(pc.if_else(ok, parsed, pa.scalar(None, parsed.type)), pa.date32()), ok
 

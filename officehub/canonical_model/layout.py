@@ -13,16 +13,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
-import pyarrow as pa
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from officehub.canonical_model.entities import ENTITIES, model_cache
 from officehub.canonical_model.record import CanonicalRecord
 from officehub.canonical_model.sensitivity import Sensitivity, is_free_text, sensitivity_of, stricter
+from officehub.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:  # a layout is built without Arrow (loading a project, the hub store's tables); its Arrow types on demand
+    pa = LazyModule("pyarrow")
 
 COLUMN_SEPARATOR = "__"
 
@@ -37,11 +42,25 @@ class LeafField:
     constraints: tuple[Any, ...]
     sensitivity: Sensitivity | None
     required: bool
-    arrow_type: pa.DataType
     #: Path of the optional nested value that, once present, makes this leaf required.
     required_within: str | None = None
     #: People type anything into it (notes): it may carry content of a stricter class than its own.
     free_text: bool = False
+
+    @cached_property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type of the field's values in batches."""
+        return _arrow_type(self.base_type, self.decimal)
+
+    @property
+    def decimal(self) -> tuple[int, int] | None:
+        """(digits, decimal places) of a ``Decimal`` field (18 and 4 unless constrained), else ``None``."""
+        if self.base_type is not Decimal:
+            return None
+        digits = next((c.max_digits for c in self.constraints if getattr(c, "max_digits", None)), 18)
+        places = next((c.decimal_places for c in self.constraints
+                       if getattr(c, "decimal_places", None) is not None), 4)
+        return digits, places
 
     @property
     def column(self) -> str:
@@ -166,15 +185,13 @@ def _strip(tp: Any) -> tuple[Any, list[Any], bool]:
             return tp, metadata, optional
 
 
-def _arrow_type(base: Any, constraints: list[Any]) -> pa.DataType:
+def _arrow_type(base: Any, decimal: tuple[int, int] | None) -> pa.DataType:
     if base is bool:
         return pa.bool_()
     if base is int:
         return pa.int64()
-    if base is Decimal:
-        digits = next((c.max_digits for c in constraints if getattr(c, "max_digits", None)), 18)
-        places = next((c.decimal_places for c in constraints if getattr(c, "decimal_places", None) is not None), 4)
-        return pa.decimal128(digits, places)
+    if decimal is not None:
+        return pa.decimal128(*decimal)
     if base is datetime:
         return pa.timestamp("us", tz="UTC")
     if base is date:
@@ -217,7 +234,7 @@ def _walk(model: type[BaseModel], prefix: str, inherited: Sensitivity | None, re
             own_required = info.is_required() and not optional
             leaf = LeafField(
                 path, annotation, base, tuple(metadata), sensitivity, is_required,
-                _arrow_type(base, metadata), within if own_required and not is_required else None,
+                within if own_required and not is_required else None,
                 is_free_text(metadata),
             )
             yield ("leaf", leaf)

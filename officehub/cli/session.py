@@ -19,11 +19,14 @@ def hub_session(project: Path | None) -> Iterator[tuple[Project, HubStore]]:
     """The loaded project and its (migrated) hub store; the store is closed afterwards."""
     # Imported here, not at the top: the configuration and the store pull in pydantic and SQLAlchemy,
     # which commands that never open a project (and `--help`) should not wait for.
+    # The store is opened here rather than through officehub.engine.open_store, which would import the
+    # sync engine (the pipelines and the connectors' formats) for a command that only reads the store.
     from officehub.config import load_project
-    from officehub.engine import open_store
+    from officehub.store.hub import HubStore
 
     loaded = load_project(project_dir(project))
-    store = open_store(loaded)
+    hub = loaded.config.hub
+    store = HubStore.open(hub.store, loaded.base_dir, password=hub.store_password)
     try:
         yield loaded, store
     finally:

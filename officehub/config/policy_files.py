@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from pydantic import ValidationError
 
 from officehub.canonical_model import layout
@@ -38,7 +37,7 @@ def _check_document(doc: PolicyDocument, root: tuple, config: ProjectConfig | No
             except KeyError:
                 add(root + ("rules", index, "consent"), f"rule {rule.id}: no field '{rule.consent}'")
                 continue
-            if not pa.types.is_boolean(leaf.arrow_type):
+            if leaf.base_type is not bool:
                 add(root + ("rules", index, "consent"), f"rule {rule.id}: '{rule.consent}' is not a yes/no field")
     for index, rule in enumerate(doc.rules):
         # A destination's own key (hash or tokenize ``key``) must be in the ring, or every publish fails.

@@ -14,6 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
+
+try:  # libyaml scans and parses several times faster; PyYAML's own parser where it is missing
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser as _PyParser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, _PyParser):  # type: ignore[no-redef]
+        def __init__(self, text: str) -> None:
+            Reader.__init__(self, text)
+            Scanner.__init__(self)
+            _PyParser.__init__(self)
 
 #: Values one file may hold once its aliases are expanded; configurations hold a few thousand.
 MAX_VALUES = 100_000
@@ -50,11 +66,18 @@ class YamlError(ValueError):
         self.file, self.line, self.problem = file, line, problem
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """The safe loader, refusing too many aliases or too deep nesting while it composes."""
+class _BoundedLoader(Composer, _Parser, SafeConstructor, Resolver):
+    """The safe loader, refusing too many aliases or too deep nesting while it composes.
+
+    The events come from libyaml (C) when PyYAML has it; the nodes are composed here, in
+    Python, so that each one passes the bounds below (libyaml's own composer would not).
+    """
 
     def __init__(self, text: str) -> None:
-        super().__init__(text)
+        _Parser.__init__(self, text)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self._aliases = 0
         self._depth = 0
 
@@ -103,7 +126,7 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
     measure(root, 1)
 
 
-def _key(loader: yaml.SafeLoader, key_node: yaml.Node, file: str) -> Any:
+def _key(loader: SafeConstructor, key_node: yaml.Node, file: str) -> Any:
     key = loader.construct_object(key_node)
     try:
         hash(key)
@@ -118,7 +141,7 @@ def _shown(key: Any) -> str:
     return text if len(text) <= _KEY_SHOWN else text[:_KEY_SHOWN] + "…"
 
 
-def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, file: str, positions: Positions) -> Any:
+def _walk(loader: SafeConstructor, node: yaml.Node, path: Path_, file: str, positions: Positions) -> Any:
     positions.where.setdefault(path, (file, node.start_mark.line + 1))
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}

@@ -20,9 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from officehub.store.audit_anchor import AuditKeys, Checkpoint, signed_checkpoints
-from officehub.store.schema import hub_metadata
+from officehub.store.schema import TABLES
 
-_AUDIT = hub_metadata().tables["audit"]
 GENESIS = "0" * 64
 
 
@@ -49,25 +48,28 @@ def append(conn: sa.Connection, *, actor: str, action: str, subject: str, detail
     """Append an entry chained to the newest one; returns its hash."""
     # Reading the head and inserting in one transaction; the unique hash column makes a
     # concurrent append that read the same head fail instead of forking the chain.
-    prev = conn.execute(sa.select(_AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)).scalar() or GENESIS
+    table = TABLES["audit"]
+    prev = conn.execute(sa.select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar() or GENESIS
     at = _moment()
     digest = entry_hash(prev, at, run_id, actor, action, subject, detail)
-    conn.execute(sa.insert(_AUDIT).values(at=at, run_id=run_id, actor=actor, action=action, subject=subject,
-                                          detail=detail, prev_hash=prev, hash=digest))
+    conn.execute(sa.insert(table).values(at=at, run_id=run_id, actor=actor, action=action, subject=subject,
+                                         detail=detail, prev_hash=prev, hash=digest))
     return digest
 
 
 def last_detail(conn: sa.Connection, action: str, subject: str) -> dict[str, Any] | None:
     """The detail of the newest entry with this action and subject."""
-    return conn.execute(sa.select(_AUDIT.c.detail).where(_AUDIT.c.action == action, _AUDIT.c.subject == subject)
-                        .order_by(_AUDIT.c.id.desc()).limit(1)).scalar()
+    table = TABLES["audit"]
+    return conn.execute(sa.select(table.c.detail).where(table.c.action == action, table.c.subject == subject)
+                        .order_by(table.c.id.desc()).limit(1)).scalar()
 
 
 def entries(conn: sa.Connection, action: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Newest entries first."""
-    stmt = sa.select(_AUDIT).order_by(_AUDIT.c.id.desc()).limit(limit)
+    table = TABLES["audit"]
+    stmt = sa.select(table).order_by(table.c.id.desc()).limit(limit)
     if action:
-        stmt = stmt.where(_AUDIT.c.action == action)
+        stmt = stmt.where(table.c.action == action)
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
@@ -101,8 +103,9 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 def _rows(conn: sa.Connection) -> Iterator[Any]:
     # Raw values, parsed here: an entry edited into nonsense in the database is a
     # verification failure naming the entry, not an error while fetching it.
-    raw = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in _AUDIT.c]
-    return iter(conn.execute(sa.select(*raw).order_by(_AUDIT.c.id)))
+    table = TABLES["audit"]
+    raw = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in table.c]
+    return iter(conn.execute(sa.select(*raw).order_by(table.c.id)))
 
 
 def _parsed(row: Any) -> tuple[datetime, dict[str, Any]] | str:

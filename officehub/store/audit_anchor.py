@@ -17,37 +17,43 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization as ser
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from officehub.canonical_model.errors import FatalError
-from officehub.store.schema import hub_metadata
+from officehub.lazy import LazyModule
+from officehub.store.schema import TABLES
 
-_AUDIT = hub_metadata().tables["audit"]
-_CHECKPOINT = hub_metadata().tables["audit_checkpoint"]
-_RAW_PUBLIC = {"encoding": ser.Encoding.Raw, "format": ser.PublicFormat.Raw}
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+else:  # imported when a key is read, made or used: most commands never sign or verify
+    ser = LazyModule("cryptography.hazmat.primitives.serialization")
+    ed25519 = LazyModule("cryptography.hazmat.primitives.asymmetric.ed25519")
 #: Signed before the fields, so a checkpoint signature means nothing in any other protocol.
 _DOMAIN = b"officehub audit checkpoint v1\n"
 
 
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
+
+
 def public_text(key: Ed25519PublicKey) -> str:
     """A public key as one line of base64 (what ``hub.audit_verify_keys`` lists)."""
-    return base64.b64encode(key.public_bytes(**_RAW_PUBLIC)).decode()
+    return base64.b64encode(_raw_public(key)).decode()
 
 
 def key_id(key: Ed25519PublicKey) -> str:
     """The key's fingerprint, ``SHA256:…`` in OpenSSH's notation."""
-    digest = hashlib.sha256(key.public_bytes(**_RAW_PUBLIC)).digest()
+    digest = hashlib.sha256(_raw_public(key)).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
 def new_signing_key() -> tuple[str, Ed25519PrivateKey]:
     """A fresh key: its one-line base64 text (to store as a secret) and the key."""
-    key = Ed25519PrivateKey.generate()
+    key = ed25519.Ed25519PrivateKey.generate()
     raw = key.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw, ser.NoEncryption())
     return base64.b64encode(raw).decode(), key
 
@@ -58,10 +64,10 @@ def signing_key_from_text(text: str, where: str) -> Ed25519PrivateKey:
         if text.lstrip().startswith("-----BEGIN"):
             key = ser.load_pem_private_key(text.encode(), password=None)
         else:
-            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(text.strip(), validate=True))
+            key = ed25519.Ed25519PrivateKey.from_private_bytes(base64.b64decode(text.strip(), validate=True))
     except (ValueError, TypeError, binascii.Error):
         key = None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise FatalError(f"{where}: not an Ed25519 private key (base64 of 32 bytes, or an unencrypted PEM)")
     return key
 
@@ -69,7 +75,7 @@ def signing_key_from_text(text: str, where: str) -> Ed25519PrivateKey:
 def public_key_from_text(text: str) -> Ed25519PublicKey:
     """A public key from base64 of its 32 raw bytes; ValueError if it is not one."""
     try:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
+        return ed25519.Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
     except (ValueError, binascii.Error):
         raise ValueError("not an Ed25519 public key (base64 of 32 bytes)") from None
 
@@ -117,16 +123,18 @@ def _message(entry_id: int, entries: int, head: str, kid: str, at: datetime) -> 
 
 def _head(conn: sa.Connection) -> tuple[int, int, str] | None:
     """(entry id, entry count, hash) of the chain's newest entry, or None for an empty chain."""
-    newest = conn.execute(sa.select(_AUDIT.c.id, _AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)).first()
+    audit = TABLES["audit"]
+    newest = conn.execute(sa.select(audit.c.id, audit.c.hash).order_by(audit.c.id.desc()).limit(1)).first()
     if newest is None:
         return None
-    count = conn.execute(sa.select(sa.func.count()).select_from(_AUDIT)).scalar_one()
+    count = conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar_one()
     return newest.id, count, newest.hash
 
 
 def last_checkpoint(conn: sa.Connection) -> Checkpoint | None:
     """The newest checkpoint as stored (not verified)."""
-    row = conn.execute(sa.select(_CHECKPOINT).order_by(_CHECKPOINT.c.id.desc()).limit(1)).first()
+    table = TABLES["audit_checkpoint"]
+    row = conn.execute(sa.select(table).order_by(table.c.id.desc()).limit(1)).first()
     return None if row is None else Checkpoint(row.id, row.entry_id, row.entries, row.head, row.key_id, _utc(row.at))
 
 
@@ -142,7 +150,7 @@ def checkpoint(conn: sa.Connection, keys: AuditKeys) -> Checkpoint | None:
     kid = key_id(keys.signer.public_key())
     at = datetime.now(UTC).replace(microsecond=0)  # whole seconds: every database keeps them exactly
     signature = keys.signer.sign(_message(entry_id, entries, digest, kid, at))
-    new_id = conn.execute(sa.insert(_CHECKPOINT).values(
+    new_id = conn.execute(sa.insert(TABLES["audit_checkpoint"]).values(
         entry_id=entry_id, entries=entries, head=digest, key_id=kid, at=at,
         signature=base64.b64encode(signature).decode())).inserted_primary_key[0]
     return Checkpoint(new_id, entry_id, entries, digest, kid, at)
@@ -157,8 +165,9 @@ def signed_checkpoints(conn: sa.Connection, keys: AuditKeys) -> tuple[list[Check
     """
     found = []
     # Read as the database returns them: a row edited into nonsense is a finding, not a crash.
-    raw = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in _CHECKPOINT.c]
-    for row in conn.execute(sa.select(*raw).order_by(_CHECKPOINT.c.id)):
+    table = TABLES["audit_checkpoint"]
+    raw = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in table.c]
+    for row in conn.execute(sa.select(*raw).order_by(table.c.id)):
         item, problem = _checked(row, keys)
         if problem:
             return found, f"checkpoint {row.id}: {problem}"
@@ -176,6 +185,8 @@ def _checked(row: Any, keys: AuditKeys) -> tuple[Checkpoint | None, str | None]:
     public = keys.trusted.get(item.key_id)
     if public is None:
         return None, f"signed by a key this hub does not trust ({item.key_id})"
+    from cryptography.exceptions import InvalidSignature
+
     try:
         public.verify(signature, _message(item.entry_id, item.entries, item.head, item.key_id, item.at))
     except InvalidSignature:

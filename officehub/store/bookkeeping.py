@@ -9,10 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from officehub.store.schema import hub_metadata
+from officehub.store.schema import TABLES
 from officehub.store.select import chunks
 
-_T = hub_metadata().tables
+#: Looked up when used, not at import: the tables follow the model a project installs.
+_T = TABLES
 
 
 def now() -> datetime:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from officehub.arrowsql.driver_errors import refused_login
-from officehub.arrowsql.paths import fast_reader
-from officehub.arrowsql.read_arrow import FastReader
 from officehub.canonical_model.errors import FatalError, RetriableError
-from officehub.connectors import SecretRef
 from officehub.connectors.urls import display_url
 from officehub.store import migrate, model_state
-from officehub.store.schema import hub_metadata
+from officehub.store.schema import TABLES
+
+if TYPE_CHECKING:
+    from officehub.arrowsql.read_arrow import FastReader
+    from officehub.connectors import SecretRef
 
 _FIRST_ANALYZE = 10_000
 _CONNECT_TIMEOUT_S = 30
@@ -66,7 +67,8 @@ class HubStore:
             raise FatalError(f"hub store: cannot use URL {display_url(resolved)} ({type(exc).__name__})") from None
         if resolved.get_backend_name() == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.tables = hub_metadata().tables
+        #: The tables by name, for the model in force when one is looked up (built on first use).
+        self.tables = TABLES
         self._grown = 0
         self._next_analyze: int | None = None
 
@@ -95,6 +97,8 @@ class HubStore:
         try:
             return migrate.upgrade(self.engine)
         except DBAPIError as exc:
+            from officehub.arrowsql.driver_errors import refused_login
+
             where = display_url(self.engine.url)
             if refused_login(exc.orig):
                 raise FatalError(f"hub store at {where} refused the connection (wrong user, password or "
@@ -146,6 +150,8 @@ class HubStore:
         """
         if self.engine.dialect.name != "postgresql":
             return None
+        from officehub.arrowsql.paths import fast_reader  # Arrow and the ADBC driver: for publishes only
+
         return fast_reader(self.engine.url, self.engine.dialect, _CONNECT_TIMEOUT_S)
 
     def close(self) -> None:
