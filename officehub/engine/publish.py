@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 
 import pyarrow as pa
@@ -240,10 +240,15 @@ class Publish:
     def _changes(self, after: int) -> Iterator[pa.Table]:
         """Golden-record changes after change number ``after``, a batch at a time, oldest first.
 
-        Read through the hub store's Arrow-native reader where it has one.
+        Read through the hub store's Arrow-native reader where it has one, once a full page
+        has shown that more than a page may be waiting: that reader opens a connection of
+        its own (60-100 ms for ADBC, against a page of 2,000 changes read in about 10 ms
+        either way), which most incremental publishes would open for one short page. Until
+        then pages come through SQLAlchemy on a pooled connection (the same rows and schema).
         """
         reader = self.store.arrow_reader()
-        with reader.pages() if reader else nullcontext() as fetch:
+        with ExitStack() as stack:
+            fetch = None
             while True:
                 if fetch is not None:
                     changes = golden.changes_since_arrow(fetch, self.spec.entity, after, self.batch_size)
@@ -254,6 +259,8 @@ class Publish:
                     return
                 yield changes
                 after = changes.column("change_seq")[-1].as_py()
+                if fetch is None and reader is not None and changes.num_rows >= self.batch_size:
+                    fetch = stack.enter_context(reader.pages())  # while the page just read is written
 
     def _split(self, changes: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Records to send, and records gone from the hub (purged, erased, merged) to delete.
