@@ -18,9 +18,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from officehub.canonical_model import SCHEMA_VERSION
+from officehub.engine.context import RunContext
 from officehub.identity import EntityIdentity, Matcher, SourceRecord, Survived, column_groups, survive
 from officehub.identity.holds import legal_holds
-from officehub.store import bookkeeping as bk
 from officehub.store import golden, matches, sources
 
 #: Statuses of a golden record that publishes send as deletes.
@@ -58,8 +58,7 @@ class GoldenWriter:
                        None if previous_at is None else _aware(previous_at))
 
     # -- writing --------------------------------------------------------------------------
-    def recompute(self, conn: sa.Connection, canonical_ids: list[str], *, changed_by: str,
-                  run_id: int | None, revive: frozenset[str] | set[str] = frozenset(),
+    def recompute(self, ctx: RunContext, canonical_ids: list[str], *, revive: frozenset[str] | set[str] = frozenset(),
                   edits: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = None,
                   known: dict[str, list[dict[str, Any]]] | None = None) -> Written:
         """Bring the golden records of ``canonical_ids`` in line with their source rows.
@@ -74,11 +73,12 @@ class GoldenWriter:
         ids = list(dict.fromkeys(canonical_ids))
         if not ids:
             return out
+        conn = ctx.conn
         current = golden.fetch(conn, self.entity, "canonical_id", ids)
         known = known or {}
         by_id = {cid: known[cid] for cid in ids if cid in known}
         by_id.update(sources.by_canonical_id(conn, self.entity, [cid for cid in ids if cid not in known]))
-        moment = bk.now()
+        moment = ctx.now()
         rows: list[dict[str, Any]] = []
         for cid in ids:
             before = current.get(cid)
@@ -92,8 +92,8 @@ class GoldenWriter:
             else:
                 row = self._survived(cid, before, live, out, (edits or {}).get(cid))
             if row is not None:
-                rows.append({**row, "changed_by": changed_by, "run_id": run_id})
-        self.write(conn, rows, current)
+                rows.append({**row, "changed_by": ctx.actor, "run_id": ctx.run_id})
+        self.write(ctx, rows, current)
         out.versions = len(rows)
         return out
 
@@ -152,16 +152,20 @@ class GoldenWriter:
                 found.add(group)
         return found
 
-    def write(self, conn: sa.Connection, rows: list[dict[str, Any]],
+    def write(self, ctx: RunContext, rows: list[dict[str, Any]],
               current: dict[str, dict[str, Any]] | None = None) -> None:
-        """Store new versions of golden rows: archive the old ones, number the changes, refresh keys."""
+        """Store new versions of golden rows: archive the old ones, number the changes, refresh keys.
+
+        Each row names who changed it and in which run (``changed_by``, ``run_id``).
+        """
         if not rows:
             return
+        conn = ctx.conn
         current = current if current is not None else golden.fetch(
             conn, self.entity, "canonical_id", [r["canonical_id"] for r in rows])
         golden.archive(conn, self.entity, [r["canonical_id"] for r in rows if r["canonical_id"] in current])
         first = golden.next_change_seqs(conn, self.entity, len(rows))
-        moment = bk.now()
+        moment = ctx.now()
         stored = []
         for offset, row in enumerate(rows):
             before = current.get(row["canonical_id"])
@@ -182,8 +186,8 @@ class GoldenWriter:
             r["canonical_id"]: self.matcher.index_keys(r) if r.get("status", "active") == "active" else []
             for r in rows})
 
-    def append_new(self, conn: sa.Connection, columns: dict[str, pa.Array], indexes: list[int],
-                   canonical_ids: list[str], digests: list[str], *, changed_by: str, run_id: int | None,
+    def append_new(self, ctx: RunContext, columns: dict[str, pa.Array], indexes: list[int],
+                   canonical_ids: list[str], digests: list[str], *,
                    sole: tuple[str, list[str], pa.Array] | None = None) -> None:
         """Golden records created in this batch from one source each, as Arrow columns (the fast path).
 
@@ -192,10 +196,11 @@ class GoldenWriter:
         """
         if not indexes:
             return
+        conn = ctx.conn
         count = len(indexes)
         take = pa.array(indexes, pa.int64())
         first = golden.next_change_seqs(conn, self.entity, count)
-        moment = bk.now()
+        moment = ctx.now()
         batch = {
             **{name: col.take(take) for name, col in columns.items()},
             "canonical_id": pa.array(canonical_ids, pa.string()), "content_hash": pa.array(digests, pa.string()),
@@ -204,8 +209,8 @@ class GoldenWriter:
             "schema_version": pa.array([SCHEMA_VERSION] * count, pa.int64()),
             "updated_at": pa.array([moment] * count, pa.timestamp("us", tz="UTC")),
             "status": pa.array(["active"] * count, pa.string()),
-            "changed_by": pa.array([changed_by] * count, pa.string()),
-            "run_id": pa.array([run_id] * count, pa.int64()),
+            "changed_by": pa.array([ctx.actor] * count, pa.string()),
+            "run_id": pa.array([ctx.run_id] * count, pa.int64()),
         }
         if sole is not None:
             system, vendor_ids, changed_at = sole
@@ -215,27 +220,27 @@ class GoldenWriter:
         if self.matcher is not None:
             self.refresh_keys(conn, pa.Table.from_pydict(batch).to_pylist())
 
-    def purge_due(self, conn: sa.Connection, *, changed_by: str, run_id: int | None) -> list[str]:
+    def purge_due(self, ctx: RunContext) -> list[str]:
         """Purge soft-deleted records whose grace period has ended; returns their ids."""
-        due = [r["canonical_id"] for r in golden.due_for_purge(conn, self.entity, bk.now())]
-        return self.tombstone(conn, due, "purged", changed_by=changed_by, run_id=run_id)
+        due = [r["canonical_id"] for r in golden.due_for_purge(ctx.conn, self.entity, ctx.now())]
+        return self.tombstone(ctx, due, "purged")
 
-    def tombstone(self, conn: sa.Connection, canonical_ids: list[str], status: str, *, changed_by: str,
-                  run_id: int | None) -> list[str]:
+    def tombstone(self, ctx: RunContext, canonical_ids: list[str], status: str) -> list[str]:
         """Remove every value of these records from the hub, keeping a tombstone version.
 
         The tombstone's new change number makes publishes send the deletion to every
         destination; history, source rows and repeating groups go. Records under a legal
         hold are left alone; returns the ids tombstoned.
         """
+        conn = ctx.conn
         current = golden.fetch(conn, self.entity, "canonical_id", canonical_ids)
         done = [cid for cid, row in current.items() if not legal_holds(self.entity, row)]
         if not done:
             return []
         empty = dict.fromkeys(self.columns)
-        self.write(conn, [{**empty, "canonical_id": cid, "content_hash": self.digest(empty), "status": status,
-                           "deleted_at": current[cid]["deleted_at"] or bk.now(), "purge_after": None,
-                           "merged_into": None, "lineage": None, "changed_by": changed_by, "run_id": run_id}
+        self.write(ctx, [{**empty, "canonical_id": cid, "content_hash": self.digest(empty), "status": status,
+                          "deleted_at": current[cid]["deleted_at"] or ctx.now(), "purge_after": None,
+                          "merged_into": None, "lineage": None, "changed_by": ctx.actor, "run_id": ctx.run_id}
                           for cid in done], current)
         golden.forget(conn, self.entity, done)
         for cid in done:

@@ -181,13 +181,12 @@ class Ingest:
         xref.layer(ctx.conn, self.spec.entity, [link.canonical_id for link in sole.values()])
         affected = sources.mark_deleted(ctx.conn, self.spec.entity, self.spec.system, vendor_ids, ctx.now(),
                                         ctx.run_id)
-        self._note(self.writer.recompute(ctx.conn, list(dict.fromkeys(affected)), changed_by=ctx.actor,
-                                         run_id=ctx.run_id))
+        self._note(self.writer.recompute(ctx, list(dict.fromkeys(affected))))
         return len(affected)
 
     def _purge_due(self, ctx: RunContext) -> int:
         """Purge soft-deleted records whose grace period ended (the deletion is then published)."""
-        return len(self.writer.purge_due(ctx.conn, changed_by=ctx.actor, run_id=ctx.run_id))
+        return len(self.writer.purge_due(ctx))
 
     def prepare(self, rb: ReadBatch) -> Prepared:
         """Everything about one batch that needs no hub store: mapping, validation, hashes.

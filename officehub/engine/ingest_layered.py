@@ -50,8 +50,7 @@ def store_layered(ctx: RunContext, target: RecordTarget, rows: BatchRows, groups
     edits = {r["canonical_id"]: (previous[r["vendor_id"]], incoming[r["vendor_id"]]) for r in changed}
     outcome.written += len(changed) + len(first)
     outcome.added += len(first)
-    return target.writer.recompute(ctx.conn, list(dict.fromkeys(others)), changed_by=ctx.actor, run_id=ctx.run_id,
-                                   edits=edits, known=_after(copies, changed))
+    return target.writer.recompute(ctx, list(dict.fromkeys(others)), edits=edits, known=_after(copies, changed))
 
 
 def _copies(ctx: RunContext, target: RecordTarget, vendor_ids: list[str],

@@ -61,7 +61,7 @@ def update_sole(ctx: RunContext, target: RecordTarget, rows: BatchRows, sole: di
         changed.append({**before, **values, "content_hash": digest, "lineage": None,
                         "sole_changed_at": before["sole_changed_at"] if echo else rows.times.get(vid, moment),
                         "changed_by": ctx.actor, "run_id": ctx.run_id})
-    target.writer.write(ctx.conn, changed, current)
+    target.writer.write(ctx, changed, current)
     if target.echo:  # what this system now holds, so a publish does not send it straight back
         written = {r["canonical_id"] for r in changed}
         xref.set_sent_hashes(ctx.conn, target.system, target.entity, {
@@ -75,9 +75,8 @@ def append_fresh(ctx: RunContext, target: RecordTarget, rows: BatchRows, fresh: 
     if not fresh:
         return
     vendor_ids = rows.ids(fresh)
-    target.writer.append_new(ctx.conn, rows.mapped.columns, fresh, [ids[vid] for vid in vendor_ids],
-                             [rows.digests[i] for i in fresh], changed_by=ctx.actor, run_id=ctx.run_id,
-                             sole=(target.system, vendor_ids, rows.times.take(fresh, ctx.now())))
+    target.writer.append_new(ctx, rows.mapped.columns, fresh, [ids[vid] for vid in vendor_ids],
+                             [rows.digests[i] for i in fresh], sole=(target.system, vendor_ids, rows.times.take(fresh, ctx.now())))
     if target.echo:
         records = rows.records(fresh)
         xref.set_sent_hashes(ctx.conn, target.system, target.entity,

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from officehub.canonical_model.errors import FatalError
 from officehub.config import Project
+from officehub.engine.context import RunContext
 from officehub.engine.golden_writer import GoldenWriter
 from officehub.engine.ingest import writer_for
 from officehub.store import audit, golden, matches, sources, xref
@@ -56,6 +57,10 @@ class Steward:
     def __init__(self, project: Project, store: HubStore, actor: str) -> None:
         self.project, self.store, self.actor = project, store, actor
 
+    def _context(self, conn: sa.Connection) -> RunContext:
+        """The steward acting on ``conn``, outside any run."""
+        return RunContext(conn, self.actor)
+
     def _writer(self, entity: str) -> GoldenWriter:
         return writer_for(self.project, entity)
 
@@ -82,7 +87,7 @@ class Steward:
         # The other record becomes a tombstone pointing at the survivor (publishes delete it
         # downstream); its values live on in the source rows now linked to the survivor.
         self._tombstone(conn, writer, other, survivor_id)
-        writer.recompute(conn, [survivor_id], changed_by=self.actor, run_id=None)
+        writer.recompute(self._context(conn), [survivor_id])
         log_id = matches.log_link(conn, entity, "merge", survivor_id, other_id,
                                   {"moved": pairs, "children": children, "review": review_id}, self.actor)
         matches.obsolete_reviews(conn, [other_id])
@@ -106,7 +111,7 @@ class Steward:
             children = self._children_of(conn, entity, current, system)
             xref.move(conn, entity, pairs, new_id)
             sources.relink(conn, entity, pairs, new_id)
-            writer.recompute(conn, [new_id, current], changed_by=self.actor, run_id=None)
+            writer.recompute(self._context(conn), [new_id, current])
             self._move_children(conn, entity, children, new_id)  # once the new parent row exists
             log_id = matches.log_link(conn, entity, "unlink", current, new_id,
                                       {"moved": pairs, "children": children}, self.actor)
@@ -132,14 +137,14 @@ class Steward:
                 self._move_children(conn, entity, children, other)
                 xref.move(conn, entity, pairs, other)
                 sources.relink(conn, entity, pairs, other)
-                writer.recompute(conn, [other, survivor], changed_by=self.actor, run_id=None, revive={other})
+                writer.recompute(self._context(conn), [other, survivor], revive={other})
                 action = "record.unmerge"
             else:
                 xref.move(conn, entity, pairs, survivor)
                 sources.relink(conn, entity, pairs, survivor)
                 self._move_children(conn, entity, children, survivor)
                 self._tombstone(conn, writer, _active(conn, entity, other), survivor)
-                writer.recompute(conn, [survivor], changed_by=self.actor, run_id=None)
+                writer.recompute(self._context(conn), [survivor])
                 action = "record.relink"
             if review_id := entry["detail"].get("review"):
                 matches.decide(conn, review_id, "pending", self.actor)  # the steward's question is open again
@@ -167,7 +172,7 @@ class Steward:
         return pair
 
     def _tombstone(self, conn: sa.Connection, writer: GoldenWriter, record: dict[str, Any], into: str) -> None:
-        writer.write(conn, [{**record, "status": "merged", "merged_into": into, "changed_by": self.actor,
+        writer.write(self._context(conn), [{**record, "status": "merged", "merged_into": into, "changed_by": self.actor,
                              "run_id": None}], {record["canonical_id"]: record})
 
     @staticmethod

@@ -18,11 +18,12 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from officehub.canonical_model import ENTITIES, layout
+from officehub.canonical_model import ENTITIES, Sensitivity, layout
 from officehub.canonical_model.errors import FatalError, OfficehubError
 from officehub.config import Project
 from officehub.connectors import WriteMode
 from officehub.connectors.jsonable import jsonable
+from officehub.engine.context import RunContext
 from officehub.engine.ingest import writer_for
 from officehub.engine.publish import Publish
 from officehub.identity import field_groups, normalise_phone
@@ -95,16 +96,16 @@ _NAME_FORMS = (("name__first", "name__last"), ("name__first", "name__middle", "n
 _IDENTIFIERS = ("organisation__registration_number", "organisation__vat_number", "tax_id__number")
 
 
-def _joined(table: sa.Table, columns: tuple[str, ...]) -> sa.ColumnElement:
+def _joined(table: sa.Table, columns: tuple[str, ...]) -> sa.ColumnElement[str]:
     """The lower-cased words of ``columns`` joined by spaces (an absent word is empty)."""
-    parts = [sa.func.coalesce(table.c[c], "") for c in columns if c in table.c]
+    parts: list[sa.ColumnElement[str]] = [sa.func.coalesce(table.c[c], "") for c in columns if c in table.c]
     joined = parts[0]
     for part in parts[1:]:
         joined = joined + " " + part
     return sa.func.lower(joined)
 
 
-def _identifier_conditions(table: sa.Table, text: str) -> list[sa.ColumnElement]:
+def _identifier_conditions(table: sa.Table, text: str) -> list[sa.ColumnElement[bool]]:
     """An identifier equal to ``text`` in its stored compact form, or a legal name containing it."""
     compact = "".join(text.split()).replace("-", "").upper()
     found = [table.c[c] == compact for c in _IDENTIFIERS if c in table.c]
@@ -182,8 +183,13 @@ def lineage(conn: sa.Connection, entity: str, canonical_id: str, current: dict[s
 WITHHELD = "<withheld>"
 
 
+def _withheld(sensitivity: Sensitivity | None) -> bool:
+    """Whether an export withholds a value of this class unless revealed (an unclassified one too: fail closed)."""
+    return sensitivity is None or sensitivity.is_special_category
+
+
 def _special_columns(entity: str) -> frozenset[str]:
-    return frozenset(leaf.column for leaf in layout(entity).fields if leaf.sensitivity.is_special_category)
+    return frozenset(leaf.column for leaf in layout(entity).fields if _withheld(leaf.sensitivity))
 
 
 def _values(entity: str, row: dict[str, Any], reveal: bool = True) -> dict[str, Any]:
@@ -195,7 +201,7 @@ def _values(entity: str, row: dict[str, Any], reveal: bool = True) -> dict[str, 
 def _collection_rows(conn: sa.Connection, entity: str, coll: str, canonical_id: str,
                      reveal: bool) -> list[dict[str, Any]]:
     group = next(c for c in layout(entity).collections if c.name == coll)
-    hidden = frozenset() if reveal else {f.column for f in group.fields if f.sensitivity.is_special_category}
+    hidden = frozenset() if reveal else {f.column for f in group.fields if _withheld(f.sensitivity)}
     table = _T[child_table_name(entity, coll)]
     return [{k: WITHHELD if k in hidden and v is not None else jsonable(v)
              for k, v in dict(r._mapping).items() if k not in ("id", "content_hash")}
@@ -285,7 +291,7 @@ def erase(project: Project, store: HubStore, canonical_id: str, actor: str, dry_
     with store.begin() as conn:
         if report.erased:
             writer = writer_for(project, entity)
-            writer.tombstone(conn, [canonical_id], "erased", changed_by=actor, run_id=None)
+            writer.tombstone(RunContext(conn, actor), [canonical_id], "erased")
             xref.mark_erased(conn, entity, canonical_id, now())
             flags.erase(conn, entity, links)
             matches.obsolete_reviews(conn, [canonical_id])
