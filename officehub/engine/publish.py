@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +21,7 @@ from officehub.canonical_model.errors import FatalError
 from officehub.config import PipelineConfig, Project
 from officehub.connectors import Connector, RejectedRecords, WriteMode
 from officehub.engine import references
+from officehub.engine.context import RunContext
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GONE
 from officehub.engine.prefetch import prefetched
@@ -131,12 +133,14 @@ class Publish:
                         # a pseudonym of one is the pseudonym of that id wherever else it is sent.
                         if self.references:
                             live, dangling = references.translate(conn, self.references, live, batch_id)
-                        live, known = self._prepare(conn, live, run_id, resend=redo is not None)
+                        live, known = self._prepare(conn, live, resend=redo is not None)
                     staged = self._policed(staged, live)
                 policed, vendor = staged.policed, staged.vendor
+                assert policed is not None and vendor is not None  # put through the policy by now
                 # The audit entry is committed before anything leaves, so no batch reaches
                 # a destination unrecorded, even if the process dies right after sending.
-                self._audit(run_id, first, last, policed, gone.num_rows)
+                with self.store.begin() as conn:
+                    self._audit(self.context(conn, run_id), first, last, policed, gone.num_rows)
                 if redo:
                     redo = self._clear_earlier(destination, redo, live, batch_id).sent(live.num_rows)
                 written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
@@ -158,9 +162,13 @@ class Publish:
             self._republished(run_id, redo)
         return total
 
-    def _cursor_at(self, seq: int, redo: Republication | None) -> dict:
+    def context(self, conn: sa.Connection, run_id: int) -> RunContext:
+        """This pipeline acting in run ``run_id`` on ``conn``."""
+        return RunContext(conn, f"pipeline:{self.name}", run_id)
+
+    def _cursor_at(self, seq: int, redo: Republication | None) -> dict[str, Any]:
         """The checkpoint after change ``seq``: the decisions it was sent under, and a re-publication under way."""
-        cursor: dict = {"seq": seq, "decisions": self.decisions}
+        cursor: dict[str, Any] = {"seq": seq, "decisions": self.decisions}
         if redo:
             cursor["republish"] = redo.state()
         return cursor
@@ -172,7 +180,7 @@ class Publish:
             cursor = bk.get_checkpoint(conn, self.name) or {}
             previous = audit.last_detail(conn, "publish", self.subject)
             change = change_since(cursor, self.plan, (previous or {}).get("plan"), self.sent_fields)
-            self._note_policy_change(conn, run_id, previous, change)
+            self._note_policy_change(self.context(conn, run_id), previous, change)
             pending = Republication.from_state(cursor["republish"]) if "republish" in cursor else None
             if not change.republish:
                 if cursor.get("seq") and "decisions" not in cursor:
@@ -204,19 +212,19 @@ class Publish:
 
     def _republished(self, run_id: int, redo: Republication) -> None:
         """End the re-publication: audit what the destination holds now, and any key rotation."""
-        actor = f"pipeline:{self.name}"
-        detail: dict = {"records": redo.records, "tightened": list(redo.tightened),
+        detail: dict[str, Any] = {"records": redo.records, "tightened": list(redo.tightened),
                         "holds": holdings(self.plan, self.sent_fields, redo.empty & self.supplied)}
         if redo.stale_copies:
             detail["earlier_copies"] = ("the files delivered before this re-publication still hold the old "
                                         "values and must be removed by hand")
             log.warning("%s: %s (%s/%s)", self.name, detail["earlier_copies"], self.spec.system, self.spec.stream)
         with self.store.begin() as conn:
-            audit.append(conn, actor=actor, action="publish.republished", subject=self.subject, run_id=run_id,
+            ctx = self.context(conn, run_id)
+            audit.append(conn, actor=ctx.actor, action="publish.republished", subject=self.subject, run_id=run_id,
                          detail=detail)
             for before, now in sorted(set(redo.rekeyed.values()), key=str):
                 fields = sorted(p for p, keys in redo.rekeyed.items() if keys == (before, now))
-                audit.append(conn, actor=actor, action="keys.rotated", subject=self.subject, run_id=run_id,
+                audit.append(conn, actor=ctx.actor, action="keys.rotated", subject=self.subject, run_id=run_id,
                              detail={"from": before, "to": now, "fields": fields, "records": redo.records})
             bk.set_checkpoint(conn, self.name, self._cursor_at(self._after_in(conn), None), run_id)
 
@@ -272,8 +280,7 @@ class Publish:
         gone = changes.filter(pc.is_in(status, pa.array(sorted(GONE)))) if self.sends_deletes else changes.slice(0, 0)
         return live, gone
 
-    def _prepare(self, conn: sa.Connection, live: pa.Table, run_id: int,
-                 resend: bool = False) -> tuple[pa.Table, dict[str, str]]:
+    def _prepare(self, conn: sa.Connection, live: pa.Table, resend: bool = False) -> tuple[pa.Table, dict[str, str]]:
         """Add the destination's vendor ids (creating links for records new to it) and leave out
         records it already holds as they are (none with ``resend``: a re-publication replaces values
         the hub's hashes cannot see, such as a field now withheld); returns the rows and, by vendor
@@ -299,13 +306,13 @@ class Publish:
             live = live.append_column("vendor_id", pa.array([known[cid] for cid in ids], pa.string()))
         if not self.echo:
             return live, {}
-        held = xref.sent_hashes(conn, self.spec.system, self.spec.entity, ids)
+        sent = xref.sent_hashes(conn, self.spec.system, self.spec.entity, ids)
         policed = self.plan.apply(live.select([c for c in self.columns if c in live.column_names]))
         echo = {c: policed.columns[c].to_pylist() for c in self.echo if c in policed.columns}
         keep, sending = [], {}
         for row, cid in enumerate(ids):
             digest = echo_hash({c: values[row] for c, values in echo.items()}, self.echo)
-            if held.get(cid) == digest and not resend:
+            if sent.get(cid) == digest and not resend:
                 continue  # the destination holds these values already (it supplied them, or we sent them)
             keep.append(row)
             if cid in known:
@@ -340,46 +347,45 @@ class Publish:
                 raise
             log.warning("%s: %d deletion(s) not sent: %s", self.name, keys.num_rows, exc.describe())
             return 0
-        return keys.num_rows
+        return int(keys.num_rows)
 
     def _write(self, destination: Connector, vendor: pa.RecordBatch, batch_id: str) -> tuple[int, list[bk.Quarantined]]:
         """Write one batch; records the destination refuses come back for the quarantine."""
         try:
-            return destination.write(self.spec.stream, vendor, self.pipeline.write_mode,
-                                     key=tuple(self.spec.key), batch_id=batch_id), []
+            return int(destination.write(self.spec.stream, vendor, self.pipeline.write_mode,
+                                         key=tuple(self.spec.key), batch_id=batch_id)), []
         except RejectedRecords as exc:
             return exc.written, [bk.Quarantined(r.position, r.reason, r.raw) for r in exc.rejects]
 
-    def _audit(self, run_id: int, first: int, last: int, policed: PolicedBatch, deletes: int) -> None:
+    def _audit(self, ctx: RunContext, first: int, last: int, policed: PolicedBatch, deletes: int) -> None:
+        """The batch's audit entry: what leaves, under which policy and agreement (counts, never values)."""
         plan = self.plan
         agreement = plan.agreement
-        with self.store.begin() as conn:
-            audit.append(conn, actor=f"pipeline:{self.name}", action="publish", subject=self.subject, run_id=run_id,
-                            detail={"records": policed.num_rows, "deletes": deletes, "changes": [first, last],
-                                    "policy_version": plan.policy_version, "plan": plan.fingerprint,
-                                    "agreement": agreement.id if agreement else None,
-                                    "purpose": agreement.purpose if agreement else None,
-                                    "legal_basis": agreement.legal_basis if agreement else None,
-                                    "fields": policed.counts_by_action()})
-            # Signed in the same transaction: no batch leaves with its entry outside a checkpoint.
-            audit_anchor.checkpoint(conn, self.project.audit_keys)
+        audit.append(ctx.conn, actor=ctx.actor, action="publish", subject=self.subject, run_id=ctx.run_id,
+                     detail={"records": policed.num_rows, "deletes": deletes, "changes": [first, last],
+                             "policy_version": plan.policy_version, "plan": plan.fingerprint,
+                             "agreement": agreement.id if agreement else None,
+                             "purpose": agreement.purpose if agreement else None,
+                             "legal_basis": agreement.legal_basis if agreement else None,
+                             "fields": policed.counts_by_action()})
+        # Signed in the same transaction: no batch leaves with its entry outside a checkpoint.
+        audit_anchor.checkpoint(ctx.conn, self.project.audit_keys)
 
     @property
     def subject(self) -> str:
         """What the audit entries of this pipeline are about."""
         return f"{self.spec.entity} → {self.spec.system}/{self.spec.stream}"
 
-    def _note_policy_change(self, conn: sa.Connection, run_id: int, previous: dict | None,
-                            change: PlanChange) -> None:
+    def _note_policy_change(self, ctx: RunContext, previous: dict[str, Any] | None, change: PlanChange) -> None:
         """Audit a change of the policies or keys in force since this destination's previous batch."""
         if not previous or (previous.get("policy_version") == self.plan.policy_version
                             and previous.get("plan") == self.plan.fingerprint):
             return
-        noted = audit.last_detail(conn, "policy.changed", self.subject) or {}
+        noted = audit.last_detail(ctx.conn, "policy.changed", self.subject) or {}
         if (noted.get("plan_from"), noted.get("plan")) == (previous.get("plan"), self.plan.fingerprint):
             return  # noted by an earlier run that sent nothing since
-        audit.append(conn, actor=f"pipeline:{self.name}", action="policy.changed", subject=self.subject,
-                     run_id=run_id, detail={"from": previous.get("policy_version"), "to": self.plan.policy_version,
+        audit.append(ctx.conn, actor=ctx.actor, action="policy.changed", subject=self.subject,
+                     run_id=ctx.run_id, detail={"from": previous.get("policy_version"), "to": self.plan.policy_version,
                                             "plan_from": previous.get("plan"), "plan": self.plan.fingerprint,
                                             "tightened": list(change.tightened),
                                             "rekeyed": {p: list(k) for p, k in change.rekeyed.items()},
