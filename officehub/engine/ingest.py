@@ -297,18 +297,15 @@ class Ingest:
     def _store(self, ctx: RunContext, mapped: MappedBatch, positions: list[str], bad: list[bk.Quarantined],
                raw: Callable[[int], dict[str, Any]], digests: list[str] | None,
                new_ids: dict[str, str] | None) -> BatchOutcome:
-        """Store one batch's mapped rows (records here; a repeating group's rows in :class:`ChildIngest`)."""
-        rows = BatchRows(mapped, positions, bad, raw, digests if digests is not None else self._digests(mapped),
-                         self._source_times)
-        return self._store_records(ctx, rows, new_ids)
-
-    def _store_records(self, ctx: RunContext, rows: BatchRows, new_ids: dict[str, str] | None) -> BatchOutcome:
-        """Sort the batch's rows into groups, then apply each group (``ingest_sort``, ``ingest_sole``, ``ingest_layered``).
+        """Store one batch's records: sort its rows into groups, then apply each group (ADR 0020).
 
         Vendor ids new to the hub are resolved (linked to an existing golden record, queued
         for review, or given a new one); a row that did not change is skipped; a record only
         this system supplies is written straight through, the rest go through survivorship.
+        (A repeating group's rows are stored by :class:`ChildIngest`.)
         """
+        rows = BatchRows(mapped, positions, bad, raw, digests if digests is not None else self._digests(mapped),
+                         self._source_times)
         latest = rows.latest()
         outcome = BatchOutcome(unchanged=len(rows.vendor_ids) - len(latest))
         if self._in_place and latest and ctx.conn.dialect.name in in_place.DIALECTS:

@@ -42,6 +42,12 @@ def _filled(source: SourceRecord, columns: tuple[str, ...]) -> int:
     return sum(source.values.get(c) is not None for c in columns)
 
 
+def _supplies(source: SourceRecord, columns: tuple[str, ...]) -> bool:
+    """Whether ``source`` has a value in one of ``columns`` (stops at the first)."""
+    values = source.values
+    return any(values.get(c) is not None for c in columns)
+
+
 def _pick(rule: SurvivorshipRule, supplying: list[SourceRecord], columns: tuple[str, ...],
           default: SurvivorshipRule) -> SourceRecord:
     """The source whose group wins under ``rule``; ``supplying`` is non-empty and in recency order.
@@ -102,7 +108,7 @@ def survive(entity: str, sources: Sequence[SourceRecord], rules: Survivorship,
     lineage: dict[str, tuple[str, str]] = {}
     conflicts = []
     for name, columns in groups.items():
-        supplying = [s for s in ordered if _filled(s, columns)]
+        supplying = [s for s in ordered if _supplies(s, columns)]
         if not supplying:
             values.update(dict.fromkeys(columns))
             continue

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
+from officehub.arrowsql.bulk import bulk_write
+from officehub.arrowsql.modes import WriteMode
 from officehub.store.bookkeeping import now
 from officehub.store.schema import TABLES
-from officehub.store.select import among, batches
+from officehub.store.select import among, batches, unnested
 
 _T = TABLES
 _CHUNK = 2_000
@@ -17,16 +20,27 @@ _CHUNK = 2_000
 
 # -- match keys ---------------------------------------------------------------------------
 def replace_keys(conn: sa.Connection, entity: str, keys: dict[str, list[tuple[str, str]]]) -> None:
-    """Set the match keys of each canonical id (an empty list removes them)."""
+    """Set the match keys of each canonical id (an empty list removes them).
+
+    The old keys go in one statement per batch of ids (one on PostgreSQL, the ids sent as an
+    array) and the new ones in bulk (COPY on PostgreSQL): a second system linking to 20,000
+    records replaces some 100,000 keys.
+    """
     table = _T["match_key"]
-    ids = list(keys)
-    for start in range(0, len(ids), _CHUNK):
-        conn.execute(sa.delete(table).where(table.c.entity == entity,
-                                            table.c.canonical_id.in_(ids[start:start + _CHUNK])))
-    rows = [{"entity": entity, "key": k, "value": v[:400], "canonical_id": cid}
-            for cid, pairs in keys.items() for k, v in dict.fromkeys(pairs)]
+    for chunk in batches(conn, list(keys)):
+        gone = sa.delete(table).where(table.c.entity == entity)
+        if conn.dialect.name == "postgresql":
+            ids = unnested(key=(sorted(chunk), table.c.canonical_id.type))
+            conn.execute(gone.where(table.c.canonical_id == ids.c.key))
+        else:
+            conn.execute(gone.where(table.c.canonical_id.in_(chunk)))
+    rows = [(k, v[:400], cid) for cid, pairs in keys.items() for k, v in dict.fromkeys(pairs)]
     if rows:
-        conn.execute(sa.insert(table), rows)
+        names, values, ids = zip(*rows, strict=True)
+        bulk_write(conn, table, pa.RecordBatch.from_pydict({
+            "entity": pa.array([entity] * len(rows), pa.string()), "key": pa.array(names, pa.string()),
+            "value": pa.array(values, pa.string()), "canonical_id": pa.array(ids, pa.string())}),
+            WriteMode.APPEND, ())
 
 
 def candidates(conn: sa.Connection, entity: str, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
