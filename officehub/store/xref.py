@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from officehub.arrowsql.bulk import bulk_write
 from officehub.arrowsql.modes import WriteMode
@@ -46,8 +45,6 @@ def lookup(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[s
 
 def links(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, Link]:
     """Known links of ``vendor_ids`` in ``system``, with their echo hash and erasure mark."""
-    if conn.dialect.name == "postgresql":
-        return _links_at_once(conn, system, entity, vendor_ids)
     found = sole_links(conn, system, entity, vendor_ids)
     x = _XREF.c
     for chunk in batches(conn, [v for v in vendor_ids if v not in found]):
@@ -55,32 +52,6 @@ def links(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[st
             x.system == system, x.entity == entity), x.vendor_id, chunk)
         found.update({r.vendor_id: Link(r.canonical_id, r.sent_hash, r.erased_at is not None)
                       for r in conn.execute(stmt)})
-    return found
-
-
-def _links_at_once(conn: sa.Connection, system: str, entity: str, vendor_ids: Sequence[str]) -> dict[str, Link]:
-    """:func:`links` on PostgreSQL: both places in one statement, the ids sent once as one array.
-
-    An ingest looks up every vendor id of every batch; on a first load none is found, so
-    the round trip and the conversion of the ids are most of the cost.
-    """
-    wanted = sorted(set(vendor_ids))
-    if not wanted:
-        return {}
-    g, x = TABLES[entity].c, _XREF.c
-    keys = sa.select(sa.func.unnest(sa.bindparam("ids", wanted, type_=postgresql.ARRAY(sa.String()))).label("key")
-                     ).cte("keys")
-    sole = (sa.select(g.sole_vendor_id.label("vendor_id"), g.canonical_id, g.sole_sent_hash.label("sent_hash"),
-                      (g.status == "erased").label("erased"), sa.true().label("sole"))
-            .join(keys, g.sole_vendor_id == keys.c.key).where(g.sole_system == system))
-    layered = (sa.select(x.vendor_id, x.canonical_id, x.sent_hash, x.erased_at.is_not(None).label("erased"),
-                         sa.false().label("sole"))
-               .join(keys, x.vendor_id == keys.c.key).where(x.system == system, x.entity == entity))
-    found: dict[str, Link] = {}
-    # A sole-form key wins over an xref row (there is never both; the other form's order says so).
-    for row in conn.execute(sa.union_all(layered, sole)):
-        if row.vendor_id not in found or row.sole:
-            found[row.vendor_id] = Link(row.canonical_id, row.sent_hash, bool(row.erased), bool(row.sole))
     return found
 
 
