@@ -22,9 +22,8 @@ _CHUNK = 2_000
 def replace_keys(conn: sa.Connection, entity: str, keys: dict[str, list[tuple[str, str]]]) -> None:
     """Set the match keys of each canonical id (an empty list removes them).
 
-    The old keys go in one statement per batch of ids (one on PostgreSQL, the ids sent as an
-    array) and the new ones in bulk (COPY on PostgreSQL): a second system linking to 20,000
-    records replaces some 100,000 keys.
+    The old keys go in one statement per batch of ids (on PostgreSQL the ids travel as one
+    array) and the new ones in bulk (COPY on PostgreSQL), rather than a statement per key.
     """
     table = _T["match_key"]
     for chunk in batches(conn, list(keys)):
