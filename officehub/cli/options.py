@@ -9,6 +9,8 @@ import typer
 
 import officehub.canonical_model
 from officehub.canonical_model.errors import FatalError
+from officehub.services.reasons import MIN_REASON, ReasonRequired
+from officehub.services.reasons import stated_reason as rule_of_reason
 
 PROJECT_HELP = "Project folder (holding officehub.yaml); default: the current folder."
 ProjectOption = Annotated[Path | None, typer.Option("--project", "-p", help=PROJECT_HELP)]
@@ -37,16 +39,19 @@ def builtin_entity_names() -> list[str]:
 
 RevealOption = Annotated[bool, typer.Option("--reveal", help="Show the values withheld otherwise "
                                                              "(may be sensitive; needs --reason; audited).")]
-ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why the values are needed (at least "
-                                                                      "10 characters; recorded in the audit trail).")]
-#: The shortest reason accepted: enough for a ticket or matter number with a word, not "x" or "n/a".
-MIN_REASON = 10
+ReasonOption = Annotated[str | None, typer.Option("--reason", help=f"Why the values are needed (at least "
+                                                                      f"{MIN_REASON} characters; recorded in the "
+                                                                      "audit trail).")]
 
 
 def stated_reason(reason: str | None, what: str) -> str:
-    """The reason given for ``what`` (a reveal, a detokenize), stripped; FatalError when it says nothing."""
-    text = (reason or "").strip()
-    if len(text) < MIN_REASON:
+    """The reason given for ``what`` (a reveal, a detokenize), stripped; FatalError naming --reason when it says nothing.
+
+    The rule is the services' (:func:`officehub.services.reasons.stated_reason`); the command
+    line checks it first only to say which option is missing.
+    """
+    try:
+        return rule_of_reason(reason, what)
+    except ReasonRequired:
         raise FatalError(f"{what} needs --reason with at least {MIN_REASON} characters saying why "
-                         "(it is recorded in the audit trail)")
-    return text
+                         "(it is recorded in the audit trail)") from None

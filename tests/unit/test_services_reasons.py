@@ -22,7 +22,9 @@ def test_a_stated_reason_comes_back_stripped():
     assert stated_reason("  ticket ST-1042 \n", "detokenize") == "ticket ST-1042"
 
 
-def test_the_cli_asks_for_the_same_length_of_reason():
-    from officehub.cli.options import MIN_REASON as CLI_MIN_REASON
+def test_the_cli_applies_the_same_rule_and_names_its_option():
+    from officehub.cli.options import stated_reason as cli_reason
 
-    assert CLI_MIN_REASON == MIN_REASON
+    assert cli_reason("  ticket ST-1042 \n", "detokenize") == "ticket ST-1042"
+    with pytest.raises(FatalError, match=f"detokenize needs --reason with at least {MIN_REASON}"):
+        cli_reason("x" * (MIN_REASON - 1), "detokenize")
