@@ -48,14 +48,14 @@ def preview_records(project: Project, store: HubStore, destination: str, sample:
     if not pipelines:
         raise FatalError(f"no publish pipeline sends to '{destination}'")
     previews = []
-    for name in pipelines:
-        step = Publish(project, store, name, project.config.pipelines[name])
-        with store.begin() as conn:
-            recent = golden.recent(conn, step.spec.entity, sample)
-        policed = step.plan.apply(recent.select(step.columns))
-        previews += [_record(step.spec.entity, recent, policed.columns, step.plan, row, step.columns)
-                     for row in range(recent.num_rows)]
+    # The audit entry commits with the reads it records (ADR 0019): no preview is shown unaudited.
     with store.begin() as conn:
+        for name in pipelines:
+            step = Publish(project, store, name, project.config.pipelines[name])
+            recent = golden.recent(conn, step.spec.entity, sample)
+            policed = step.plan.apply(recent.select(step.columns))
+            previews += [_record(step.spec.entity, recent, policed.columns, step.plan, row, step.columns)
+                         for row in range(recent.num_rows)]
         audit.append(conn, actor=actor, action="policy.preview", subject=destination,
                      detail={"pipelines": pipelines, "records": len(previews),
                              "canonical_ids": len({p["canonical_id"] for p in previews})})
