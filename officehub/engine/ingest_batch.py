@@ -24,6 +24,11 @@ from officehub.store import bookkeeping as bk
 _UTC = pa.timestamp("us", tz="UTC")
 
 
+def latest_per_key(keys: list[str]) -> list[int]:
+    """Row indexes with the last occurrence of each key: a later row supersedes an earlier one."""
+    return sorted({key: i for i, key in enumerate(keys)}.values())
+
+
 class ChangeTimes:
     """When the source says each mapped row changed (null where it does not say), in UTC."""
 
@@ -126,8 +131,8 @@ class BatchRows:
         return dict(zip(self.mapped.vendor_ids, self.digests, strict=True))
 
     def latest(self) -> list[int]:
-        """Row indexes with the last occurrence of each key: a later row supersedes an earlier one."""
-        return sorted({key: i for i, key in enumerate(self.mapped.vendor_ids)}.values())
+        """Row indexes with the last occurrence of each vendor id (:func:`latest_per_key`)."""
+        return latest_per_key(self.mapped.vendor_ids)
 
     def unmapped(self, columns: list[str]) -> list[str]:
         """Those of ``columns`` the mapping does not supply (a stored value there is kept)."""

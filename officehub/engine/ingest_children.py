@@ -14,7 +14,7 @@ from officehub.canonical_model import layout
 from officehub.config import PipelineConfig, Project
 from officehub.engine.context import RunContext
 from officehub.engine.ingest import Ingest
-from officehub.engine.ingest_batch import BatchOutcome
+from officehub.engine.ingest_batch import BatchOutcome, latest_per_key
 from officehub.mapping import MappedBatch
 from officehub.store import bookkeeping as bk
 from officehub.store import golden, xref
@@ -38,7 +38,7 @@ class ChildIngest(Ingest):
         system, entity, coll = self.spec.system, self.spec.entity, self.spec.collection
         assert coll is not None and mapped.parent_ids is not None
         conn = ctx.conn
-        rows = sorted({key: i for i, key in enumerate(mapped.vendor_ids)}.values())  # a later row supersedes
+        rows = latest_per_key(mapped.vendor_ids)
         outcome = BatchOutcome(unchanged=len(mapped.vendor_ids) - len(rows))
         parents = xref.lookup(conn, system, entity, mapped.parent_ids)
         orphans = [i for i in rows if mapped.parent_ids[i] not in parents]

@@ -34,7 +34,7 @@ def store_layered(ctx: RunContext, target: RecordTarget, rows: BatchRows, groups
     # Every copy of the records this batch changes, read once: this system's previous copy
     # is the base for change detection, and all of them feed survivorship.
     copies = _copies(ctx, target, [v for v in incoming if v in links], links)
-    previous = {row["vendor_id"]: row for rows_ in copies.values() for row in rows_
+    previous = {row["vendor_id"]: row for held in copies.values() for row in held
                 if row["system"] == system and row["vendor_id"] in incoming}
     # First copy of this system's record (a new vendor id, or a record the hub wrote to this
     # system and now reads back): its source row goes in as Arrow columns straight from the mapping.

@@ -42,7 +42,6 @@ no readable key), so a pipeline keeps one open entry per vendor record, and inde
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -58,27 +57,9 @@ PRECISE_TIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "m
 
 
 def _column(leaf: LeafField) -> sa.Column:
-    return sa.Column(leaf.column, leaf_sql_type(leaf), nullable=True)
+    from officehub.arrowsql.types import sql_type  # the one Arrow → SQL type table we keep
 
-
-def leaf_sql_type(leaf: LeafField) -> sa.types.TypeEngine:
-    """The column type of a leaf field: what ``arrowsql.types.sql_type(leaf.arrow_type)`` gives.
-
-    Read from the field's Python type, so the store's tables are built without importing
-    Arrow (``officehub runs`` needs the tables, not Arrow); a test holds the two equal.
-    """
-    base = leaf.base_type
-    if base is bool:
-        return sa.Boolean()
-    if base is int:
-        return sa.BigInteger()
-    if leaf.decimal is not None:
-        return sa.Numeric(*leaf.decimal)
-    if base is datetime:
-        return sa.DateTime(timezone=True)
-    if base is date:
-        return sa.Date()
-    return sa.Text()
+    return sa.Column(leaf.column, sql_type(leaf.arrow_type), nullable=True)
 
 
 #: The newest schema revision this code builds (one per Alembic migration).

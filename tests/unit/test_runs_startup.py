@@ -16,9 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from officehub.arrowsql.types import sql_type
-from officehub.canonical_model import ENTITIES, layout
-from officehub.store.schema import leaf_sql_type
 from tests.conftest import copy_demo_config
 
 #: Modules ``runs`` has no use for once the store is current.
@@ -66,12 +63,3 @@ def test_runs_on_a_new_store_migrates_it(project: Path):
 def test_runs_on_a_current_store_imports_neither_alembic_nor_signing_nor_the_engine(project: Path):
     runs_imports(project)  # the store exists and is current from here on
     assert runs_imports(project) == []
-
-
-@pytest.mark.parametrize("entity", sorted(ENTITIES))
-def test_a_leaf_column_has_the_type_arrow_would_give_it(entity: str):
-    lay = layout(entity)
-    for leaf in [*lay.fields, *(f for coll in lay.collections for f in coll.fields)]:
-        expected, built = sql_type(leaf.arrow_type), leaf_sql_type(leaf)
-        assert type(built) is type(expected), leaf.path
-        assert repr(built) == repr(expected), leaf.path
