@@ -25,6 +25,7 @@ from officehub.cli import (
     commands_audit,
     commands_data,
     commands_identity,
+    commands_matching,
     commands_policy,
     commands_project,
     commands_site,
@@ -62,6 +63,7 @@ commands_data.register(app)
 commands_policy.register(app)
 commands_audit.register(app)
 commands_identity.register(app)
+commands_matching.register(app)
 commands_subject.register(app)
 commands_site.register(app)
 

@@ -17,6 +17,7 @@ from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
 from officehub.connectors import Connector, connector_class
+from officehub.identity.match_model import MatchModel, read_model
 from officehub.mapping import InboundMapping, MappingError, MappingSpec, OutboundMapping, lineage
 from officehub.mapping.compiled import compile_fields, missing_within_groups
 from officehub.policies import KeyRing, PolicySet
@@ -95,6 +96,7 @@ class Project:
         self.base_dir = base_dir
         self.positions = positions
         self.policies = policies or PolicySet()
+        self._models: dict[str, MatchModel | None] = {}
 
     def keyring(self) -> KeyRing:
         """The pseudonymisation and tokenisation keys, resolved from their env vars or files."""
@@ -124,6 +126,35 @@ class Project:
     def derived_classes(self) -> dict[str, Sensitivity]:
         """Classes the ingest mappings declare for derived fields, as ``{"entity.path": class}``."""
         return lineage.derived_classes(lineage.feeds(ingest_mappings(self.config)))
+
+    def match_model_path(self, entity: str) -> Path | None:
+        """The model file of ``entity``'s probabilistic matching, when its rules use one."""
+        rule = self.config.identity.for_entity(entity).match.probabilistic
+        return None if rule is None else self.base_dir / rule.model
+
+    def match_model(self, entity: str) -> MatchModel | None:
+        """``entity``'s trained match model, read once; None when its rules use none.
+
+        A model file that is missing, invalid or untrained stops the run with a one-line error
+        naming the file: matching without the weights the rules ask for would link wrongly.
+        """
+        if entity not in self._models:
+            path = self.match_model_path(entity)
+            model = None
+            if path is not None:
+                where = path.relative_to(self.base_dir) if path.is_relative_to(self.base_dir) else path
+                if not path.exists():
+                    raise ConfigError([ConfigIssue(str(where), 1, f"no match model for {entity} yet: run "
+                                                   f"officehub match train {entity}")])
+                try:
+                    model = read_model(path)
+                except ValueError as exc:
+                    raise ConfigError([ConfigIssue(str(where), 1, str(exc))]) from None
+                if not model.is_trained:
+                    raise ConfigError([ConfigIssue(str(where), 1, f"the {entity} match model is not trained: run "
+                                                   f"officehub match train {entity}")])
+            self._models[entity] = model
+        return self._models[entity]
 
     def pipelines_in_order(self) -> list[str]:
         """Every pipeline: ingests first, then publishes, each in the order written."""

@@ -21,6 +21,7 @@ from officehub.canonical_model import SCHEMA_VERSION
 from officehub.engine.context import RunContext
 from officehub.identity import EntityIdentity, Matcher, SourceRecord, Survived, column_groups, survive
 from officehub.identity.holds import legal_holds
+from officehub.identity.match_model import MatchModel
 from officehub.store import golden, matches, sources
 
 #: Statuses of a golden record that publishes send as deletes.
@@ -40,11 +41,12 @@ class Written:
 class GoldenWriter:
     """Writes the golden records of one entity, compiled once per pipeline or command."""
 
-    def __init__(self, entity: str, identity: EntityIdentity, grace: timedelta) -> None:
+    def __init__(self, entity: str, identity: EntityIdentity, grace: timedelta,
+                 model: MatchModel | None = None) -> None:
         self.entity, self.identity, self.grace = entity, identity, grace
         self.columns = golden.entity_columns(entity)
         rules = identity.match
-        self.matcher = Matcher(entity, rules) if (rules.keys or rules.fuzzy) else None
+        self.matcher = Matcher(entity, rules, model) if rules.matches else None
 
     # -- values -------------------------------------------------------------------------
     def digest(self, values: dict[str, Any]) -> str:

@@ -76,7 +76,7 @@ def _through(raw: Callable[[int], dict[str, Any]], kept: list[int]) -> Callable[
 def writer_for(project: Project, entity: str) -> GoldenWriter:
     """The golden-record writer of ``entity`` with the project's identity rules."""
     return GoldenWriter(entity, project.config.identity.for_entity(entity),
-                        timedelta(days=project.config.hub.delete_grace_days))
+                        timedelta(days=project.config.hub.delete_grace_days), project.match_model(entity))
 
 
 class Ingest:

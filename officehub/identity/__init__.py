@@ -12,19 +12,21 @@ from officehub.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from officehub.identity.matching import (
-        NORMALISERS,
         Candidate,
         Decision,
         Matcher,
         date_similarity,
         name_similarity,
+        text_similarity,
+    )
+    from officehub.identity.normalise import (
+        NORMALISERS,
         normalise_date,
         normalise_email,
         normalise_id,
         normalise_none,
         normalise_phone,
         normalise_text,
-        text_similarity,
     )
     from officehub.identity.rules import (
         MOST_RECENT,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
         IdentityConfig,
         KeyRule,
         MatchRules,
+        ProbabilisticRule,
         Survivorship,
         SurvivorshipRule,
         column_groups,
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MOST_RECENT", "NORMALISERS",
     "Candidate", "Decision", "EntityIdentity", "FuzzyField", "FuzzyRule", "IdentityConfig", "KeyRule", "MatchRules",
-    "Matcher", "SourceRecord", "Survived", "Survivorship", "SurvivorshipRule",
+    "Matcher", "ProbabilisticRule", "SourceRecord", "Survived", "Survivorship", "SurvivorshipRule",
     "column_groups", "date_similarity", "field_groups", "name_similarity", "normalise_date", "normalise_email",
     "normalise_id", "normalise_none", "normalise_phone", "normalise_text", "rule_problems", "survive",
     "text_similarity",
@@ -53,11 +56,12 @@ __all__ = [
 
 #: The submodule defining each public name.
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(("NORMALISERS", "Candidate", "Decision", "Matcher", "date_similarity", "name_similarity",
-                     "normalise_date", "normalise_email", "normalise_id", "normalise_none", "normalise_phone",
-                     "normalise_text", "text_similarity"), "officehub.identity.matching"),
+    **dict.fromkeys(("Candidate", "Decision", "Matcher", "date_similarity", "name_similarity", "text_similarity"),
+                    "officehub.identity.matching"),
+    **dict.fromkeys(("NORMALISERS", "normalise_date", "normalise_email", "normalise_id", "normalise_none",
+                     "normalise_phone", "normalise_text"), "officehub.identity.normalise"),
     **dict.fromkeys(("MOST_RECENT", "EntityIdentity", "FuzzyField", "FuzzyRule", "IdentityConfig", "KeyRule",
-                     "MatchRules", "Survivorship", "SurvivorshipRule", "column_groups", "field_groups",
+                     "MatchRules", "ProbabilisticRule", "Survivorship", "SurvivorshipRule", "column_groups", "field_groups",
                      "rule_problems"), "officehub.identity.rules"),
     **dict.fromkeys(("SourceRecord", "Survived", "survive"), "officehub.identity.survivorship"),
 }

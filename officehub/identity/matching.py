@@ -8,113 +8,24 @@ never a record value: it is stored and logged.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import cache
 from itertools import permutations
 from types import ModuleType
 from typing import Any, Literal
 
 from officehub.canonical_model import layout
+from officehub.identity.fellegi_sunter import Prepared, ScoringModel, block_form, probability
+from officehub.identity.match_model import MatchModel
+from officehub.identity.normalise import (
+    NORMALISERS,
+    compact,
+    natural,
+    normalise_date,
+    normalise_text,
+)
 from officehub.identity.rules import EntityIdentity, FuzzyField, MatchRules, rule_problems
-
-# ---------------------------------------------------------------------------------------------
-# Normalisers: value → comparable string, or None when there is nothing to compare.
-
-# German-style transliteration first (Müller → mueller, as legacy systems without umlauts
-# write it); NFKD then strips the remaining accents (é → e). casefold already maps ß → ss.
-_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "æ": "ae", "œ": "oe", "ø": "o",
-                                  "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
-_NON_WORD = re.compile(r"[\W_]+")
-_ID_NOISE = re.compile(r"[\s\-\u2010-\u2015]+")
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
-
-
-@lru_cache(maxsize=1 << 16)
-def _text(value: str) -> str | None:
-    folded = unicodedata.normalize("NFC", value).casefold().translate(_TRANSLITERATION)
-    stripped = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
-    return _NON_WORD.sub(" ", stripped).strip() or None
-
-
-def normalise_text(value: Any) -> str | None:
-    """Casefold, transliterate (ü → ue, ß → ss), strip accents, punctuation to single spaces."""
-    if type(value) is str:  # the common case, straight to the cache
-        return _text(value)
-    text = _as_text(value)
-    return _text(text) if text is not None else None
-
-
-def normalise_email(value: Any) -> str | None:
-    """Trimmed and lower-cased."""
-    text = _as_text(value)
-    return text.lower() if text is not None else None
-
-
-def normalise_phone(value: Any) -> str | None:
-    """Digits only, with a leading + kept (a leading 00 becomes +)."""
-    text = _as_text(value)
-    if text is None:
-        return None
-    digits = "".join(c for c in text if c.isdigit())
-    if text.startswith("+"):
-        return "+" + digits if digits else None
-    if digits.startswith("00") and len(digits) > 2:
-        return "+" + digits[2:]
-    return digits or None
-
-
-def normalise_id(value: Any) -> str | None:
-    """Upper-cased, without spaces or dashes."""
-    text = _as_text(value)
-    return (_ID_NOISE.sub("", text.upper()) or None) if text is not None else None
-
-
-def normalise_date(value: Any) -> str | None:
-    """An ISO date (YYYY-MM-DD); a string that is not one is compared as given."""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    text = _as_text(value)
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        return text
-
-
-def normalise_none(value: Any) -> str | None:
-    """The value as a string, unchanged."""
-    return None if _as_text(value) is None else str(value)
-
-
-NORMALISERS: dict[str, Callable[[Any], str | None]] = {
-    "email": normalise_email, "phone": normalise_phone, "text": normalise_text,
-    "id": normalise_id, "date": normalise_date, "none": normalise_none,
-}
-
-
-def _compact(value: Any) -> str | None:
-    text = normalise_text(value)
-    return text.replace(" ", "") if text else None
-
-
-def _natural(entity: str, column: str) -> Callable[[Any], str | None]:
-    """The normaliser a column's type implies: dates as ISO dates, everything else as text."""
-    base = layout(entity).field(column.replace("__", ".")).base_type
-    return normalise_date if base in (date, datetime) else normalise_text
-
 
 # ---------------------------------------------------------------------------------------------
 # Field similarity, each in [0, 1] and symmetric in its two arguments.
@@ -231,6 +142,7 @@ class _Prepared:
     keys: dict[str, str]
     blocks: frozenset[tuple[str, str]]
     fields: dict[str, Any]
+    forms: Prepared | None  # the probabilistic model's comparison forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +170,7 @@ def _compile_field(entity: str, name: str, spec: FuzzyField) -> _CompiledField:
     elif spec.method == "date":
         fns = (normalise_date,)
     else:
-        fns = tuple(_natural(entity, col) for col in spec.columns)
+        fns = tuple(natural(entity, col) for col in spec.columns)
     return _CompiledField(name, spec.weight, spec.method, tuple(spec.columns), fns)
 
 
@@ -269,7 +181,8 @@ _CACHE_SIZE = 50_000
 class Matcher:
     """Matching rules of one entity compiled for repeated use on records new to the hub."""
 
-    def __init__(self, entity: str, rules: MatchRules) -> None:
+    def __init__(self, entity: str, rules: MatchRules, model: MatchModel | None = None) -> None:
+        """``model`` is the trained model file that ``rules.probabilistic`` names (ValueError without it)."""
         if problems := rule_problems(entity, EntityIdentity(match=rules)):
             raise ValueError("; ".join(problems))
         self.entity = entity
@@ -278,13 +191,24 @@ class Matcher:
         fuzzy = rules.fuzzy
         self._blocks = [] if fuzzy is None else [
             ("block:" + "+".join(block), tuple(block),
-             tuple(normalise_date if _natural(entity, c) is normalise_date else _compact for c in block))
+             tuple(normalise_date if natural(entity, c) is normalise_date else compact for c in block))
             for block in fuzzy.blocks
         ]
+        self.scoring: ScoringModel | None = None
+        if rules.probabilistic is not None:
+            if model is None:
+                raise ValueError(f"no match model for {entity}: run officehub match train {entity}")
+            if model.entity != entity:
+                raise ValueError(f"the match model {rules.probabilistic.model} is for {model.entity}, not {entity}")
+            self.scoring = ScoringModel(model)
+            # Blocks of a model are named apart from fuzzy ones: their values are in comparison form.
+            self._blocks = [("fs:" + "+".join(rule.columns), tuple(rule.columns),
+                             tuple(block_form(entity, c) for c in rule.columns)) for rule in model.blocking]
         self._fields = [] if fuzzy is None else [_compile_field(entity, n, f) for n, f in fuzzy.fields.items()]
         self._total_weight = sum(f.weight for f in self._fields)
         named = {c for _, cols, _ in self._keys for c in cols} | {c for _, cols, _ in self._blocks for c in cols}
         named |= {c for f in self._fields for c in f.columns}
+        named |= set(self.scoring.columns if self.scoring else ())
         #: The golden columns matching reads, in layout order.
         self.columns: tuple[str, ...] = tuple(leaf.column for leaf in layout(entity).fields if leaf.column in named)
         self._cache: dict[tuple, _Prepared] = {}
@@ -325,7 +249,8 @@ class Matcher:
 
     def _prepare(self, values: Mapping[str, Any]) -> _Prepared:
         return _Prepared(self._key_values(values), frozenset(self._block_values(values)),
-                         {f.name: f.prepare(values) for f in self._fields})
+                         {f.name: f.prepare(values) for f in self._fields},
+                         self.scoring.prepare(values) if self.scoring else None)
 
     def _prepare_candidate(self, values: Mapping[str, Any]) -> _Prepared:
         """:meth:`_prepare`, remembered by the candidate's values: the same golden records recur."""
@@ -359,6 +284,8 @@ class Matcher:
         prepared = {cand.canonical_id: self._prepare_candidate(cand.values) for cand in considered}
         if decision := self._by_keys(record, prepared, evidence):
             return decision
+        if self.scoring is not None:
+            return self._by_probability(record, prepared, evidence)
         if self.rules.fuzzy is None:
             return Decision("new", None, 0.0, {"method": "none", **evidence})
         return self._by_similarity(record, prepared, evidence)
@@ -406,6 +333,34 @@ class Matcher:
             return Decision("review", best, score, {**evidence, "best": best})
         return Decision("new", None, score, {**evidence, "best": best})
 
+    def _by_probability(self, record: _Prepared, prepared: dict[str, _Prepared], evidence: dict) -> Decision:
+        """Link the most probable candidate at or above link_at when no other reaches it too."""
+        rule, scoring = self.rules.probabilistic, self.scoring
+        assert rule is not None and scoring is not None and record.forms is not None
+        weights = {cid: scoring.weight(record.forms, cand.forms) for cid, cand in prepared.items()  # type: ignore[arg-type]
+                   if record.blocks & cand.blocks}
+        evidence = {"method": "probabilistic", "model_version": scoring.model.version, **evidence}
+        if unblocked := sorted(set(prepared) - set(weights)):
+            evidence["unblocked"] = unblocked
+        if not weights:
+            return Decision("new", None, 0.0, evidence)
+        ranked = sorted(weights, key=lambda cid: (-weights[cid], cid))
+        best = ranked[0]
+        chance = probability(weights[best])
+        explained = scoring.explain(record.forms, prepared[best].forms)  # type: ignore[arg-type]
+        evidence |= {"best": best, "scores": {cid: round(probability(w), 4) for cid, w in sorted(weights.items())},
+                     "weight": round(weights[best], 2),
+                     "fields": {f.comparison: round(f.weight, 2) for f in explained.fields if f.level is not None},
+                     "levels": {f.comparison: f.level for f in explained.fields if f.level is not None}}
+        if chance >= rule.link_at:
+            rivals = [cid for cid in ranked[1:] if probability(weights[cid]) >= rule.link_at]
+            if not rivals:
+                return Decision("link", best, chance, evidence)
+            return Decision("review", best, chance, {**evidence, "ambiguous": True, "rivals": rivals})
+        if chance >= rule.review_at:
+            return Decision("review", best, chance, evidence)
+        return Decision("new", None, chance, evidence)
+
     def _score(self, a: _Prepared, b: _Prepared) -> tuple[float, dict[str, float]] | None:
         """Weighted score over fields comparable on both sides; None under half the total weight."""
         fields: dict[str, float] = {}
@@ -425,17 +380,10 @@ class Matcher:
 
 
 __all__ = [
-    "NORMALISERS",
     "Candidate",
     "Decision",
     "Matcher",
     "date_similarity",
     "name_similarity",
-    "normalise_date",
-    "normalise_email",
-    "normalise_id",
-    "normalise_none",
-    "normalise_phone",
-    "normalise_text",
     "text_similarity",
 ]

@@ -81,6 +81,20 @@ class FuzzyRule(_Strict):
         return sum(f.weight for f in self.fields.values())
 
 
+class ProbabilisticRule(_Strict):
+    """Fellegi–Sunter matching with a trained model file, for candidates that share a block."""
+
+    model: str = Field(description="the model file, relative to the project (written by officehub match train)")
+    link_at: float = Field(0.99, gt=0, lt=1, description="match probability at or above which a record is linked")
+    review_at: float = Field(0.5, gt=0, lt=1, description="match probability at or above which a pair is queued")
+
+    @model_validator(mode="after")
+    def _review_below_link(self) -> ProbabilisticRule:
+        if self.review_at > self.link_at:
+            raise ValueError(f"review_at ({self.review_at}) must not be above link_at ({self.link_at})")
+        return self
+
+
 class MatchRules(_Strict):
     """How a record new to the hub finds its golden record."""
 
@@ -88,6 +102,19 @@ class MatchRules(_Strict):
         False, description="also match against records only the same system supplied (dedupe inside a system)")
     keys: list[KeyRule] = Field([], description="deterministic keys, any one of which links")
     fuzzy: FuzzyRule | None = Field(None, description="weighted similarity when no key links")
+    probabilistic: ProbabilisticRule | None = Field(
+        None, description="a trained Fellegi–Sunter model when no key links (instead of fuzzy)")
+
+    @model_validator(mode="after")
+    def _one_similarity(self) -> MatchRules:
+        if self.fuzzy is not None and self.probabilistic is not None:
+            raise ValueError("choose fuzzy or probabilistic matching, not both")
+        return self
+
+    @property
+    def matches(self) -> bool:
+        """Whether any rule can link a record to another."""
+        return bool(self.keys or self.fuzzy or self.probabilistic)
 
     @field_validator("keys")
     @classmethod
@@ -238,6 +265,7 @@ __all__ = [
     "IdentityConfig",
     "KeyRule",
     "MatchRules",
+    "ProbabilisticRule",
     "Survivorship",
     "SurvivorshipRule",
     "column_groups",

@@ -126,3 +126,29 @@ def erase(conn: sa.Connection, entity: str, canonical_id: str) -> int:
     """Delete every source row of ``canonical_id`` (data-subject erasure)."""
     t = table(entity)
     return conn.execute(sa.delete(t).where(t.c.canonical_id == canonical_id)).rowcount
+
+
+def live_copies(conn: sa.Connection, entity: str, columns: Sequence[str],
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """Every system's live copy of the active records (``columns`` plus system, vendor id and
+    canonical id): source rows and sole-form golden rows alike. With ``limit``, that many drawn
+    at random from each form in proportion to its size (what a model is trained on)."""
+    t, g = table(entity), _T[entity]
+    layered = (sa.select(t.c.system, t.c.vendor_id, t.c.canonical_id, *(t.c[c] for c in columns))
+               .join(g, g.c.canonical_id == t.c.canonical_id)
+               .where(t.c.deleted_at.is_(None), g.c.status == "active"))
+    sole = (sa.select(g.c.sole_system.label("system"), g.c.sole_vendor_id.label("vendor_id"), g.c.canonical_id,
+                      *(g.c[c] for c in columns))
+            .where(g.c.sole_system.is_not(None), g.c.status == "active"))
+    out: list[dict[str, Any]] = []
+    if limit is None:
+        for stmt in (layered, sole):
+            out.extend(dicts(conn.execute(stmt)))
+        return out
+    sizes = [conn.execute(sa.select(sa.func.count()).select_from(s.subquery())).scalar_one() for s in (layered, sole)]
+    total = sum(sizes) or 1
+    for stmt, size in zip((layered, sole), sizes, strict=True):
+        share = size if total <= limit else round(limit * size / total)
+        if share:
+            out.extend(dicts(conn.execute(stmt.order_by(sa.func.random()).limit(share))))
+    return out
