@@ -263,7 +263,7 @@ class CompiledChecks:
         if self.enforce_required and self.one_of:
             self._check_one_of(result, num_rows)
         for group in self.groups:
-            self._check_group(group, result)
+            self._check_group(group, result, num_rows)
         return result
 
     def _check_leaf(self, leaf: LeafField, raw: pa.Array, result: CheckResult) -> None:
@@ -333,14 +333,23 @@ class CompiledChecks:
         present = reduce(pc.or_, given) if given else pa.array([False] * num_rows)
         result.reject(pc.invert(present), f"needs {' or '.join(self.one_of)}")
 
-    def _check_group(self, group: Group, result: CheckResult) -> None:
-        names = [(f.path, f.column) for f in group.fields]
+    def _check_group(self, group: Group, result: CheckResult, num_rows: int) -> None:
+        """The group's own rules on each row that has any of its values (a column the mapping
+        leaves out counts as empty); a required group with no value at all is missing."""
+        names = [(f.path, f.column) for f in group.fields if f.column in result.columns]
         offset = len(group.path) + 1 if group.path else 0
-        if not all(column in result.columns for _, column in names):
+        missing = self.enforce_required and group.required
+        if not names:
+            if missing:
+                result.reject(pa.array([True] * num_rows), f"{group.path}: Field required")
             return
         rows = pa.table({c: result.columns[c] for _, c in names}).to_pylist()
         for index, row in enumerate(rows):
-            if index in result.errors or all(v is None for v in row.values()):
+            if index in result.errors:
+                continue
+            if all(v is None for v in row.values()):
+                if missing:
+                    result.errors[index] = f"{group.path}: Field required"
                 continue
             nested = _nest({path[offset:]: row[column] for path, column in names})
             reason = explain(group.model, nested, "")

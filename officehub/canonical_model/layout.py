@@ -119,6 +119,8 @@ class Group:
     path: str
     model: type[BaseModel]
     fields: tuple[LeafField, ...]
+    #: Whether the record needs the value (a group of optional leaves, as a person's name is).
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,7 @@ def _walk(model: type[BaseModel], prefix: str, inherited: Sensitivity | None, re
             children = list(_walk(base, f"{path}.", sensitivity, is_required, inner_within))
             yield from children
             if _has_model_validators(base):
-                yield ("group", Group(path, base, tuple(c[1] for c in children if c[0] == "leaf")))
+                yield ("group", Group(path, base, tuple(c[1] for c in children if c[0] == "leaf"), is_required))
         elif get_origin(base) is list and _is_model(get_args(base)[0]):
             yield ("list", name, get_args(base)[0], sensitivity)
         else:

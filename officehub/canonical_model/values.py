@@ -94,11 +94,21 @@ class ValueModel(BaseModel):
 
 
 class PersonName(ValueModel):
-    """A person's name as back-office systems store it; ``middle`` holds a middle name or patronymic."""
+    """A person's name as back-office systems store it; ``middle`` holds a middle name or patronymic.
+
+    A name needs a first or a last name, not both: one system keeps only a given name, another
+    lost a surname, some people have one name. Such a record is kept and matched on what it has.
+    """
 
     first: Annotated[str | None, Field(max_length=100)] = None
     middle: Annotated[str | None, Field(max_length=100)] = None
-    last: Annotated[str, Field(min_length=1, max_length=100)]
+    last: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+
+    @model_validator(mode="after")
+    def _first_or_last(self) -> PersonName:
+        if self.first is None and self.last is None:
+            raise ValueError("a name needs a first or a last name")
+        return self
 
 
 class Address(ValueModel):

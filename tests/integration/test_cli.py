@@ -148,7 +148,8 @@ def test_model_schema_and_fields_show_sensitivity_classes():
     fields = json.loads(run_cli("model", "fields", "employee", "--json").stdout)
     by_path = {f["path"]: f for f in fields}
     assert by_path["sick_leave[].diagnosis_code"]["sensitivity"] == "medical"
-    assert by_path["name.last"]["required"] == "yes"
+    assert by_path["employee_number"]["required"] == "yes"
+    assert by_path["name.last"]["required"] == ""  # a name needs a first or a last name, not both
     customer = {f["path"]: f for f in json.loads(run_cli("model", "fields", "customer", "--json").stdout)}
     assert customer["notes"]["free_text"] is True and customer["name.last"]["free_text"] is False
     assert "free text" in run_cli("model", "fields", "customer").stdout

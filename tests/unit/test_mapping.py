@@ -52,11 +52,11 @@ def test_bad_rows_are_reported_with_vendor_column_or_canonical_path() -> None:
                    BIRTH=["01.02.1987", "31.02.1987", None, None, None],
                    LNAME=["A", "B", "C", "  ", "E"], CUR=["UAH", "UAH", "UAH", "UAH", None])
     mapped = InboundMapping(_spec(), "crm_customers").apply(batch)
-    assert mapped.rows == [0] and mapped.vendor_ids == ["K/1"]
+    # Row 3 lost its surname but keeps a first name: a name needs one of the two.
+    assert mapped.rows == [0, 3] and mapped.vendor_ids == ["K/1", "L/4"]
     assert mapped.errors == {
         1: "BIRTH → birth_date: not a date in format %d.%m.%Y",
         2: "key BRANCH/CUSTNO is missing",
-        3: "name.last: Field required when name is given",
         4: "credit_limit.currency: Field required when credit_limit is given",
     }
     assert mapped.errors.keys() | set(mapped.rows) == set(range(5))
