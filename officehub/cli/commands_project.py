@@ -54,6 +54,8 @@ def check(project: ProjectOption = None, as_json: JsonOption = False,
 
     loaded = load_project(project_dir(project))
     cfg = loaded.config
+    for entity, _ in cfg.identity.items():
+        loaded.match_model(entity)  # a missing, invalid or untrained model file is a problem with its file
     counts = {"systems": len(cfg.systems), "mappings": len(cfg.mappings), "pipelines": len(cfg.pipelines)}
     warnings = ([] if cfg.hub.audit_key else [UNANCHORED.format(config=CONFIG_FILE)]) + unagreed_publishes(loaded)
     if connect:
