@@ -168,6 +168,11 @@ def rerun(entity: EntityArgument,
     console.print(f"{found.records:,} {entity} records compared under the rules in force; {verb} "
                   f"{found.proposed:,} pairs for review ({found.already_queued:,} already queued, "
                   f"{found.rejected_before:,} rejected before and left alone).", highlight=False)
+    for doubt in found.doubted:
+        console.print(f"[yellow]doubted[/] {entity} {doubt['canonical_id']}: {doubt['system']} {doubt['vendor_id']} "
+                      f"no longer matches {' '.join(doubt['against'])} (score {doubt['score']}); split it off with "
+                      f"`officehub match unlink {entity} {doubt['system']} {doubt['vendor_id']}` if they differ.",
+                      highlight=False, soft_wrap=True)
     if found.proposals and not dry_run:
         console.print("Decide them with `officehub match review`, `match link ID` and `match reject ID`.",
                       highlight=False)

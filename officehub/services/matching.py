@@ -320,6 +320,9 @@ class Rerun:
     already_queued: int = 0
     rejected_before: int = 0
     proposals: list[dict[str, Any]] = field(default_factory=list)
+    #: Records several systems supply whose copies the rules would no longer link: a steward's
+    #: ``match unlink`` question, listed rather than queued (the queue holds pairs to merge).
+    doubted: list[dict[str, Any]] = field(default_factory=list)
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -350,6 +353,7 @@ def rerun(project: Project, store: HubStore, actor: str, entity: str, *, dry_run
             for page in _active_pages(conn, entity):
                 out.records += len(page)
                 _propose(conn, writer, page, known, out)
+                _doubt(conn, writer, page, out)
                 say(f"{out.records:,} records compared")
             matches.add_reviews(conn, entity, [{k: p[k] for k in ("canonical_id", "candidate_id", "score", "evidence")}
                                                for p in out.proposals], None)
@@ -423,6 +427,24 @@ def _propose(conn: sa.Connection, writer: GoldenWriter, page: list[dict[str, Any
                 out.proposals.append({"canonical_id": other, "candidate_id": cid, "score": round(decision.score, 4),
                                       "outcome": decision.outcome, "evidence": {**decision.evidence, "rerun": True}})
                 known[frozenset((cid, other))] = "pending"
+
+
+def _doubt(conn: sa.Connection, writer: GoldenWriter, page: list[dict[str, Any]], out: Rerun) -> None:
+    """Each multi-system record whose copies, matched one against the other, would now be kept apart."""
+    matcher = writer.matcher
+    assert matcher is not None
+    layered = [r["canonical_id"] for r in page if r.get("sole_system") is None]
+    for cid, copies in sources.by_canonical_id(conn, writer.entity, layered).items():
+        live = sorted((c for c in copies if c["deleted_at"] is None), key=lambda c: (c["system"], c["vendor_id"]))
+        first = live[0] if live else None
+        for copy in live[1:]:
+            if first is None or copy["system"] == first["system"]:
+                continue
+            decision = matcher.decide(copy, copy["system"], [Candidate(cid, first, frozenset({first["system"]}))])
+            if decision.outcome == "new":
+                out.doubted.append({"canonical_id": cid, "system": copy["system"], "vendor_id": copy["vendor_id"],
+                                    "against": [first["system"], first["vendor_id"]],
+                                    "score": round(decision.score, 4)})
 
 
 __all__ = ["THRESHOLDS", "TRAIN_SAMPLE", "Counts", "Evaluation", "Label", "MatchingError", "Rerun", "Trained",

@@ -110,7 +110,14 @@ def test_rerun_proposes_the_true_pairs_for_review_and_links_nothing_by_itself(es
     queue = cli_json(folder, "match", "review")
     assert len(queue) == done["proposed"] and {e["method"] for e in queue} == {"probabilistic"}
     again = cli_json(folder, "match", "rerun", "customer")
-    assert again["proposed"] == 0 and again["already_queued"] == done["proposed"]
+    assert again["proposed"] == 0 and again["already_queued"] == done["proposed"] and again["doubted"] == []
+    # A steward's wrong merge of two strangers: the rules doubt it and say how to split it off.
+    by_vendor = {v: cid for cid, v in ids.items()}
+    stranger, patient = by_vendor[("billing", "N-0")], by_vendor[("clinic", "200")]
+    cli(folder, "match", "merge", "customer", patient, stranger)
+    doubted = cli_json(folder, "match", "rerun", "customer")["doubted"]
+    assert [(d["canonical_id"], d["system"], d["vendor_id"]) for d in doubted] == [(patient, "clinic", "200")]
+    assert "officehub match unlink customer clinic 200" in cli(folder, "match", "rerun", "customer")
 
 
 def test_explain_shows_levels_and_weights_that_add_up_and_no_value(estate) -> None:

@@ -53,6 +53,12 @@ def test_date_levels(a: str, b: str, expected: str | None) -> None:
     assert level("date", a, b) == expected
 
 
+def test_organisations_compare_without_legal_forms_and_quotes_in_any_script() -> None:
+    assert level("organisation", "ТОВ «Фарм»", "Farm LLC") == "exact"
+    assert level("organisation", '"FARM" GmbH', "Farm") == "exact"
+    assert level("organisation", "Farm LLC", "Pharmacia Ltd") != "exact"
+
+
 def test_code_and_text_levels_ignore_spacing_and_count_edits() -> None:
     assert level("code", "SW1A 1AA", "sw1a1aa") == "exact"
     assert level("code", "01001", "01007") == "one_typo"
