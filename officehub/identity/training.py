@@ -327,14 +327,18 @@ def proposed_model(entity: str) -> MatchModel:
             if block:
                 blocking.append(cols)
 
-    add("first_name", ["name__first"], "name", tf=True, block=True)
+    add("first_name", ["name__first"], "name", tf=True)
     add("middle_name", ["name__middle"], "name")
-    add("last_name", ["name__last"], "name", tf=True, block=True)
+    add("last_name", ["name__last"], "name", tf=True)
+    if "name__first" in columns and "name__last" in columns:
+        # The whole name, not each part: a block on a common first name alone would make every
+        # new John a candidate of every John in a hub of millions.
+        blocking.append(["name__first", "name__last"])
     add("organisation", ["organisation__legal_name"], "organisation", tf=True, block=True)
     for column, leaf in columns.items():
         if leaf.base_type.__name__ in ("date", "datetime") and "birth" in column:
             add(column, [column], "date", block=True)
-    add("street", ["address__street"], "text")
+    add("street", ["address__street"], "text", block=True)
     add("city", ["address__city"], "text", tf=True)
     add("postal_code", ["address__postal_code"], "code", tf=True, block=True)
     add("email", ["contact__email"], "exact")

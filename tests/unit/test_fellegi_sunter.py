@@ -189,7 +189,8 @@ def test_a_proposed_model_compares_the_fields_an_entity_has() -> None:
     model = proposed_model("customer")
     names = [c.name for c in model.comparisons]
     assert names[:3] == ["first_name", "middle_name", "last_name"] and "birth_date" in names
-    assert ["birth_date"] in [rule.columns for rule in model.blocking]
+    rules = [rule.columns for rule in model.blocking]
+    assert ["birth_date"] in rules and ["name__first", "name__last"] in rules and ["name__first"] not in rules
     assert "first_name" in [c.name for c in proposed_model("employee").comparisons]
 
 
