@@ -189,3 +189,24 @@ def test_a_record_arriving_after_training_is_linked_on_arrival(estate) -> None:
             "SELECT system, vendor_id FROM xref WHERE canonical_id = "
             "(SELECT canonical_id FROM xref WHERE system = 'billing' AND vendor_id = 'B-NEW') ORDER BY system").fetchall()
     assert systems == [("billing", "B-NEW"), ("clinic", str(newcomer[0]))]
+
+
+def test_train_rerun_and_matching_on_arrival_with_the_hub_store_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    folder, generated = linkage_estate.build(tmp_path / "estate", store_url=postgres_url)
+    cli(folder, "sync", "--all")
+    trained = cli_json(folder, "match", "train", "customer")
+    assert trained["trained"]["records"] == len(generated.clinic) + len(generated.billing)
+    linkage_estate.use_model(folder)
+    rerun = cli_json(folder, "match", "rerun", "customer")
+    assert rerun["proposed"] >= len(generated.truth) and rerun["records"] == trained["trained"]["records"]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("left,right,match\n" + "".join(f"clinic:{a},billing:{b},1\n" for a, b in sorted(generated.truth)))
+    found = cli_json(folder, "match", "evaluate", "customer", "--labels", str(labels))
+    assert found["in_force"]["recall"] >= 0.95
+    newcomer = next(row for row in generated.clinic if row[0] > linkage_estate.IN_BILLING)
+    born = newcomer[3].split("-")
+    with sqlite3.connect(folder / "data" / "billing.db") as db:
+        db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?)",
+                   ("B-NEW", f"{newcomer[2]}, {newcomer[1]}", f"{born[2]}.{born[1]}.{born[0]}", newcomer[4],
+                    newcomer[5], newcomer[6]))
+    assert cli_json(folder, "sync", "billing_in")[0]["records_linked"] == 1
