@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Literal
 
-from officehub.identity.normalise import normalise_date
+from officehub.identity.normalise import as_text, normalise_date
 
 KindName = Literal["name", "organisation", "date", "code", "text", "exact"]
 
@@ -134,12 +134,12 @@ class Kind:
 
     def prepare(self, values: Sequence[Any]) -> str | None:
         """The comparison form of a field's columns (joined by a space), or None when all are empty."""
-        parts = [text for value in values if (text := _text_of(value))]
+        parts = [text for value in values if (text := as_text(value))]
         return self.form(" ".join(parts)) if parts else None
 
     def prepare_one(self, value: Any) -> str | None:
         """The comparison form of one value, or None when it is empty."""
-        text = _text_of(value)
+        text = as_text(value)
         return self.form(text) if text else None
 
     def compare(self, a: str | None, b: str | None) -> int | None:
@@ -147,13 +147,6 @@ class Kind:
         if a is None or b is None:
             return None
         return self.level(a, b) if a <= b else self.level(b, a)  # one cache entry per unordered pair
-
-
-def _text_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return text.strip() or None
 
 
 _NAME_LABELS = ("exact", "jaro_winkler_0.92", "same_tokens", "jaro_winkler_0.80", "initial", "different")

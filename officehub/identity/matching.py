@@ -1,4 +1,5 @@
-"""Matching a record new to the hub to a golden record: deterministic keys, then fuzzy fields.
+"""Matching a record new to the hub to a golden record: deterministic keys, then fuzzy fields
+or a trained probabilistic model (:mod:`officehub.identity.fellegi_sunter`).
 
 Pure functions over flat golden-column dicts; the hub store fetches the candidates
 (golden records sharing an index key, see :meth:`Matcher.index_keys`) and records the

@@ -22,7 +22,8 @@ _NON_WORD = re.compile(r"[\W_]+")
 _ID_NOISE = re.compile(r"[\s\-\u2010-\u2015]+")
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
+    """The value as trimmed text (a date in ISO form), or None when it is empty."""
     if value is None:
         return None
     if isinstance(value, datetime | date):
@@ -42,19 +43,19 @@ def normalise_text(value: Any) -> str | None:
     """Casefold, transliterate (ü → ue, ß → ss), strip accents, punctuation to single spaces."""
     if type(value) is str:  # the common case, straight to the cache
         return _text(value)
-    text = _as_text(value)
+    text = as_text(value)
     return _text(text) if text is not None else None
 
 
 def normalise_email(value: Any) -> str | None:
     """Trimmed and lower-cased."""
-    text = _as_text(value)
+    text = as_text(value)
     return text.lower() if text is not None else None
 
 
 def normalise_phone(value: Any) -> str | None:
     """Digits only, with a leading + kept (a leading 00 becomes +)."""
-    text = _as_text(value)
+    text = as_text(value)
     if text is None:
         return None
     digits = "".join(c for c in text if c.isdigit())
@@ -67,7 +68,7 @@ def normalise_phone(value: Any) -> str | None:
 
 def normalise_id(value: Any) -> str | None:
     """Upper-cased, without spaces or dashes."""
-    text = _as_text(value)
+    text = as_text(value)
     return (_ID_NOISE.sub("", text.upper()) or None) if text is not None else None
 
 
@@ -75,7 +76,7 @@ def normalise_date(value: Any) -> str | None:
     """An ISO date (YYYY-MM-DD); a string that is not one is compared as given."""
     if isinstance(value, datetime):
         return value.date().isoformat()
-    text = _as_text(value)
+    text = as_text(value)
     if text is None:
         return None
     try:
@@ -86,7 +87,7 @@ def normalise_date(value: Any) -> str | None:
 
 def normalise_none(value: Any) -> str | None:
     """The value as a string, unchanged."""
-    return None if _as_text(value) is None else str(value)
+    return None if as_text(value) is None else str(value)
 
 
 NORMALISERS: dict[str, Callable[[Any], str | None]] = {
@@ -109,6 +110,7 @@ def natural(entity: str, column: str) -> Callable[[Any], str | None]:
 
 __all__ = [
     "NORMALISERS",
+    "as_text",
     "compact",
     "natural",
     "normalise_date",
