@@ -79,6 +79,13 @@ def test_training_writes_a_versioned_model_with_no_rare_value(estate) -> None:
     assert linkage_estate.SENTINEL not in text
     streets = {row[4] for row in generated.clinic}
     assert not any(street.lower() in text.lower() for street in streets)
+    # Before the rules name it, a model can be tried with --model.
+    clinic_id, account = sorted(generated.truth)[0]
+    unused = run_cli("-p", str(folder), "match", "explain", "customer", f"clinic:{clinic_id}", f"billing:{account}")
+    assert unused.returncode != 0 and "customer has no match rules" in unused.stderr
+    tried = cli_json(folder, "match", "explain", "customer", f"clinic:{clinic_id}", f"billing:{account}",
+                     "--model", str(folder / MODEL))
+    assert tried["decision"] == "link" and tried["model_version"] == 1
     retrained = cli_json(folder, "match", "train", "customer")
     assert (retrained["version"], retrained["previous_version"], retrained["configured"]) == (2, 1, False)
     with hub(folder) as db:
