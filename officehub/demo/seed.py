@@ -231,7 +231,7 @@ CREATE TABLE CUST (
     SEGMENT TEXT, CREDIT_LIMIT TEXT, NOTES TEXT, LASTCHG TEXT
 );
 """
-_CRM_DEFECTS = ("email_no_at", "birth_feb_31", "phone_na", "lname_empty", "ctry_xx")
+_CRM_DEFECTS = ("email_no_at", "birth_feb_31", "phone_na", "name_empty", "ctry_xx")
 _UA_CODES = (
     "044", "032", "048", "057", "056",  # landlines: Kyiv, Lviv, Odesa, Kharkiv, Dnipro
     "050", "063", "066", "067", "068", "073", "093", "095", "097",
@@ -296,8 +296,8 @@ def _spoil_customer(row: dict, defect: str) -> None:
         row["BIRTH"] = "31.02.1987"
     elif defect == "phone_na":
         row["PHONE"] = "n/a"
-    elif defect == "lname_empty":
-        row["LNAME"] = ""
+    elif defect == "name_empty":  # a first name alone would be a name; neither is none
+        row["FNAME"] = row["LNAME"] = ""
     elif defect == "ctry_xx":
         row["CTRY"] = "XX"
 
@@ -391,7 +391,7 @@ CREATE TABLE garnishments (
     currency TEXT, since TEXT
 );
 """
-_HR_DEFECTS = ("hire_date_invalid", "last_name_empty", "email_invalid")
+_HR_DEFECTS = ("hire_date_invalid", "name_empty", "email_invalid")
 # department -> (weight, [(job title, monthly salary range UAH)])
 _DEPARTMENTS = {
     "Warehouse": (30, [("Warehouse Operator", 18_000, 26_000), ("Forklift Driver", 22_000, 30_000),
@@ -468,8 +468,8 @@ def _employee(rng: random.Random, fake: Faker, emp_id: str, defect: str | None) 
 def _spoil_employee(emp: dict, defect: str) -> None:
     if defect == "hire_date_invalid":
         emp["hire_date"] = "2020-13-45"
-    elif defect == "last_name_empty":
-        emp["last_name"] = ""
+    elif defect == "name_empty":
+        emp["first_name"] = emp["last_name"] = ""
     elif defect == "email_invalid":
         emp["email"] = "nobody-at-example"
 

@@ -83,6 +83,8 @@ SITE = ("site", "init", "kyiv")
 def recipes(i: Ids) -> dict[str, list[Call]]:
     """Per command path: its calls, success paths first, then error paths."""
     link = ("match", "link", str(i.review))
+    reject = ("match", "reject", str(i.review))
+    train, model = ("match", "train", "employee"), "{dir}/identity/employee.model.yaml"
     return {
         "init": [ok("init", "{dir}/fresh"), fails("init", "{dir}")],
         "check": [ok("check"), fails("check", "-p", "{dir}/nowhere")],
@@ -128,6 +130,14 @@ def recipes(i: Ids) -> dict[str, list[Call]]:
                          fails("match", "unlink", "employee", "clinic", "no-such-id")],
         "match unmerge": [ok("match", "unmerge", "1", setup=(link,)), fails("match", "unmerge", "9999")],
         "match log": [ok("match", "log", setup=(link,)), fails("match", "log", "9999")],
+        "match train": [ok("match", "train", "employee"), fails("match", "train", "nosuch")],
+        "match explain": [ok("match", "explain", "employee", i.held, i.clinic, "--model", model, setup=(train,)),
+                          fails("match", "explain", "employee", i.held, "no-such-id", "--model", model,
+                                setup=(train,))],
+        "match evaluate": [ok("match", "evaluate", "employee", "--model", model, setup=(train, reject)),
+                           fails("match", "evaluate", "employee", "--labels", "{dir}/missing.csv")],
+        "match rerun": [ok("match", "rerun", "employee"), ok("match", "rerun", "employee", "--dry-run"),
+                        fails("match", "rerun", "nosuch")],
         "record show": [ok("record", "show", i.held), fails("record", "show", "no-such-id")],
         "record history": [ok("record", "history", i.held), fails("record", "history", "no-such-id")],
         "subject find": [ok("subject", "find", "Bondarenko"), fails("subject", "find", " ")],
