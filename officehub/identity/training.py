@@ -151,8 +151,16 @@ def _expectation(patterns: Counter[Pattern], logit: float, weights: list[list[fl
 
 def _em(patterns: Counter[Pattern], m: list[list[float]], u: list[list[float]], trained: list[int],
         share: float) -> tuple[list[list[float]], float, int]:
-    """m of the ``trained`` comparisons and the share of true pairs, by EM over ``patterns``."""
+    """m of the ``trained`` comparisons and the share of true pairs, by EM over ``patterns``.
+
+    Within a blocking rule's pairs, u is learned too (from the pairs taken for non-matches),
+    starting from the random pairs' u: those pairs are not random any more. A city agrees for
+    nearly all pairs of a postcode block, true or not; with the random pairs' u its agreement
+    would weigh 11 bits for every pair and EM would take the whole block for true pairs. The
+    model keeps the random pairs' u; only m is taken from here.
+    """
     m = [list(levels) for levels in m]
+    u = [list(levels) for levels in u]
     for iteration in range(1, _MAX_ITERATIONS + 1):
         weights = [[math.log2(mi / ui) for mi, ui in zip(mc, uc, strict=True)] for mc, uc in zip(m, u, strict=True)]
         scored = _expectation(patterns, math.log2(share / (1 - share)), weights, trained)
@@ -160,22 +168,26 @@ def _em(patterns: Counter[Pattern], m: list[list[float]], u: list[list[float]], 
         total = sum(count for _, count, _ in scored)
         change = 0.0
         for c in trained:
-            sums = [0.0] * len(m[c])
+            true_sums, other_sums = [0.0] * len(m[c]), [0.0] * len(m[c])
             for pattern, count, p in scored:
                 if pattern[c] >= 0:
-                    sums[pattern[c]] += count * p
-            present = sum(sums)
-            if present <= 0:
-                continue
-            # Half a pseudo-pair per level (as for u): a level no true pair reached in a small
-            # hub is rare, not impossible (a surname changed by marriage must not weigh -20 bits).
-            fresh = [(s + _PSEUDO) / (present + _PSEUDO * len(sums)) for s in sums]
+                    true_sums[pattern[c]] += count * p
+                    other_sums[pattern[c]] += count * (1 - p)
+            fresh = _smoothed(true_sums)
             change = max(change, *(abs(a - b) for a, b in zip(fresh, m[c], strict=True)))
-            m[c] = fresh
+            m[c], u[c] = fresh, _smoothed(other_sums)
         share = min(max(matched / total, 1e-9), 1 - 1e-9)
         if change < _TOLERANCE:
             return m, share, iteration
     return m, share, _MAX_ITERATIONS
+
+
+def _smoothed(sums: list[float]) -> list[float]:
+    """Each level's share, with half a pseudo-pair per level (as for u): a level no true pair
+    reached in a small hub is rare, not impossible (a surname changed by marriage must not
+    weigh -20 bits)."""
+    present = sum(sums)
+    return [(s + _PSEUDO) / (present + _PSEUDO * len(sums)) for s in sums]
 
 
 def _starting_m(levels: int) -> list[float]:
