@@ -30,30 +30,38 @@ def _distances() -> tuple[Any, Any, Any, Any]:
 
 
 # -- comparison forms -----------------------------------------------------------------------
+#: Comparison forms remembered per kind: the same names, dates, postcodes recur across candidates.
+_FORMS = 1 << 18
+
+@lru_cache(maxsize=_FORMS)
 def _name_form(text: str) -> str | None:
     from officehub.identity.scripts import comparison_key
 
     return comparison_key(text) or None
 
 
+@lru_cache(maxsize=_FORMS)
 def _organisation_form(text: str) -> str | None:
     from officehub.identity.organisations import organisation_key
 
     return organisation_key(text) or None
 
 
+@lru_cache(maxsize=_FORMS)
 def _code_form(text: str) -> str | None:
     from officehub.identity.scripts import comparison_key
 
     return comparison_key(text).replace(" ", "") or None
 
 
+@lru_cache(maxsize=_FORMS)
 def _date_form(text: str) -> str | None:
     iso = normalise_date(text)
     digits = "".join(c for c in iso or "" if c.isdigit())
     return digits if len(digits) == 8 else None
 
 
+@lru_cache(maxsize=_FORMS)
 def _exact_form(text: str) -> str | None:
     return text.strip().casefold() or None
 
@@ -134,6 +142,8 @@ class Kind:
 
     def prepare(self, values: Sequence[Any]) -> str | None:
         """The comparison form of a field's columns (joined by a space), or None when all are empty."""
+        if len(values) == 1:
+            return self.prepare_one(values[0])
         parts = [text for value in values if (text := as_text(value))]
         return self.form(" ".join(parts)) if parts else None
 
