@@ -180,13 +180,16 @@ class GoldenWriter:
         golden.upsert(conn, self.entity, ["canonical_id"], [r for r in stored if r["version"] == 1], new=True)
         self.refresh_keys(conn, stored)
 
-    def refresh_keys(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-        """Match keys of active records; none for records that are gone or deleted."""
+    def refresh_keys(self, conn: sa.Connection, rows: list[dict[str, Any]], *, replace: bool = True) -> None:
+        """Match keys of active records; none for records that are gone or deleted.
+
+        ``replace=False`` only adds them, for records known to have none (after ``clear_keys``).
+        """
         if self.matcher is None or not rows:
             return
-        matches.replace_keys(conn, self.entity, {
-            r["canonical_id"]: self.matcher.index_keys(r) if r.get("status", "active") == "active" else []
-            for r in rows})
+        keys = {r["canonical_id"]: self.matcher.index_keys(r) if r.get("status", "active") == "active" else []
+                for r in rows}
+        (matches.replace_keys if replace else matches.add_keys)(conn, self.entity, keys)
 
     def append_new(self, ctx: RunContext, columns: dict[str, pa.Array], indexes: list[int],
                    canonical_ids: list[str], digests: list[str], *,

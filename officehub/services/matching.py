@@ -346,8 +346,11 @@ def rerun(project: Project, store: HubStore, actor: str, entity: str, *, dry_run
             conn = ctx.conn
             known = _known_pairs(conn, entity)
             say("rebuilding match keys")
+            # All at once rather than record by record: deleting a page's old keys joins a table
+            # that grows within this transaction, unanalysed, into a scan per page.
+            matches.clear_keys(conn, entity)
             for page in _active_pages(conn, entity):
-                writer.refresh_keys(conn, page)
+                writer.refresh_keys(conn, page, replace=False)
                 out.keys_rebuilt += len(page)
             say("comparing records")
             for page in _active_pages(conn, entity):

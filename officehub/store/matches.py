@@ -33,6 +33,18 @@ def replace_keys(conn: sa.Connection, entity: str, keys: dict[str, list[tuple[st
             conn.execute(gone.where(table.c.canonical_id == ids.c.key))
         else:
             conn.execute(gone.where(table.c.canonical_id.in_(chunk)))
+    add_keys(conn, entity, keys)
+
+
+def clear_keys(conn: sa.Connection, entity: str) -> None:
+    """Remove every match key of ``entity`` (before rebuilding them all with :func:`add_keys`)."""
+    table = _T["match_key"]
+    conn.execute(sa.delete(table).where(table.c.entity == entity))
+
+
+def add_keys(conn: sa.Connection, entity: str, keys: dict[str, list[tuple[str, str]]]) -> None:
+    """Add match keys for canonical ids that have none (in bulk; COPY on PostgreSQL)."""
+    table = _T["match_key"]
     rows = [(k, v[:400], cid) for cid, pairs in keys.items() for k, v in dict.fromkeys(pairs)]
     if rows:
         names, values, ids = zip(*rows, strict=True)
