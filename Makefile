@@ -39,6 +39,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 ## bench: race officehub against the raw-copy limit and dlt (BENCH_ROWS, BENCH_SIZES; see docs/benchmark.md)
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.linkage
 
 ## check: validate the demo estate's configuration
 check: $(VENV)/.installed-demo
