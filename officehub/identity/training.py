@@ -267,7 +267,7 @@ def train(model: MatchModel, records: Sequence[Mapping[str, Any]], systems: Sequ
         raise TrainingError("the blocking rules make no pair of records to learn from")
 
     say("estimating the prior")
-    _, share, _ = _prior_only(union, m, u, 0.01)
+    share = _prior_only(union, m, u, 0.01)
     expected = share * sum(union.values())
     prior = min(max(expected / possible, 1e-12), 0.5)
 
@@ -275,9 +275,9 @@ def train(model: MatchModel, records: Sequence[Mapping[str, Any]], systems: Sequ
     # would make up evidence from sample sizes alone, so it weighs nothing (u = m).
     seen = {(c, pattern[c]) for counter in (randoms, union) for pattern in counter for c in range(len(levels))}
     for c, levels_m in enumerate(m):
-        for level, share in enumerate(levels_m):
+        for level, m_level in enumerate(levels_m):
             if (c, level) not in seen:
-                u[c][level] = share
+                u[c][level] = m_level
 
     comparisons = []
     for index, spec in enumerate(model.comparisons):
@@ -295,19 +295,18 @@ def train(model: MatchModel, records: Sequence[Mapping[str, Any]], systems: Sequ
                       blocking=costs, comparisons=comparisons, trained=training)
 
 
-def _prior_only(patterns: Counter[Pattern], m: list[list[float]], u: list[list[float]],
-                share: float) -> tuple[list[list[float]], float, int]:
+def _prior_only(patterns: Counter[Pattern], m: list[list[float]], u: list[list[float]], share: float) -> float:
     """The share of true pairs among ``patterns`` with m and u fixed (every comparison counts)."""
     everything = list(range(len(m)))
     weights = [[math.log2(mi / ui) for mi, ui in zip(mc, uc, strict=True)] for mc, uc in zip(m, u, strict=True)]
     total = sum(patterns.values())
-    for iteration in range(1, 200):
+    for _ in range(200):
         scored = _expectation(patterns, math.log2(share / (1 - share)), weights, everything)
         fresh = min(max(sum(count * p for _, count, p in scored) / total, 1e-9), 1 - 1e-9)
         if abs(fresh - share) < 1e-7:
-            return m, fresh, iteration
+            return fresh
         share = fresh
-    return m, share, 200
+    return share
 
 
 def _round(value: float) -> float:
