@@ -9,6 +9,7 @@ below cover both forms.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -141,14 +142,16 @@ def live_copies(conn: sa.Connection, entity: str, columns: Sequence[str],
                       *(g.c[c] for c in columns))
             .where(g.c.sole_system.is_not(None), g.c.status == "active"))
     out: list[dict[str, Any]] = []
+    by_key = operator.itemgetter("system", "vendor_id")  # a stable order: the same records, the same model
     if limit is None:
         for stmt in (layered, sole):
             out.extend(dicts(conn.execute(stmt)))
-        return out
+        return sorted(out, key=by_key)
     sizes = [conn.execute(sa.select(sa.func.count()).select_from(s.subquery())).scalar_one() for s in (layered, sole)]
     total = sum(sizes) or 1
     for stmt, size in zip((layered, sole), sizes, strict=True):
         share = size if total <= limit else round(limit * size / total)
         if share:
-            out.extend(dicts(conn.execute(stmt.order_by(sa.func.random()).limit(share))))
-    return out
+            drawn = stmt if share == size else stmt.order_by(sa.func.random()).limit(share)
+            out.extend(dicts(conn.execute(drawn)))
+    return sorted(out, key=by_key)
