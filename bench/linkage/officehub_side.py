@@ -113,13 +113,19 @@ def _pipelines() -> list[str]:
 
 
 def _project(folder: Path, systems: dict[str, Path], identity: dict[str, Any]) -> Path:
-    folder.mkdir(parents=True)
+    return write_project(folder, "sqlite:///.officehub/hub.db", systems, FIELDS, identity)
+
+
+def write_project(folder: Path, store: str, systems: dict[str, Path], fields: dict[str, Any],
+                  identity: dict[str, Any]) -> Path:
+    """officehub.yaml: the hub store at ``store``, one ingest of ``people`` per SQLite system into customer."""
+    folder.mkdir(parents=True, exist_ok=True)
     config = {
-        "hub": {"name": "linkage", "store": "sqlite:///.officehub/hub.db"},
+        "hub": {"name": "linkage", "store": store},
         "identity": identity,
         "systems": {name: {"type": "sql", "url": f"sqlite:///{path.resolve()}"} for name, path in systems.items()},
         "mappings": {f"{name}_in": {"system": name, "stream": "people", "target": ENTITY, "key": "id",
-                                    "fields": FIELDS} for name in systems},
+                                    "fields": fields} for name in systems},
         "pipelines": {f"{name}_in": {"kind": "ingest", "mapping": f"{name}_in"} for name in systems},
     }
     (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

@@ -57,9 +57,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.db import pg_connect, pg_fresh_database
+from bench.linkage import officehub_side
 from bench.lock import exclusive
 from bench.settings import PG_ROOT, RESULTS_DIR, pg_url
 
@@ -252,17 +251,7 @@ def write_system(path: Path, rows: list[Row]) -> None:
 
 def write_project(folder: Path, database: str, systems: dict[str, Path], match: dict[str, Any]) -> Path:
     """officehub.yaml: the hub store on PostgreSQL, one ingest per system, ``match`` as the customer rules."""
-    folder.mkdir(parents=True, exist_ok=True)
-    config = {
-        "hub": {"name": "linkage-scale", "store": pg_url(database, "+psycopg")},
-        "identity": {ENTITY: {"match": match}},
-        "systems": {name: {"type": "sql", "url": f"sqlite:///{path.resolve()}"} for name, path in systems.items()},
-        "mappings": {f"{name}_in": {"system": name, "stream": "people", "target": ENTITY, "key": "id",
-                                    "fields": FIELDS} for name in systems},
-        "pipelines": {f"{name}_in": {"kind": "ingest", "mapping": f"{name}_in"} for name in systems},
-    }
-    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return folder
+    return officehub_side.write_project(folder, pg_url(database, "+psycopg"), systems, FIELDS, {ENTITY: {"match": match}})
 
 
 # -- the hub -------------------------------------------------------------------------------------
