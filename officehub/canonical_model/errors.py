@@ -47,6 +47,10 @@ class FatalError(OfficehubError):
     exit_code = 2
 
 
+class NotFound(FatalError):
+    """The thing asked for (a record, an entry, a user) does not exist: the caller named the wrong one."""
+
+
 class RecordError(OfficehubError):
     """One record is bad: it goes to quarantine and the run goes on."""
 

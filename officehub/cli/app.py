@@ -28,6 +28,7 @@ from officehub.cli import (
     commands_matching,
     commands_policy,
     commands_project,
+    commands_serve,
     commands_site,
     commands_subject,
 )
@@ -66,6 +67,7 @@ commands_identity.register(app)
 commands_matching.register(app)
 commands_subject.register(app)
 commands_site.register(app)
+commands_serve.register(app)
 
 
 def _report(exc: BaseException) -> int:

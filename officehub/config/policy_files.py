@@ -26,7 +26,8 @@ def _check_document(doc: PolicyDocument, root: tuple, config: ProjectConfig | No
             add(root + ("uses", index), str(exc))
     if config is not None:
         for index, agreement in enumerate(doc.agreements):
-            if agreement.destination not in config.systems:
+            # A destination is a system the hub publishes to, or an application reading through the hub API.
+            if agreement.destination not in config.systems and agreement.destination not in config.serve.clients:
                 add(root + ("agreements", index, "destination"),
                     f"agreement {agreement.id}: unknown destination '{agreement.destination}'")
     for index, rule in enumerate(doc.rules):
@@ -51,7 +52,9 @@ def _check_conditions(loaded: list[tuple[PolicyDocument, tuple]], config: Projec
 
     Checked once every file is read, since a rule may name the purpose of an agreement in another file.
     """
-    countries = {name: system.country for name, system in config.systems.items()} if config is not None else None
+    countries = ({**{name: client.country for name, client in config.serve.clients.items()},
+                  **{name: system.country for name, system in config.systems.items()}}
+                 if config is not None else None)
     purposes = {a.purpose for doc, _ in loaded for a in doc.agreements}
     for doc, root in loaded:
         for index, rule in enumerate(doc.rules):

@@ -50,6 +50,18 @@ def policy_context(project: Project) -> CompileContext:
 Progress = Callable[[bk.RunMetrics], None]
 
 
+def release_detail(policed: PolicedBatch) -> dict[str, Any]:
+    """What an audit entry says about records released under a plan: the policy, plan and agreement they
+    left under, and per field the action taken and how many values it touched (never a value)."""
+    plan = policed.plan
+    agreement = plan.agreement
+    return {"policy_version": plan.policy_version, "plan": plan.fingerprint,
+            "agreement": agreement.id if agreement else None,
+            "purpose": agreement.purpose if agreement else None,
+            "legal_basis": agreement.legal_basis if agreement else None,
+            "fields": policed.counts_by_action()}
+
+
 @dataclass(frozen=True)
 class _Staged:
     """One batch of changes on its way out: what to send, what to delete, and (once put
@@ -359,15 +371,9 @@ class Publish:
 
     def _audit(self, ctx: RunContext, first: int, last: int, policed: PolicedBatch, deletes: int) -> None:
         """The batch's audit entry: what leaves, under which policy and agreement (counts, never values)."""
-        plan = self.plan
-        agreement = plan.agreement
         audit.append(ctx.conn, actor=ctx.actor, action="publish", subject=self.subject, run_id=ctx.run_id,
                      detail={"records": policed.num_rows, "deletes": deletes, "changes": [first, last],
-                             "policy_version": plan.policy_version, "plan": plan.fingerprint,
-                             "agreement": agreement.id if agreement else None,
-                             "purpose": agreement.purpose if agreement else None,
-                             "legal_basis": agreement.legal_basis if agreement else None,
-                             "fields": policed.counts_by_action()})
+                             **release_detail(policed)})
         # Signed in the same transaction: no batch leaves with its entry outside a checkpoint.
         audit_anchor.checkpoint(ctx.conn, self.project.audit_keys)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from officehub.canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError, NotFound
 from officehub.config import Project
 from officehub.engine.context import RunContext
 from officehub.engine.golden_writer import GoldenWriter
@@ -41,7 +41,7 @@ class LinkChange:
 def _active(conn: sa.Connection, entity: str, canonical_id: str) -> dict[str, Any]:
     row = golden.fetch(conn, entity, "canonical_id", [canonical_id]).get(canonical_id)
     if row is None:
-        raise FatalError(f"no {entity} record {canonical_id} in the hub")
+        raise NotFound(f"no {entity} record {canonical_id} in the hub")
     if row["status"] != "active":
         raise FatalError(f"{entity} record {canonical_id} is {row['status']}, not active")
     return row
@@ -124,7 +124,7 @@ class Steward:
         with self.store.begin() as conn:
             entries = matches.link_entries(conn, entry_id=log_id)
             if not entries:
-                raise FatalError(f"no merge or unlink number {log_id}")
+                raise NotFound(f"no merge or unlink number {log_id}")
             entry = entries[0]
             if entry["undone_at"] is not None:
                 raise FatalError(f"merge/unlink {log_id} was already undone")
@@ -179,7 +179,7 @@ class Steward:
     def _pending(conn: sa.Connection, review_id: int) -> dict[str, Any]:
         pair = matches.review(conn, review_id)
         if pair is None:
-            raise FatalError(f"no review-queue entry {review_id}")
+            raise NotFound(f"no review-queue entry {review_id}")
         if pair["status"] != "pending":
             raise FatalError(f"review-queue entry {review_id} is already {pair['status']}")
         return pair

@@ -19,7 +19,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from officehub.canonical_model import ENTITIES, Sensitivity, layout
-from officehub.canonical_model.errors import FatalError, OfficehubError
+from officehub.canonical_model.errors import FatalError, NotFound, OfficehubError
 from officehub.config import Project
 from officehub.connectors import WriteMode
 from officehub.connectors.jsonable import jsonable
@@ -138,7 +138,7 @@ def locate(conn: sa.Connection, canonical_id: str) -> tuple[str, dict[str, Any]]
         row = golden.fetch(conn, entity, "canonical_id", [canonical_id]).get(canonical_id)
         if row is not None:
             return entity, row
-    raise FatalError(f"no record {canonical_id} in the hub (find it with `officehub subject find`)")
+    raise NotFound(f"no record {canonical_id} in the hub (find it with `officehub subject find`)")
 
 
 # -- lineage and export -----------------------------------------------------------------------------

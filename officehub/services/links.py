@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from officehub.canonical_model.errors import FatalError
+from officehub.canonical_model.errors import NotFound
 from officehub.config import Project
 from officehub.engine.context import RunContext
 from officehub.engine.stewardship import LinkChange, Steward
@@ -44,5 +44,5 @@ def entry(ctx: RunContext, log_id: int) -> dict[str, Any]:
     """One link-log entry with what it moved; FatalError when there is none."""
     found = matches.link_entries(ctx.conn, entry_id=log_id)
     if not found:
-        raise FatalError(f"no merge or unlink number {log_id}")
+        raise NotFound(f"no merge or unlink number {log_id}")
     return found[0]

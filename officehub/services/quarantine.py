@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from officehub.canonical_model.errors import FatalError
+from officehub.canonical_model.errors import NotFound
 from officehub.config import Project
 from officehub.engine.context import RunContext
 from officehub.engine.replay import Replayed
@@ -23,11 +23,12 @@ HIDDEN = "<hidden>"
 
 
 def page(ctx: RunContext, *, pipeline: str | None = None, include_closed: bool = False, limit: int = 100,
-         offset: int = 0) -> dict[str, Any]:
-    """``{"total": n, "items": [...]}``: one page of entries (open ones unless ``include_closed``), no values."""
+         offset: int = 0, run_id: int | None = None) -> dict[str, Any]:
+    """``{"total": n, "items": [...]}``: one page of entries (open ones unless ``include_closed``; of one
+    pipeline or run when given), no values."""
     status = None if include_closed else "open"
-    return {"total": bk.count_quarantine(ctx.conn, pipeline, status),
-            "items": bk.list_quarantine(ctx.conn, pipeline, status, limit, offset)}
+    return {"total": bk.count_quarantine(ctx.conn, pipeline, status, run_id),
+            "items": bk.list_quarantine(ctx.conn, pipeline, status, limit, offset, run_id)}
 
 
 def show(ctx: RunContext, item: int, *, reveal: bool = False, reason: str | None = None) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def show(ctx: RunContext, item: int, *, reveal: bool = False, reason: str | None
     why = stated_reason(reason, "revealing a quarantined record") if reveal else None
     found = bk.get_quarantined(ctx.conn, item)
     if found is None:
-        raise FatalError(f"no quarantined record {item}")
+        raise NotFound(f"no quarantined record {item}")
     if reveal:
         audit.append(ctx.conn, actor=ctx.actor, action="quarantine.reveal", subject=f"quarantine {item}",
                      detail={"pipeline": found["pipeline"], "position": found["position"], "reason": why},

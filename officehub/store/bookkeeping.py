@@ -69,6 +69,12 @@ def finish_run(conn: sa.Connection, run_id: int, status: str, error: str | None 
                  .values(status=status, finished_at=now(), error=error))
 
 
+def get_run(conn: sa.Connection, run_id: int) -> dict[str, Any] | None:
+    """One run with its figures, or None."""
+    row = conn.execute(sa.select(_T["run"]).where(_T["run"].c.id == run_id)).first()
+    return dict(row._mapping) if row else None
+
+
 def list_runs(conn: sa.Connection, pipeline: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Newest runs first."""
     stmt = sa.select(_T["run"]).order_by(_T["run"].c.id.desc()).limit(limit)
@@ -177,25 +183,28 @@ def close_arrived(conn: sa.Connection, pipeline: str, vendor_ids: list[str], run
 
 
 def list_quarantine(conn: sa.Connection, pipeline: str | None = None, status: str | None = "open",
-                    limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+                    limit: int = 100, offset: int = 0, run_id: int | None = None) -> list[dict[str, Any]]:
     """Quarantined records, oldest first, without their raw values."""
     table = _T["quarantine"]
     stmt = sa.select(*(c for c in table.c if c.name != "raw")).order_by(table.c.id).limit(limit).offset(offset)
-    return [dict(r._mapping) for r in conn.execute(_quarantine_filter(stmt, pipeline, status))]
+    return [dict(r._mapping) for r in conn.execute(_quarantine_filter(stmt, pipeline, status, run_id))]
 
 
-def count_quarantine(conn: sa.Connection, pipeline: str | None = None, status: str | None = "open") -> int:
+def count_quarantine(conn: sa.Connection, pipeline: str | None = None, status: str | None = "open",
+                     run_id: int | None = None) -> int:
     """How many quarantined records :func:`list_quarantine` pages through."""
     stmt = sa.select(sa.func.count()).select_from(_T["quarantine"])
-    return conn.execute(_quarantine_filter(stmt, pipeline, status)).scalar_one()
+    return conn.execute(_quarantine_filter(stmt, pipeline, status, run_id)).scalar_one()
 
 
-def _quarantine_filter(stmt: sa.Select, pipeline: str | None, status: str | None) -> sa.Select:
+def _quarantine_filter(stmt: sa.Select, pipeline: str | None, status: str | None, run_id: int | None) -> sa.Select:
     table = _T["quarantine"]
     if pipeline:
         stmt = stmt.where(table.c.pipeline == pipeline)
     if status:
         stmt = stmt.where(table.c.status == status)
+    if run_id is not None:
+        stmt = stmt.where(table.c.run_id == run_id)
     return stmt
 
 

@@ -154,6 +154,11 @@ class HubStore:
 
         return fast_reader(self.engine.url, self.engine.dialect, _CONNECT_TIMEOUT_S)
 
+    def ping(self) -> None:
+        """One round trip to the store (a health check); its error if it does not answer."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

@@ -90,6 +90,12 @@ def reviews(conn: sa.Connection, status: str | None = "pending", entity: str | N
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
+def count_reviews(conn: sa.Connection, status: str = "pending") -> int:
+    """How many review-queue entries have ``status``."""
+    table = _T["match_review"]
+    return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.status == status)).scalar_one()
+
+
 def pending_ids(conn: sa.Connection, canonical_ids: Sequence[str]) -> set[str]:
     """Which of ``canonical_ids`` wait in the review queue as a possible duplicate of another record."""
     table = _T["match_review"]

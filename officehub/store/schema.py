@@ -35,6 +35,11 @@ Revision 8 stores a record that one system alone supplies once (docs/adr/0018): 
 row carries that system's key and its copy's bookkeeping (``sole_*``), with no source row and
 no cross-reference; the source layer holds copies only of records several systems supply.
 
+Revision 9 adds the accounts of ``officehub serve`` (docs/adr/0022): ``hub_user`` (console users, their
+roles and argon2 password hashes), ``api_token`` (applications' tokens, stored as digests), ``approval``
+(changes a second person must sign off: policy changes, erasures) and ``hub_secret`` (the key that
+signs session cookies when the configuration names none, shared by every server process).
+
 Revision 5 gives each quarantine entry the vendor id of its record (null where the row had
 no readable key), so a pipeline keeps one open entry per vendor record, and indexes it.
 """
@@ -63,7 +68,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 8
+LATEST = 9
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -342,6 +347,8 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
         hub_model_table(metadata)
     if revision >= 7:
         field_flag_table(metadata)
+    if revision >= 9:
+        account_tables(metadata)
 
 
 def run_revision7_columns() -> list[sa.Column]:
@@ -369,6 +376,74 @@ def field_flag_table(metadata: sa.MetaData) -> sa.Table:
         sa.UniqueConstraint("system", "entity", "vendor_id", "field", name="uq_field_flag"),
         comment="field values that did not convert, kept as data-quality flags beside the stored record",
     )
+
+
+def account_tables(metadata: sa.MetaData) -> list[sa.Table]:
+    """Revision 9: console users, API tokens, four-eyes approvals and the session-signing secret."""
+    now = sa.func.current_timestamp()
+    return [
+        sa.Table(
+            "hub_user", metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("login", sa.String(200), nullable=False, unique=True),
+            sa.Column("display_name", sa.String(200)),
+            sa.Column("email", sa.String(320)),
+            sa.Column("roles", sa.JSON, nullable=False),
+            # argon2id (argon2-cffi); null for a user who signs in only through single sign-on
+            sa.Column("password_hash", sa.String(200)),
+            # "issuer subject" of the OpenID provider's account, for single sign-on
+            sa.Column("oidc_subject", sa.String(400), unique=True),
+            sa.Column("status", sa.String(10), nullable=False, server_default="active"),  # active | disabled
+            sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+            # raised when the password changes or the user is disabled: every earlier session ends
+            sa.Column("session_version", sa.Integer, nullable=False, server_default="1"),
+            sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("locked_until", sa.DateTime(timezone=True)),
+            sa.Column("last_login_at", sa.DateTime(timezone=True)),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+            sa.Column("created_by", sa.String(200), nullable=False),
+            comment="people who sign in to the console, with their roles",
+        ),
+        sa.Table(
+            "api_token", metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("client", sa.String(100), nullable=False, index=True),
+            sa.Column("name", sa.String(200), nullable=False),
+            sa.Column("prefix", sa.String(20), nullable=False),  # shown in lists, never enough to use
+            sa.Column("digest", HASH, nullable=False, unique=True),  # sha256 of the whole token
+            sa.Column("scopes", sa.JSON, nullable=False),
+            sa.Column("expires_at", sa.DateTime(timezone=True)),
+            sa.Column("revoked_at", sa.DateTime(timezone=True)),
+            sa.Column("last_used_at", sa.DateTime(timezone=True)),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+            sa.Column("created_by", sa.String(200), nullable=False),
+            comment="applications' API tokens, stored as digests",
+        ),
+        sa.Table(
+            "approval", metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("kind", sa.String(50), nullable=False),      # policy.change | subject.erase
+            sa.Column("subject", sa.String(400), nullable=False),
+            # what takes effect on sign-off: a policy document's text, or the record to erase (ids, no values)
+            sa.Column("payload", sa.JSON, nullable=False),
+            sa.Column("reason", sa.Text, nullable=False),
+            # pending | approved | rejected | withdrawn | failed
+            sa.Column("status", sa.String(10), nullable=False, server_default="pending", index=True),
+            sa.Column("proposed_by", sa.String(200), nullable=False),
+            sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("decided_by", sa.String(200)),
+            sa.Column("decided_at", sa.DateTime(timezone=True)),
+            sa.Column("outcome", sa.JSON),
+            comment="changes that take effect only when a second person signs them off",
+        ),
+        sa.Table(
+            "hub_secret", metadata,
+            sa.Column("name", sa.String(100), primary_key=True),
+            sa.Column("value", sa.String(200), nullable=False),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+            comment="the session-signing key when the configuration names none",
+        ),
+    ]
 
 
 def quarantine_revision5_columns() -> list[sa.Column]:

@@ -1,0 +1,66 @@
+"""The ``serve:`` section of officehub.yaml: the console's sessions and single sign-on, and the API's clients."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from officehub.connectors.secrets import SecretRef
+
+_NAME = r"^[a-z][a-z0-9_-]*$"
+
+
+class OidcSettings(BaseModel):
+    """Single sign-on through an OpenID Connect provider (Keycloak, Entra ID, Authentik, Google, …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str = Field(description="the provider's issuer URL; its /.well-known/openid-configuration is read")
+    client_id: str
+    client_secret: SecretRef = Field(description="the client secret, by reference")
+    label: str = Field("Single sign-on", description="the sign-in button's text")
+    scopes: list[str] = Field(["openid", "profile", "email"])
+    login_claim: str = Field("preferred_username", description="the claim that becomes the user's login")
+    roles_claim: str | None = Field("roles", description=(
+        "a claim listing the user's officehub roles, which replace the account's at each sign-in; "
+        "null keeps the roles an administrator gives"))
+
+
+class ApiClient(BaseModel):
+    """An application that uses the hub API: a destination with its own agreement and policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="where the application is (jurisdiction)")
+    purpose: str | None = Field(None, description="the agreement purpose its reads serve")
+    entities: list[str] = Field(["customer"], description="the entities it may read and search")
+
+
+class ServeSettings(BaseModel):
+    """``officehub serve``: sessions, limits, single sign-on and the hub API's clients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_key: SecretRef | None = Field(None, description=(
+        "signs session cookies, by reference; without it a random key kept in the hub store is used, "
+        "shared by every server process on that store"))
+    session_hours: float = Field(8, gt=0, le=24 * 30, description="a session ends this long after its last request")
+    max_body_bytes: int = Field(1_000_000, ge=1_000, description="larger request bodies are refused (413)")
+    login_attempts_per_minute: int = Field(10, ge=1, description="sign-in attempts per client address and minute")
+    oidc: OidcSettings | None = None
+    clients: dict[str, ApiClient] = Field({}, description="applications using the hub API, by destination name")
+
+    @field_validator("clients")
+    @classmethod
+    def _client_names(cls, clients: dict[str, ApiClient]) -> dict[str, ApiClient]:
+        bad = [name for name in clients if not re.match(_NAME, name)]
+        if bad:
+            raise ValueError(f"client names are lower-case letters, digits, '-' and '_': {', '.join(bad)}")
+        return clients
+
+    def client_names(self) -> list[str]:
+        """The configured API clients' names."""
+        return sorted(self.clients)
+
