@@ -13,7 +13,7 @@ from officehub.config import Project, load_project
 from officehub.serve import errors
 from officehub.serve.api import records as api_records
 from officehub.serve.api.models import Health
-from officehub.serve.console import audit, auth, operations, quarantine, reviews, users
+from officehub.serve.console import audit, auth, operations, quarantine, reviews, sso, users
 from officehub.serve.limits import BodyLimit
 from officehub.serve.sessions import COOKIE
 from officehub.serve.state import STATIC, Hub
@@ -80,7 +80,7 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
         return Health(status="ok")
 
     app.include_router(api_records.router)
-    for module in (auth, operations, quarantine, reviews, audit, users):
+    for module in (auth, sso, operations, quarantine, reviews, audit, users):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
