@@ -161,6 +161,11 @@ def changes(ctx: RunContext, plans: Plans, client: str, entity: str, after: int,
     return {"changes": records, "next": seqs[-1] if seqs else max(after, 0), "more": len(seqs) >= limit}
 
 
+def release(ctx: RunContext, plan: PolicyPlan, who: Client, ids: list[str], action: str) -> list[dict[str, Any]]:
+    """Records ``ids`` as ``who`` may receive them under ``plan``, in the order of ``ids``, audited as ``action``."""
+    return _released(ctx, plan, who, ids, action)
+
+
 def _released(ctx: RunContext, plan: PolicyPlan, who: Client, ids: list[str], action: str) -> list[dict[str, Any]]:
     page = golden.records(ctx.conn, plan.entity, ids)
     policed = plan.apply(page)
