@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         Candidate,
         Decision,
         Matcher,
+        Ranked,
         date_similarity,
         name_similarity,
         text_similarity,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MOST_RECENT", "NORMALISERS",
     "Candidate", "Decision", "EntityIdentity", "FuzzyField", "FuzzyRule", "IdentityConfig", "KeyRule", "MatchRules",
-    "Matcher", "ProbabilisticRule", "SourceRecord", "Survived", "Survivorship", "SurvivorshipRule",
+    "Matcher", "ProbabilisticRule", "Ranked", "SourceRecord", "Survived", "Survivorship", "SurvivorshipRule",
     "column_groups", "date_similarity", "field_groups", "name_similarity", "normalise_date", "normalise_email",
     "normalise_id", "normalise_none", "normalise_phone", "normalise_text", "rule_problems", "survive",
     "text_similarity",
@@ -56,7 +57,7 @@ __all__ = [
 
 #: The submodule defining each public name.
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(("Candidate", "Decision", "Matcher", "date_similarity", "name_similarity", "text_similarity"),
+    **dict.fromkeys(("Candidate", "Decision", "Matcher", "Ranked", "date_similarity", "name_similarity", "text_similarity"),
                     "officehub.identity.matching"),
     **dict.fromkeys(("NORMALISERS", "normalise_date", "normalise_email", "normalise_id", "normalise_none",
                      "normalise_phone", "normalise_text"), "officehub.identity.normalise"),

@@ -139,6 +139,17 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Ranked:
+    """A candidate scored against a searched-for record: by a shared key (1.0), the model or the fuzzy rules."""
+
+    canonical_id: str
+    score: float
+    method: str
+    #: Per comparison: its weight (model) or similarity (fuzzy rules); the shared keys' names for a key match.
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     keys: dict[str, str]
     blocks: frozenset[tuple[str, str]]
@@ -229,6 +240,30 @@ class Matcher:
         if len(records) != len(candidates_by_record):
             raise ValueError("candidates_by_record must have one entry per record")
         return [self.decide(r, system, cands) for r, cands in zip(records, candidates_by_record, strict=True)]
+
+    def rank(self, record: Mapping[str, Any], candidates: Iterable[Candidate]) -> list[Ranked]:
+        """Every candidate sharing a key or a block with ``record``, best first (a search, not a decision).
+
+        A shared key scores 1.0; otherwise the model's probability (probabilistic rules) or
+        the fuzzy rules' weighted similarity, on blocked candidates only, as in :meth:`decide`.
+        """
+        prepared_record = self._prepare(record)
+        out: list[Ranked] = []
+        for cid, cand in ((c.canonical_id, self._prepare_candidate(c.values)) for c in
+                          {c.canonical_id: c for c in candidates}.values()):
+            keys = [name for name, value in prepared_record.keys.items() if cand.keys.get(name) == value]
+            if keys:
+                out.append(Ranked(cid, 1.0, "key", {"keys": keys}))
+            elif not prepared_record.blocks & cand.blocks:
+                continue
+            elif self.scoring is not None:
+                weight = self.scoring.weight(prepared_record.forms, cand.forms)  # type: ignore[arg-type]
+                explained = self.scoring.explain(prepared_record.forms, cand.forms)  # type: ignore[arg-type]
+                out.append(Ranked(cid, probability(weight), "probabilistic",
+                                  {f.comparison: round(f.weight, 2) for f in explained.fields if f.level is not None}))
+            elif (scored := self._score(prepared_record, cand)) is not None:
+                out.append(Ranked(cid, scored[0], "fuzzy", {n: round(v, 3) for n, v in scored[1].items()}))
+        return sorted(out, key=lambda r: (-r.score, r.canonical_id))
 
     # -- preparation ---------------------------------------------------------------------------
 
@@ -384,6 +419,7 @@ __all__ = [
     "Candidate",
     "Decision",
     "Matcher",
+    "Ranked",
     "date_similarity",
     "name_similarity",
     "text_similarity",

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from officehub.config import Project, load_project
 from officehub.serve import errors
+from officehub.serve.api import matching as api_matching
 from officehub.serve.api import records as api_records
 from officehub.serve.api.models import Health
 from officehub.serve.console import audit, auth, operations, quarantine, reviews, sso, users
@@ -80,6 +81,7 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
         return Health(status="ok")
 
     app.include_router(api_records.router)
+    app.include_router(api_matching.router)
     for module in (auth, sso, operations, quarantine, reviews, audit, users):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -12,6 +12,7 @@ from officehub.serve.limits import AttemptLimiter
 from officehub.serve.sessions import Sessions
 from officehub.services import session_keys
 from officehub.services.hub_api import Plans
+from officehub.services.hub_api_match import Matchers
 from officehub.store.hub import HubStore
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -27,6 +28,7 @@ class Hub:
     sessions: Sessions
     logins: AttemptLimiter
     plans: Plans
+    matchers: Matchers
     templates: Jinja2Templates = field(default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES)))
     debug: bool = False
 
@@ -37,4 +39,5 @@ class Hub:
         key = (settings.session_key.resolve(project.base_dir).get_secret_value() if settings.session_key
                else session_keys.stored_key(store))
         return cls(project, store, Sessions(key, settings.session_hours * 3600),
-                   AttemptLimiter(settings.login_attempts_per_minute), Plans(project), debug=debug)
+                   AttemptLimiter(settings.login_attempts_per_minute), Plans(project), Matchers(project),
+                   debug=debug)
