@@ -14,7 +14,19 @@ from officehub.serve import errors
 from officehub.serve.api import matching as api_matching
 from officehub.serve.api import records as api_records
 from officehub.serve.api.models import Health
-from officehub.serve.console import audit, auth, operations, quarantine, reviews, sso, users
+from officehub.serve.console import (
+    audit,
+    auth,
+    operations,
+    policies,
+    quarantine,
+    records,
+    reviews,
+    sites,
+    sso,
+    subjects,
+    users,
+)
 from officehub.serve.limits import BodyLimit
 from officehub.serve.sessions import COOKIE
 from officehub.serve.state import STATIC, Hub
@@ -82,7 +94,7 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
 
     app.include_router(api_records.router)
     app.include_router(api_matching.router)
-    for module in (auth, sso, operations, quarantine, reviews, audit, users):
+    for module in (auth, sso, operations, quarantine, reviews, records, policies, subjects, audit, sites, users):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
