@@ -99,3 +99,43 @@ def load_policies(paths: list[Path], base_dir: Path, positions: Positions, add, 
         loaded.append((doc, root))
     _check_conditions(loaded, config, add)
     return _check_citations(PolicySet(tuple(doc for doc, _ in loaded)), [root for _, root in loaded], add)
+
+
+def policies_with(project_policies: list[str], base_dir: Path, config: ProjectConfig, file: str,
+                  text: str) -> PolicySet:
+    """The project's policies with policy file ``file`` (relative to ``base_dir``) holding ``text`` instead.
+
+    Checked exactly as ``load_project`` checks policy files; ConfigError with every problem (file and
+    line) otherwise. ``file`` must be one the project's ``policies:`` globs name, or it would not
+    take effect.
+    """
+    import shutil
+    import tempfile
+
+    from officehub.config.project import ConfigError, ConfigIssue
+
+    relative = Path(file)
+    if relative.is_absolute() or ".." in relative.parts or relative.suffix not in (".yaml", ".yml"):
+        raise ConfigError([ConfigIssue(file, 0, "a policy file is a .yaml path inside the project folder")])
+    if not any(relative.match(pattern) for pattern in project_policies):
+        raise ConfigError([ConfigIssue(file, 0, "no 'policies:' pattern of officehub.yaml names this file, so it "
+                                                f"would not take effect (patterns: {', '.join(project_policies)})")])
+    with tempfile.TemporaryDirectory(prefix="officehub-policy-") as scratch:
+        root = Path(scratch)
+        for path in policy_paths(project_policies, base_dir):
+            target = root / path.relative_to(base_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+        positions, issues = Positions(), []
+
+        def add(path: tuple, message: str) -> None:
+            where = positions.locate(path)
+            issues.append(ConfigIssue(where[0], where[1], message) if where else
+                          ConfigIssue(str(path[1]) if len(path) > 1 else file, 0, message))
+
+        found = load_policies(policy_paths(project_policies, root), root, positions, add, config)
+    if issues:
+        raise ConfigError(issues)
+    return found

@@ -52,8 +52,9 @@ class ApiRefused(Exception):
 
 
 def hub_of(request: Request) -> Hub:
-    """The process's served project."""
+    """The process's served project (reloaded when another process approved a policy change)."""
     hub: Hub = request.app.state.hub
+    hub.fresh()
     return hub
 
 

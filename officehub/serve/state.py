@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from officehub.config import Project
+from officehub.config import Project, load_project
 from officehub.serve.limits import AttemptLimiter
 from officehub.serve.sessions import Sessions
-from officehub.services import session_keys
+from officehub.services import policy_changes, session_keys
 from officehub.services.hub_api import Plans
 from officehub.services.hub_api_match import Matchers
 from officehub.store.hub import HubStore
 
+#: How often a process looks for a policy change another process approved.
+RELOAD_CHECK_SECONDS = 5.0
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -31,6 +35,26 @@ class Hub:
     matchers: Matchers
     templates: Jinja2Templates = field(default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES)))
     debug: bool = False
+    #: The newest approved policy change this process has loaded, and when it last looked.
+    loaded_change: int | None = None
+    checked_at: float = 0.0
+    _reloading: threading.Lock = field(default_factory=threading.Lock)
+
+    def reload(self) -> None:
+        """Load the project again (a policy change took effect): new plans and matchers from now on."""
+        with self._reloading:
+            project = load_project(self.project.base_dir)
+            self.project, self.plans, self.matchers = project, Plans(project), Matchers(project)
+            self.loaded_change = policy_changes.last_approved(self.store)
+            self.checked_at = time.monotonic()
+
+    def fresh(self) -> None:
+        """Reload when another process approved a policy change (looked for every few seconds)."""
+        if time.monotonic() - self.checked_at < RELOAD_CHECK_SECONDS:
+            return
+        self.checked_at = time.monotonic()
+        if policy_changes.last_approved(self.store) != self.loaded_change:
+            self.reload()
 
     @classmethod
     def open(cls, project: Project, store: HubStore, *, debug: bool = False) -> Hub:
@@ -40,4 +64,4 @@ class Hub:
                else session_keys.stored_key(store))
         return cls(project, store, Sessions(key, settings.session_hours * 3600),
                    AttemptLimiter(settings.login_attempts_per_minute), Plans(project), Matchers(project),
-                   debug=debug)
+                   debug=debug, loaded_change=policy_changes.last_approved(store), checked_at=time.monotonic())

@@ -83,6 +83,14 @@ def listed(conn: sa.Connection, kind: str, *, pending_only: bool = False, limit:
     return [_from_row(r) for r in conn.execute(query).mappings()]
 
 
+def last_id(conn: sa.Connection, kind: str, status: str) -> int | None:
+    """The newest proposal of ``kind`` with ``status`` (what a process checks to see a change took effect)."""
+    table = TABLES["approval"]
+    found = conn.execute(sa.select(sa.func.max(table.c.id)).where(table.c.kind == kind, table.c.status == status))
+    value = found.scalar()
+    return int(value) if value is not None else None
+
+
 def decide(conn: sa.Connection, actor: str, proposal_id: int, kind: str, *, approve: bool,
            outcome: dict[str, Any] | None = None) -> Proposal:
     """Approve or reject a pending proposal as a second person; audited as ``<kind>.approve``/``.reject``.
