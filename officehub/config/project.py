@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from officehub.canonical_model import Sensitivity
+from officehub.canonical_model import ENTITIES, Sensitivity
 from officehub.canonical_model.errors import FatalError
 from officehub.config.capabilities import check_capabilities
 from officehub.config.model_files import install_project_model, merge_extension
@@ -215,6 +215,29 @@ def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Pa
     for index, pattern in enumerate(config.policies):
         if not list(base_dir.glob(pattern)):
             collector.add(("policies", index), f"policy file '{pattern}' not found")
+    _check_api_clients(config, collector)
+
+
+def _check_api_clients(config: ProjectConfig, collector: _Collector) -> None:
+    """Each API client reads known entities and submits through ingest pipelines of an ``api`` system."""
+    for name, client in config.serve.clients.items():
+        where = ("serve", "clients", name)
+        for entity in client.entities:
+            if entity not in ENTITIES:
+                collector.add((*where, "entities"), f"serve.clients.{name}: unknown entity '{entity}'")
+        for entity, pipeline_name in client.submits.items():
+            pipeline = config.pipelines.get(pipeline_name)
+            mapping = config.mappings.get(pipeline.mapping) if pipeline else None
+            system = config.systems.get(mapping.system) if mapping else None
+            if pipeline is None or pipeline.kind != "ingest":
+                problem = f"'{pipeline_name}' is not an ingest pipeline"
+            elif mapping is None or system is None or system.type != "api":
+                problem = f"pipeline '{pipeline_name}' does not read from a system of type api"
+            elif mapping.target != entity:
+                problem = f"pipeline '{pipeline_name}' brings in {mapping.target} records, not {entity}"
+            else:
+                continue
+            collector.add((*where, "submits", entity), f"serve.clients.{name}: {entity}: {problem}")
 
 
 def _check_enriched_groups(config: ProjectConfig, used_by: dict[str, str], collector: _Collector) -> None:

@@ -57,6 +57,9 @@ class ServeSettings(BaseModel):
     def _client_names(cls, clients: dict[str, ApiClient]) -> dict[str, ApiClient]:
         bad = [name for name in clients if not re.match(_NAME, name)]
         if bad:
+    submits: dict[str, str] = Field({}, description=(
+        "entity → the ingest pipeline of an 'api' system that records the application submits go through "
+        "(its mapping, checks, identity resolution and quarantine)"))
             raise ValueError(f"client names are lower-case letters, digits, '-' and '_': {', '.join(bad)}")
         return clients
 

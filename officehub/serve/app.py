@@ -13,6 +13,7 @@ from officehub.config import Project, load_project
 from officehub.serve import errors
 from officehub.serve.api import matching as api_matching
 from officehub.serve.api import records as api_records
+from officehub.serve.api import submit as api_submit
 from officehub.serve.api.models import Health
 from officehub.serve.console import (
     audit,
@@ -94,6 +95,7 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
 
     app.include_router(api_records.router)
     app.include_router(api_matching.router)
+    app.include_router(api_submit.router)
     for module in (auth, sso, operations, quarantine, reviews, records, policies, subjects, audit, sites, users):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 import socket
 import sqlite3
@@ -27,6 +28,7 @@ from officehub.canonical_model.errors import FatalError, RetriableError
 from officehub.config import SystemConfig
 from officehub.config.site_settings import load_settings
 from officehub.connectors import Connector, ReadOptions, WriteMode, connector_class
+from officehub.connectors.api_inbox import ApiInboxConnector
 from officehub.connectors.contract import ContractHarness, ErrorCase, Row
 from officehub.connectors.files import FilesConnector
 from officehub.connectors.rest import RestConnector
@@ -206,6 +208,37 @@ class FilesHarness(HubHarness):
     def error_cases(self) -> list[ErrorCase]:
         return [ErrorCase("the folder does not exist", FatalError,
                           {"type": "files", "path": "unmounted", "streams": FILE_STREAMS})]
+
+
+class ApiInboxHarness(HubHarness):
+    """Submissions of an application through the hub API: JSON Lines files in the system's inbox."""
+
+    connector_class = ApiInboxConnector
+
+    def __init__(self, base_dir: Path, request: pytest.FixtureRequest) -> None:
+        super().__init__(base_dir, request)
+        self.submissions = 0
+
+    def settings(self) -> dict[str, Any]:
+        return {"type": "api", "streams": [STREAM]}
+
+    def seed(self, records: list[Row]) -> None:
+        self.submissions += 1
+        inbox = self.base_dir / ".officehub" / "api-inbox" / self.system
+        inbox.mkdir(parents=True, exist_ok=True)
+        body = "".join(json.dumps(r) + "\n" for r in records)
+        (inbox / f"{STREAM}-{self.submissions:020d}.jsonl").write_text(body, encoding="utf-8")
+
+    def position_of(self, record_id: int, ordinal: int) -> str:
+        return f"{STREAM}-{1:020d}.jsonl:{ordinal + 1}"
+
+    def written(self) -> list[Row]:
+        return []  # an api system is never written to
+
+    def error_cases(self) -> list[ErrorCase]:
+        (self.base_dir / "not-a-folder").write_text("a file where the inbox folder should be")
+        return [ErrorCase("the inbox folder cannot be made", FatalError,
+                          {"type": "api", "streams": [STREAM], "folder": "not-a-folder"})]
 
 
 class SftpHarness(FilesHarness):

@@ -15,6 +15,7 @@ import yaml
 
 from officehub.connectors.contract import ContractHarness, connector_contract_tests, contacts
 from tests.contract.harnesses import (
+    ApiInboxHarness,
     FilesHarness,
     MariadbHarness,
     PostgresHarness,
@@ -67,6 +68,10 @@ class TestMariadb(QuarantinedThroughTheHub, connector_contract_tests(MariadbHarn
 
 class TestFiles(QuarantinedThroughTheHub, connector_contract_tests(FilesHarness)):
     """The files connector on a local drop folder."""
+
+
+class TestApiInbox(QuarantinedThroughTheHub, connector_contract_tests(ApiInboxHarness)):
+    """The api connector on an inbox of submissions."""
 
 
 class TestSftp(QuarantinedThroughTheHub, connector_contract_tests(SftpHarness)):
