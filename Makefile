@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench check clean
+.PHONY: demo serve test lint bench check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 ## demo: seed the demo estate, run every pipeline, print the summary
 demo: $(VENV)/.installed-demo
 	$(BIN)/officehub demo examples/demo
+
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo,serve]'
+	touch $@
+
+## serve: the web console and hub API on the demo estate (http://127.0.0.1:8080), with an admin's one-time password
+serve: $(VENV)/.installed-serve
+	test -f examples/demo/.officehub/hub.db || $(BIN)/officehub demo examples/demo
+	$(BIN)/officehub -p examples/demo user add admin --name Administrator --or-reset \
+		--role admin --role compliance --role steward --role operator
+	$(BIN)/officehub -p examples/demo serve --port $(or $(PORT),8080)
 
 ## test: the linters, then the whole test suite (needs the PostgreSQL and MariaDB servers the README names)
 test: lint

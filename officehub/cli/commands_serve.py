@@ -55,16 +55,28 @@ def serve(project: ProjectOption = None,
 def add(login: Annotated[str, typer.Argument(help="The login name.")], role: Roles,
         name: Annotated[str | None, typer.Option(help="The person's name, as the console shows it.")] = None,
         email: Annotated[str | None, typer.Option(help="The person's e-mail address.")] = None,
+        or_reset: Annotated[bool, typer.Option("--or-reset", help="If the user exists, give them a new one-time "
+                                                                 "password instead of failing.")] = False,
         project: ProjectOption = None, as_json: JsonOption = False) -> None:
     """Add a console user with a one-time password (printed once; changed at the first sign-in)."""
+    from officehub.canonical_model.errors import NotFound
     from officehub.services import accounts
 
     with hub_session(project) as (_, store):
-        user, made = accounts.add(store, actor(), login, role, display_name=name, email=email)
+        try:
+            existing = accounts.by_login(store, login) if or_reset else None
+        except NotFound:
+            existing = None
+        if existing is not None:
+            user, made = existing, accounts.set_password(store, actor(), login)
+        else:
+            user, made = accounts.add(store, actor(), login, role, display_name=name, email=email)
     if as_json:
         emit_json({**user.as_dict(), "one_time_password": made})
         return
-    console.print(f"Added {user.login} ({', '.join(user.roles)}). One-time password, shown this once:", highlight=False)
+    done = "exists; its new" if existing is not None else "added; its"
+    console.print(f"{user.login} ({', '.join(user.roles)}) {done} one-time password, shown this once "
+                  "(changed at the first sign-in):", highlight=False)
     console.print(str(made), highlight=False, soft_wrap=True)
 
 
