@@ -77,15 +77,16 @@ def propose(canonical_id: str, hub: HubDep, visitor: Officer, form: CheckedForm)
 def approve(proposal_id: int, hub: HubDep, visitor: Officer, form: CheckedForm) -> Response:
     """Sign off someone else's proposal: the erasure runs now, or a legal hold refuses it."""
     decided = erasures.approve(hub.project, hub.store, visitor.actor, proposal_id)
-    status = (decided.proposal.outcome or {}).get("status", "")
-    subject_id = str(decided.proposal.payload["canonical_id"])
+    outcome, subject_id = decided.proposal.outcome or {}, str(decided.proposal.payload["canonical_id"])
     if decided.report is not None and decided.report.held_by:
         notice = (f"Refused: a legal hold keeps {decided.proposal.subject} ({'; '.join(decided.report.held_by)}); "
                   "nothing was deleted anywhere. The proposal is closed with this outcome.")
     else:
-        by_hand = (decided.proposal.outcome or {}).get("by_hand", 0) + (decided.proposal.outcome or {}).get("failed", 0)
-        notice = f"Proposal {proposal_id} approved: {decided.proposal.subject} {status}" + (
-            f"; {by_hand} place(s) still to erase by hand (see below)" if by_hand else "")
+        lines = decided.report.lines if decided.report is not None else []
+        by_hand = [f"{line.system} {line.vendor_id or ''}".strip() for line in lines
+                   if line.outcome in ("not supported", "failed")]
+        notice = f"Proposal {proposal_id} approved: {decided.proposal.subject} {outcome.get('status', '')}" + (
+            f"; still to erase by hand: {', '.join(by_hand)}" if by_hand else "")
     return back_to(f"/subjects/{subject_id}", notice)
 
 
