@@ -47,10 +47,12 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
-## bench: race officehub against the raw-copy limit and dlt (BENCH_ROWS, BENCH_SIZES; see docs/benchmark.md)
+## bench: race officehub against the raw-copy limit and dlt, link records, load the hub API (see docs/benchmark.md)
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.linkage
+	command -v wrk >/dev/null || apt-get install -y -q wrk || echo "no wrk: bench.serve drives the server with httpx"
+	$(BIN)/python -m bench.serve
 
 ## check: validate the demo estate's configuration
 check: $(VENV)/.installed-demo

@@ -154,10 +154,11 @@ def changes(ctx: RunContext, plans: Plans, client: str, entity: str, after: int,
     plan = plans.plan(who, entity)
     page = golden.changes_since(ctx.conn, entity, max(after, 0), min(max(limit, 1), MAX_PAGE))
     seqs = page.column("change_seq").to_pylist()
-    records = _policed_records(plan, page, _merged_into(ctx.conn, entity, page))
+    policed = plan.apply(page)
+    records = _policed_records(plan, page, _merged_into(ctx.conn, entity, page), policed.columns)
     audit.append(ctx.conn, actor=f"client:{who.name}", action="api.changes", subject=f"{entity} → {who.name}",
                  detail={"records": len(records), "changes": [seqs[0], seqs[-1]] if seqs else [],
-                         **release_detail(plan.apply(page))}, run_id=ctx.run_id)
+                         **release_detail(policed)}, run_id=ctx.run_id)
     return {"changes": records, "next": seqs[-1] if seqs else max(after, 0), "more": len(seqs) >= limit}
 
 
@@ -198,8 +199,9 @@ def _policed_records(plan: PolicyPlan, page: pa.Table, merged: dict[str, str],
     out = []
     for row, (cid, status, version, seq, updated) in enumerate(zip(*(page.column(c).to_pylist() for c in (
             "canonical_id", "status", "version", "change_seq", "updated_at")))):
-        record: dict[str, Any] = {"canonical_id": cid, "status": status, "version": version, "change": seq,
-                                  "updated_at": jsonable(updated)}
+        record: dict[str, Any] = {"canonical_id": cid, "status": status, "version": version, "change": seq}
+        if updated is not None:
+            record["updated_at"] = jsonable(updated)
         if status == "active":
             fields: dict[str, Any] = {}
             for column, column_values in values.items():

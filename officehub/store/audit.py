@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from officehub.canonical_model.errors import RetriableError
 from officehub.store.audit_anchor import AuditKeys, Checkpoint, signed_checkpoints
 from officehub.store.schema import TABLES
 
@@ -45,16 +46,41 @@ def entry_hash(prev_hash: str, at: datetime, run_id: int | None, actor: str, act
 
 def append(conn: sa.Connection, *, actor: str, action: str, subject: str, detail: dict[str, Any],
            run_id: int | None = None) -> str:
-    """Append an entry chained to the newest one; returns its hash."""
-    # Reading the head and inserting in one transaction; the unique hash column makes a
-    # concurrent append that read the same head fail instead of forking the chain.
+    """Append an entry chained to the newest one; returns its hash.
+
+    Appends in concurrent transactions queue for the chain's head (on PostgreSQL an advisory
+    lock, held until the transaction ends), so each chains to the one committed before it.
+    An append that cannot chain raises RetriableError and its transaction rolls back: what
+    it would have recorded is never done unrecorded.
+    """
     table = TABLES["audit"]
+    _hold_head(conn)
     prev = conn.execute(sa.select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar() or GENESIS
     at = _moment()
     digest = entry_hash(prev, at, run_id, actor, action, subject, detail)
-    conn.execute(sa.insert(table).values(at=at, run_id=run_id, actor=actor, action=action, subject=subject,
-                                         detail=detail, prev_hash=prev, hash=digest))
+    try:
+        conn.execute(sa.insert(table).values(at=at, run_id=run_id, actor=actor, action=action, subject=subject,
+                                             detail=detail, prev_hash=prev, hash=digest))
+    except sa.exc.IntegrityError:
+        # The unique hash refuses a second entry with this content on the same head.
+        raise RetriableError("the audit trail could not record this operation (its head moved); "
+                             "nothing was done, try again") from None
     return digest
+
+
+#: The advisory lock appends queue on (PostgreSQL): any constant that no other lock of the hub uses.
+APPEND_LOCK = 0x6F68_6175_6469_7400  # "ohaudit"
+
+
+def _hold_head(conn: sa.Connection) -> None:
+    """Wait for the chain's head: until the transaction holding it ends, on PostgreSQL.
+
+    Under READ COMMITTED (the default) the head read next sees what the last holder
+    committed. SQLite has one writer at a time: a transaction that read a head another
+    writer has since moved fails to write rather than forking the chain.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
 
 
 def last_detail(conn: sa.Connection, action: str, subject: str) -> dict[str, Any] | None:

@@ -23,6 +23,22 @@ _FIRST_ANALYZE = 10_000
 _CONNECT_TIMEOUT_S = 30
 
 
+#: Connections a server process keeps open to PostgreSQL, and how many more it may open at a peak.
+_POOL_SIZE, _POOL_OVERFLOW = 20, 5
+
+
+def _pool_settings(url: sa.URL) -> dict[str, int]:
+    """A pool as large as the requests a server process runs at once (its thread pool's share of them).
+
+    SQLAlchemy's default keeps 5 connections and closes the overflow ones as they return,
+    so a server answering more than 5 requests at a time opens and closes a PostgreSQL
+    session (a forked backend) for most of them.
+    """
+    if url.get_backend_name() != "postgresql":
+        return {}
+    return {"pool_size": _POOL_SIZE, "max_overflow": _POOL_OVERFLOW}
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets readers (reporting tools, `officehub runs`) work during a sync, and a
     # killed process leaves nothing half-written; the busy timeout rides out short locks.
@@ -62,7 +78,7 @@ class HubStore:
     def __init__(self, url: str, base_dir: Path, password: SecretRef | None = None) -> None:
         resolved = resolve_url(url, base_dir, password)
         try:
-            self.engine = sa.create_engine(resolved)
+            self.engine = sa.create_engine(resolved, **_pool_settings(resolved))
         except (ArgumentError, ImportError) as exc:
             raise FatalError(f"hub store: cannot use URL {display_url(resolved)} ({type(exc).__name__})") from None
         if resolved.get_backend_name() == "sqlite":

@@ -1,0 +1,1 @@
+"""The hub API benchmark: ``officehub serve`` answering lookups, searches and the changes feed at scale."""
