@@ -78,6 +78,14 @@ def _with_audit_key(folder: Path) -> None:
 
 
 SITE = ("site", "init", "kyiv")
+CLERK = ("user", "add", "clerk", "-r", "viewer")
+TOKEN = ("user", "token", "issue", "app", "--name", "scan", "-s", "read")
+
+
+def _with_client(folder: Path) -> None:
+    """An API client for the token commands (the estate has none)."""
+    config = (folder / "officehub.yaml").read_text()
+    (folder / "officehub.yaml").write_text(config + "serve:\n  clients:\n    app: {entities: [employee]}\n")
 
 
 def recipes(i: Ids) -> dict[str, list[Call]]:
@@ -154,6 +162,19 @@ def recipes(i: Ids) -> dict[str, list[Call]]:
         "site revoke": [fails("site", "revoke", "nosuch", setup=(SITE,))],
         "site status": [ok("site", "status", setup=(SITE,)), fails("site", "status")],
         "site exchange": [fails("site", "exchange", "nosuch", setup=(SITE,))],
+        "serve": [fails("serve", "--workers", "2")],  # a running server is scanned by test_serve_no_leaks
+        "user add": [ok(*CLERK), ok(*CLERK, "--or-reset", setup=(CLERK,)), fails("user", "add", "x", "-r", "nosuch")],
+        "user list": [ok("user", "list", "--json", setup=(CLERK,)), fails("user", "list", "-p", "{dir}/nowhere")],
+        "user disable": [ok("user", "disable", "clerk", setup=(CLERK,)), fails("user", "disable", "nobody")],
+        "user enable": [ok("user", "enable", "clerk", setup=(CLERK,)), fails("user", "enable", "nobody")],
+        "user roles": [ok("user", "roles", "clerk", "-r", "steward", setup=(CLERK,)),
+                       fails("user", "roles", "clerk", "-r", "nosuch", setup=(CLERK,))],
+        "user password": [ok("user", "password", "clerk", setup=(CLERK,)), fails("user", "password", "nobody")],
+        "user token issue": [ok(*TOKEN, prepare=_with_client), fails(*TOKEN)],
+        "user token list": [ok("user", "token", "list", "--json", setup=(TOKEN,), prepare=_with_client),
+                            fails("user", "token", "list", "-p", "{dir}/nowhere")],
+        "user token revoke": [ok("user", "token", "revoke", "1", setup=(TOKEN,), prepare=_with_client),
+                              fails("user", "token", "revoke", "9999")],
     }
 
 
