@@ -44,6 +44,8 @@ def configured(folder: Path, oidc: dict | None) -> Path:
     path = folder / "officehub.yaml"
     config = yaml.safe_load(path.read_text())
     config["serve"].pop("oidc", None)
+    # Every test signs in from 127.0.0.1: the per-address limit is tested on a server of its own.
+    config["serve"]["login_attempts_per_minute"] = 10_000
     if oidc is not None:
         config["serve"]["oidc"] = oidc
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
@@ -85,8 +87,8 @@ def served(estate: Path, client_secret: str) -> Iterator[Served]:
 def person() -> Person:
     """Someone new to the console, with a role the provider gives."""
     tag = secrets.token_hex(4)
-    return Person(subject=f"subject-{tag}", login=f"olena-{tag}", name="Olena Kovalenko",
-                  email=f"olena-{tag}@example.org", roles=["steward", "provider-only-role"])
+    return Person(subject=f"subject-{tag}", login=f"sso-user-{tag}", name="Single Sign-On Tester",
+                  email=f"sso-user-{tag}@example.org", roles=["steward", "provider-only-role"])
 
 
 def to_provider(console: Console, next_path: str = "/") -> str:
@@ -348,13 +350,19 @@ def test_a_provider_that_is_down_gives_a_clear_502(estate: Path, tmp_path: Path,
         server.stop()
 
 
-def test_an_issuer_nobody_answers_at_gives_a_clear_502(estate: Path, tmp_path: Path, client_secret: str) -> None:
+def test_an_issuer_nobody_answers_at_gives_a_clear_502_and_starts_are_limited(estate: Path, tmp_path: Path,
+                                                                                client_secret: str) -> None:
     folder = configured(Path(shutil.copytree(estate, tmp_path / "nobody", ignore=shutil.ignore_patterns("serve-*"))),
                         oidc_settings(f"http://127.0.0.1:{free_port()}/realms/office"))
+    config = yaml.safe_load((folder / "officehub.yaml").read_text())
+    config["serve"]["login_attempts_per_minute"] = 2
+    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     server = serve(folder, env={SECRET_ENV: client_secret})
     try:
         console = Console(server)
         message = assert_refused(console, console.get("/login/sso?next=/reviews"), status=502)
         assert message.startswith("the single sign-on provider cannot be reached")
+        assert console.get("/login/sso").status_code == 502
+        assert "too many sign-in attempts" in assert_refused(console, console.get("/login/sso"), status=429)
     finally:
         server.stop()

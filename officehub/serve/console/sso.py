@@ -122,6 +122,10 @@ def start(request: Request, hub: HubDep, visitor: VisitorDep, next: str = "/") -
     settings, next_path = _settings(hub), safe_next(next)
     if visitor.user is not None:
         return RedirectResponse(next_path, status_code=303)
+    if not hub.logins.allow(request.client.host if request.client else "unknown"):
+        # Each start costs a request to the provider: counted with the password form's attempts.
+        return _refused(request, hub, visitor, SsoFailed(429, "too many sign-in attempts from this address; wait a "
+                                                              "minute"), next_path)
     flow = Flow(state=secrets.token_urlsafe(24), nonce=secrets.token_urlsafe(24), verifier=secrets.token_urlsafe(48),
                 next=next_path, bound=_binding(visitor.session))
     try:
