@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from officehub.config import Project, load_project
 from officehub.serve import errors
+from officehub.serve.access_log import hide_queries
 from officehub.serve.api import matching as api_matching
 from officehub.serve.api import records as api_records
 from officehub.serve.api import submit as api_submit
@@ -72,6 +73,7 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
                               "data-sharing agreement and policy allow. Authenticate with "
                               "'Authorization: Bearer <token>' (tokens: 'officehub user token').")
     app.state.hub = hub
+    hide_queries()
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=hub.project.config.serve.max_body_bytes)
 

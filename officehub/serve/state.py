@@ -33,6 +33,8 @@ class Hub:
     logins: AttemptLimiter
     plans: Plans
     matchers: Matchers
+    #: Signs session cookies (and, under salts of their own, other cookies of the console).
+    session_key: str = field(default="", repr=False)
     templates: Jinja2Templates = field(default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES)))
     debug: bool = False
     #: The newest approved policy change this process has loaded, and when it last looked.
@@ -64,4 +66,4 @@ class Hub:
                else session_keys.stored_key(store))
         return cls(project, store, Sessions(key, settings.session_hours * 3600),
                    AttemptLimiter(settings.login_attempts_per_minute), Plans(project), Matchers(project),
-                   debug=debug, loaded_change=policy_changes.last_approved(store), checked_at=time.monotonic())
+                   session_key=key, debug=debug, loaded_change=policy_changes.last_approved(store), checked_at=time.monotonic())

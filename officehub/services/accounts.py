@@ -257,8 +257,8 @@ def single_sign_on(store: HubStore, issuer: str, subject: str, *, login: str, di
         row = conn.execute(sa.select(table).where(table.c.oidc_subject == key)).mappings().first()
         if row is None:
             if conn.execute(sa.select(table.c.id).where(table.c.login == login)).first():
-                raise LoginRefused(f"a local account '{login}' exists already; an administrator links it with "
-                                   "single sign-on by removing its password, or renames it")
+                raise LoginRefused(f"a local account '{login}' exists already: sign in with its password, or ask an "
+                                   "administrator to disable it so the provider's account gets its own login")
             user_id = conn.execute(sa.insert(table).values(
                 login=login, display_name=display_name, email=email, roles=list(given or ("viewer",)),
                 oidc_subject=key, created_by=f"sso:{issuer}").returning(table.c.id)).scalar_one()
@@ -272,7 +272,9 @@ def single_sign_on(store: HubStore, issuer: str, subject: str, *, login: str, di
                 conn.execute(sa.update(table).where(table.c.id == user_id).values(roles=list(given)))
                 audit.append(conn, actor=f"sso:{issuer}", action="user.roles", subject=f"user {user_id}",
                              detail={"login": row["login"], "roles": list(given), "before": list(row["roles"])})
-        conn.execute(sa.update(table).where(table.c.id == user_id).values(last_login_at=utc_now()))
+        # The provider keeps the person's name and address: the account follows it at each sign-in.
+        conn.execute(sa.update(table).where(table.c.id == user_id).values(
+            last_login_at=utc_now(), display_name=display_name, email=email))
         user = _user(conn, sa.select(table).where(table.c.id == user_id))
         audit.append(conn, actor=user.actor, action="user.login", subject=f"user {user_id}",
                      detail={"method": "single sign-on"})

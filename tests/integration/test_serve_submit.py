@@ -109,3 +109,11 @@ def test_a_submission_is_refused_whole_when_it_cannot_be_taken_in(served: Served
         malformed = api.post("/api/v1/customer/records", content=b"{not json",
                              headers={"content-type": "application/json"})
         assert malformed.status_code == 422 and "Traceback" not in malformed.text
+
+
+def test_the_access_log_keeps_no_query_string(served: Served, estate: Path) -> None:
+    searcher = issue_token(estate, "webshop", ["search"])
+    with served.api(searcher) as api:
+        assert api.get("/api/v1/customer/search", params={"email": "query.in.log@shop.example"}).status_code == 200
+    log = served.log.read_text()
+    assert "/api/v1/customer/search?…" in log and "query.in.log" not in log

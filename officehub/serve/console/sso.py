@@ -44,7 +44,7 @@ from officehub.serve.console.auth import safe_next
 from officehub.serve.deps import HubDep, Visitor, VisitorDep
 from officehub.serve.sessions import Session
 from officehub.serve.state import Hub
-from officehub.services import accounts, session_keys
+from officehub.services import accounts
 from officehub.services.accounts import LoginRefused, User
 
 log = logging.getLogger("officehub.serve.sso")
@@ -64,21 +64,6 @@ _UNREACHABLE = "the single sign-on provider cannot be reached; try again later, 
 _UNUSABLE = "the single sign-on provider gave an answer this console cannot use; tell your administrator"
 _AGAIN = "the single sign-on attempt expired or did not start in this browser; try again"
 _BAD_TOKEN = "the single sign-on provider's answer did not pass the checks; try again, or tell your administrator"
-
-
-class _CallbackQueryHidden(logging.Filter):
-    """Writes the callback's address to uvicorn's access log without its query: it holds a one-time code."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) > 2 and str(args[2]).startswith(f"{_FLOW_PATH}/callback?"):
-            record.args = (*args[:2], f"{_FLOW_PATH}/callback?…", *args[3:])
-        return True
-
-
-_ACCESS_LOG = logging.getLogger("uvicorn.access")
-if not any(isinstance(found, _CallbackQueryHidden) for found in _ACCESS_LOG.filters):
-    _ACCESS_LOG.addFilter(_CallbackQueryHidden())
 
 
 class SsoFailed(Exception):
@@ -200,10 +185,7 @@ def _refused(request: Request, hub: Hub, visitor: Visitor, exc: SsoFailed, next_
 
 def _signer(hub: Hub) -> URLSafeTimedSerializer:
     """Signs flow cookies with the session key, under a salt of their own (one can never pass for the other)."""
-    serve = hub.project.config.serve
-    key = (serve.session_key.resolve(hub.project.base_dir).get_secret_value() if serve.session_key
-           else session_keys.stored_key(hub.store))
-    return URLSafeTimedSerializer(key, salt="officehub-sso-flow")
+    return URLSafeTimedSerializer(hub.session_key, salt="officehub-sso-flow")
 
 
 def _binding(session: Session) -> str:
