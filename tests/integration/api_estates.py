@@ -37,8 +37,10 @@ from tests.helpers import sync_all
 from tests.integration import sentinel_estate
 
 SETUP = "user:test-setup"
-#: Every scope the read endpoints know (``submit`` is for writes, which this API does not have yet).
+#: The scopes of the read endpoints.
 SCOPES = ("read", "search", "changes")
+#: Every scope a token may have.
+ALL_SCOPES = api_tokens.SCOPES
 
 
 def _agreement(destination: str, purpose: str, *, ended: bool = False) -> dict[str, Any]:

@@ -47,8 +47,12 @@ class Health(BaseModel):
 
 #: The refusals every authenticated endpoint may answer with, for the OpenAPI description.
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the request cannot be answered as asked (e.g. a search by nothing, "
+                                           "or by a field the entity does not have)"},
     401: {"model": Problem, "description": "no usable API token"},
     403: {"model": Problem, "description": "the token lacks the scope, or no agreement covers the client"},
     404: {"model": Problem, "description": "no such record or entity"},
+    413: {"model": Problem, "description": "the request body is larger than serve.max_body_bytes"},
     422: {"model": Problem, "description": "a parameter is not valid"},
+    503: {"model": Problem, "description": "the hub store is busy or out of reach for now: try again later"},
 }
