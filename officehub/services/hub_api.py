@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import phonenumbers
 import pyarrow as pa
 import sqlalchemy as sa
 
@@ -138,7 +139,7 @@ def search(ctx: RunContext, plans: Plans, client: str, entity: str, criteria: di
         if plan.decision(path).action != "allow":
             raise ClientRefused(f"API client '{client}' may not search by {name}: its policy does not let it "
                                 f"receive {path} as it is")
-        conditions.append(_equals(table.c[column], name, value))
+        conditions.append(_equals(table.c[column], name, value, who.config.country))
     ids = list(ctx.conn.execute(sa.select(table.c.canonical_id).where(*conditions)
                                 .order_by(table.c.canonical_id).limit(min(limit, MAX_PAGE))).scalars())
     return _released(ctx, plan, who, ids, "api.search") if ids else _audit_empty(ctx, plan, who, "api.search")
@@ -152,14 +153,17 @@ def changes(ctx: RunContext, plans: Plans, client: str, entity: str, after: int,
     """
     who = plans.client(client)
     plan = plans.plan(who, entity)
-    page = golden.changes_since(ctx.conn, entity, max(after, 0), min(max(limit, 1), MAX_PAGE))
+    wanted = min(max(limit, 1), MAX_PAGE)
+    # One change more than asked for says whether more are waiting, without a second query.
+    read = golden.changes_since(ctx.conn, entity, max(after, 0), wanted + 1)
+    page = read.slice(0, wanted)
     seqs = page.column("change_seq").to_pylist()
     policed = plan.apply(page)
     records = _policed_records(plan, page, _merged_into(ctx.conn, entity, page), policed.columns)
     audit.append(ctx.conn, actor=f"client:{who.name}", action="api.changes", subject=f"{entity} → {who.name}",
                  detail={"records": len(records), "changes": [seqs[0], seqs[-1]] if seqs else [],
                          **release_detail(policed)}, run_id=ctx.run_id)
-    return {"changes": records, "next": seqs[-1] if seqs else max(after, 0), "more": len(seqs) >= limit}
+    return {"changes": records, "next": seqs[-1] if seqs else max(after, 0), "more": read.num_rows > wanted}
 
 
 def release(ctx: RunContext, plan: PolicyPlan, who: Client, ids: list[str], action: str) -> list[dict[str, Any]]:
@@ -246,10 +250,21 @@ def _has(entity: str, path: str) -> bool:
     return True
 
 
-def _equals(column: sa.ColumnElement[Any], name: str, value: str) -> sa.ColumnElement[bool]:
-    """``column`` equal to ``value`` as the hub stores that kind of value."""
+def _equals(column: sa.ColumnElement[Any], name: str, value: str, country: str | None) -> sa.ColumnElement[bool]:
+    """``column`` equal to ``value`` as the hub stores that kind of value (a national phone number is read in
+    the client's country, as an ingest mapping reads it in its region)."""
     if name == "email":
         return sa.func.lower(column) == value.lower()
     if name == "phone":
-        return column == (normalise_phone(value) or value)
+        return column == (_e164(value, country) or normalise_phone(value) or value)
     return column == "".join(value.split()).replace("-", "").upper()
+
+
+def _e164(text: str, country: str | None) -> str | None:
+    try:
+        number = phonenumbers.parse(text, country or "ZZ")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
