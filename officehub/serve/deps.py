@@ -13,7 +13,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import FormData
 
 from officehub.serve.rights import Right, rights_of
@@ -151,14 +152,19 @@ def csrf_checked() -> Callable[[Request, VisitorDep], Coroutine[Any, Any, FormDa
 CheckedForm = Annotated[FormData, Depends(csrf_checked())]
 
 
-def api_client(scope: str) -> Callable[[Request, HubDep], ApiToken]:
+#: Declares the bearer token in the OpenAPI description; the check itself (and its one-line 401) is ours.
+_BEARER = HTTPBearer(auto_error=False, scheme_name="token", description="an API token: officehub user token issue")
+
+
+def api_client(scope: str) -> Callable[[Request, HubDep, HTTPAuthorizationCredentials | None], ApiToken]:
     """A dependency: the API token of the request (``Authorization: Bearer …``), which must have ``scope``."""
 
-    def check(request: Request, hub: HubDep) -> ApiToken:
-        kind, _, token = request.headers.get("authorization", "").partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
+    def check(request: Request, hub: HubDep,
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]) -> ApiToken:
+        token = credentials.credentials.strip() if credentials is not None else ""
+        if not token:
             raise ApiRefused(401, "send an API token as 'Authorization: Bearer <token>'")
-        found = api_tokens.holder(hub.store, token.strip())
+        found = api_tokens.holder(hub.store, token)
         if found is None:
             raise ApiRefused(401, "the API token is unknown, revoked or expired")
         if scope not in found.scopes:
