@@ -38,7 +38,7 @@ def missing() -> str | None:
 
 
 def browser(profile: Path):
-    """A headless Chromium with a fresh profile in ``profile``, its window :data:`WINDOW`."""
+    """A headless Chromium with a fresh profile in ``profile``, showing pages in :data:`WINDOW`."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -50,7 +50,9 @@ def browser(profile: Path):
     options.binary_location = str(CHROMIUM)
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(WAIT_S)
-    driver.set_window_size(*WINDOW)
+    # The window's size includes the browser's own frame: the page itself is given exactly WINDOW.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False})
     return driver
 
 
@@ -157,20 +159,26 @@ class Person:
         return [[cell.text for cell in row.find_elements("xpath", "./th|./td")]
                 for row in table.find_elements("css selector", "tbody > tr")]
 
-    def screenshot(self, target: Path) -> Path:
-        """Save what the window shows as a PNG."""
+    def screenshot(self, target: Path, at=None) -> Path:
+        """Save what the window shows as a PNG: the top of the page, or from the element ``at`` on."""
+        self.driver.execute_script("arguments[0] ? arguments[0].scrollIntoView(true) : window.scrollTo(0, 0);"
+                                   "document.activeElement && document.activeElement.blur();", at)
         target.parent.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(target))
         return target
 
 
-def demo_estate(folder: Path, users: dict[str, list[str]], **sizes: int) -> Path:
+def demo_estate(folder: Path, users: dict[str, list[str]], *, added_by: str = "user:test-setup",
+                **sizes: int) -> Path:
     """The demo estate's configuration in ``folder``, its legacy apps seeded and every pipeline run once,
-    and console accounts (login → roles) with the tests' password."""
+    and console accounts (login → roles) with the tests' password, added by ``added_by``."""
+    from officehub.config import load_project
     from officehub.demo.seed import seed_estate
+    from officehub.engine import open_store
+    from officehub.services import accounts
     from tests.conftest import copy_demo_config
     from tests.helpers import sync_all
-    from tests.integration.served import add_users
+    from tests.integration.served import PASSWORD
 
     copy_demo_config(folder)
     config = yaml.safe_load((folder / "officehub.yaml").read_text())
@@ -181,5 +189,10 @@ def demo_estate(folder: Path, users: dict[str, list[str]], **sizes: int) -> Path
     results = sync_all(folder)
     failed = {name: r.error for name, r in results.items() if r.status != "succeeded"}
     assert not failed, failed
-    add_users(folder, users)
+    store = open_store(load_project(folder))
+    try:
+        for login, roles in users.items():
+            accounts.add(store, added_by, login, roles, password=PASSWORD)
+    finally:
+        store.close()
     return folder
