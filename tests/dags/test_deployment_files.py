@@ -29,6 +29,7 @@ def test_compose_runs_every_component_with_health_checks_and_env_file_secrets():
     services = compose["services"]
     assert {"postgres", "redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker"} <= set(services)
     assert any(name.startswith("worker-") for name in services), "a worker per site queue"
+    assert "serve" in " ".join(services["console"]["command"]), "the console and hub API"
     for name, service in services.items():
         if name != "init":
             assert "healthcheck" in service, name
