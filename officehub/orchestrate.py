@@ -66,9 +66,19 @@ def pool_name(hub: str, system: str) -> str:
 
 
 def pipeline_specs(config_path: str | Path) -> list[PipelineSpec]:
-    """Every configured pipeline as a DAG description, ingests first (the project's order)."""
+    """Every configured pipeline as a DAG description, ingests first (the project's order).
+
+    Pipelines that read from an ``api`` system are not scheduled: each submission through the
+    hub API runs its pipeline at once (``officehub serve``), one run at a time.
+    """
     project = load_project(config_path)
-    return [_spec(project, name) for name in project.pipelines_in_order()]
+    return [_spec(project, name) for name in project.pipelines_in_order() if not _submitted(project, name)]
+
+
+def _submitted(project: Project, name: str) -> bool:
+    """Whether pipeline ``name`` reads what applications submit through the hub API."""
+    system = project.config.mappings[project.config.pipelines[name].mapping].system
+    return project.config.systems[system].type == "api"
 
 
 def _spec(project: Project, name: str) -> PipelineSpec:
@@ -138,11 +148,12 @@ def exchange(config_path: str | Path, peer: str) -> dict[str, int | str | float 
 
 
 def pool_specs(config_path: str | Path) -> list[PoolSpec]:
-    """One pool per configured system, sized by its ``max_connections``."""
+    """One pool per configured system (but ``api`` ones, whose runs are not scheduled), sized by its
+    ``max_connections``."""
     project = load_project(config_path)
     return [PoolSpec(pool_name(project.name, name), system.max_connections,
                      f"officehub: at most {system.max_connections} concurrent runs against {name}")
-            for name, system in project.config.systems.items()]
+            for name, system in project.config.systems.items() if system.type != "api"]
 
 
 def pools_import_json(config_path: str | Path) -> str:

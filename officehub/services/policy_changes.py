@@ -105,6 +105,7 @@ def propose(project: Project, store: HubStore, actor: str, file: str, text: str,
 
     ConfigError (every problem with its line) when the text is not a valid policy file for this project.
     """
+    text = text.replace("\r\n", "\n")  # a browser's form sends CRLF; the policy file keeps the project's LF
     changed = policies_with(project.config.policies, project.base_dir, project.config, file, text)
     rows = _diff(project, changed)
     payload = {"file": file, "text": text, "base_version": project.policies.version,

@@ -100,7 +100,7 @@ def test_a_change_takes_effect_only_when_a_second_officer_signs_it_off(served: S
     assert not any("credit_limit" in r.get("fields", {}) for r in first)
 
     a, b = signed_in(served, "officer-a"), signed_in(served, "officer-b")
-    made = propose(a, "policies/webshop.yaml", allowing_credit_limits(estate))
+    made = propose(a, "policies/webshop.yaml", allowing_credit_limits(estate).replace("\n", "\r\n"))
     assert made.status_code == 303
     proposal = int(re.search(r"/policies/proposals/(\d+)", made.headers["location"]).group(1))
     page = b.get(f"/policies/proposals/{proposal}")
@@ -118,6 +118,7 @@ def test_a_change_takes_effect_only_when_a_second_officer_signs_it_off(served: S
     signed = b.post(f"/policies/proposals/{proposal}/approve", token_from="/policies")
     assert signed.status_code == 303 and "in%20force" in signed.headers["location"]
     assert "action: allow" in (estate / "policies" / "webshop.yaml").read_text().split("financial}")[1][:20]
+    assert b"\r\n" not in (estate / "policies" / "webshop.yaml").read_bytes()  # a form's CRLF is not kept
     approved = entries(estate, "policy.change.approve")[0]
     assert approved["actor"] == "console:officer-b" and approved["detail"]["proposed_by"] == "console:officer-a"
     assert entries(estate, "policy.change.propose")[0]["actor"] == "console:officer-a"
