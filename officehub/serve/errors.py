@@ -7,13 +7,14 @@ reference the server's log repeats (with the traceback only under ``--debug``).
 
 from __future__ import annotations
 
+import html
 import logging
 import secrets
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from officehub.canonical_model.errors import FatalError, NotFound, OfficehubError, RetriableError
@@ -32,8 +33,10 @@ def is_api(request: Request) -> bool:
 
 def refusal(request: Request, status: int, message: str) -> Response:
     """``message`` with ``status``: JSON for the API and htmx, a page for the console."""
-    if is_api(request) or request.headers.get("hx-request"):
+    if is_api(request):
         return JSONResponse({"error": message}, status_code=status)
+    if request.headers.get("hx-request"):  # htmx swaps it where the action was
+        return HTMLResponse(f'<p class="problem" role="alert">{html.escape(message)}</p>', status_code=status)
     hub: Hub = request.app.state.hub
     visitor = Visitor(getattr(request.state, "session", None) or hub.sessions.new(), None)
     page: Response = hub.templates.TemplateResponse(

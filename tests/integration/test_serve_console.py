@@ -352,3 +352,20 @@ def test_the_vendored_assets_are_served_as_their_readme_lists_them(served: Serve
     for digest, name in re.findall(r"([0-9a-f]{64})  (\S+)", readme):
         body = httpx.get(f"{served.url}/static/vendor/{name}").content
         assert hashlib.sha256(body).hexdigest() == digest, name
+
+
+def test_with_htmx_a_decision_replaces_only_its_pair_and_a_refusal_is_a_fragment_too(served: Served,
+                                                                                     estate: Path) -> None:
+    store = open_store(load_project(estate))
+    try:
+        with store.begin() as conn:
+            pending = matches.reviews(conn, "pending")[0]["id"]
+    finally:
+        store.close()
+    steward = signed_in(served, "steward")
+    token = steward.csrf("/reviews")
+    swapped = steward.http.post(f"/reviews/{pending}/reject", headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert swapped.status_code == 200
+    assert swapped.text.lstrip().startswith(f'<article id="review-{pending}"') and "kept apart" in swapped.text
+    again = steward.http.post(f"/reviews/{pending}/reject", headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert again.status_code == 400 and again.text.startswith('<p class="problem"') and "already" in again.text

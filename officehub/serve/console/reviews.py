@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from officehub.serve.console import back_to, render
 from officehub.serve.deps import CheckedForm, HubDep, Visitor, allowed
 from officehub.serve.rights import Right
+from officehub.serve.state import Hub
 from officehub.services import links, reviews
 from officehub.services.reasons import MIN_REASON
 from officehub.services.session import acting
@@ -52,18 +53,29 @@ def reveal(request: Request, hub: HubDep, visitor: Steward, form: CheckedForm) -
 
 
 @router.post("/reviews/{review_id}/accept")
-def accept(review_id: int, hub: HubDep, visitor: Steward, form: CheckedForm) -> Response:
+def accept(request: Request, review_id: int, hub: HubDep, visitor: Steward, form: CheckedForm) -> Response:
     """The pair is one record: merge it (undoable)."""
     change = reviews.accept(hub.project, hub.store, visitor.actor, review_id)
-    return back_to(f"/reviews?undo={change.log_id}" if change.log_id else "/reviews",
-                   f"Pair {review_id} merged into {change.survivor_id}")
+    message = f"Pair {review_id} merged into {change.survivor_id}"
+    if request.headers.get("hx-request"):
+        return _decided(request, hub, visitor, review_id, message, change.log_id)
+    return back_to(f"/reviews?undo={change.log_id}" if change.log_id else "/reviews", message)
 
 
 @router.post("/reviews/{review_id}/reject")
-def reject(review_id: int, hub: HubDep, visitor: Steward, form: CheckedForm) -> Response:
+def reject(request: Request, review_id: int, hub: HubDep, visitor: Steward, form: CheckedForm) -> Response:
     """The pair are different records: both stay."""
     reviews.reject(hub.project, hub.store, visitor.actor, review_id)
-    return back_to("/reviews", f"Pair {review_id} kept apart")
+    message = f"Pair {review_id} kept apart"
+    if request.headers.get("hx-request"):
+        return _decided(request, hub, visitor, review_id, message, None)
+    return back_to("/reviews", message)
+
+
+def _decided(request: Request, hub: Hub, visitor: Visitor, review_id: int, message: str,
+             undo: int | None) -> Response:
+    """The pair's place in the queue, once decided (what htmx swaps in)."""
+    return render(request, hub, visitor, "review_decided.html", review_id=review_id, message=message, undo=undo)
 
 
 @router.post("/links/{log_id}/undo")
