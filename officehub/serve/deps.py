@@ -9,18 +9,20 @@ message (a redirect to the sign-in page for a console page).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from officehub.serve.rights import Right, rights_of
 from officehub.serve.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, Session
-from officehub.serve.state import Hub
-from officehub.services import accounts, api_tokens
+from officehub.serve.state import RELOAD_CHECK_SECONDS, Hub
+from officehub.services import accounts
 from officehub.services.accounts import User
 from officehub.services.api_tokens import ApiToken
 
@@ -156,15 +158,25 @@ CheckedForm = Annotated[FormData, Depends(csrf_checked())]
 _BEARER = HTTPBearer(auto_error=False, scheme_name="token", description="an API token: officehub user token issue")
 
 
-def api_client(scope: str) -> Callable[[Request, HubDep, HTTPAuthorizationCredentials | None], ApiToken]:
-    """A dependency: the API token of the request (``Authorization: Bearer …``), which must have ``scope``."""
+def api_client(scope: str) -> Callable[[Request, HTTPAuthorizationCredentials | None], Coroutine[Any, Any, ApiToken]]:
+    """A dependency: the API token of the request (``Authorization: Bearer …``), which must have ``scope``.
 
-    def check(request: Request, hub: HubDep,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]) -> ApiToken:
+    Tokens are remembered for a few seconds per process (:class:`officehub.services.api_tokens.Holders`):
+    a revoked token is refused by every process within that time.
+    """
+
+    async def check(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]) -> ApiToken:
+        hub: Hub = request.app.state.hub
+        if time.monotonic() - hub.checked_at >= RELOAD_CHECK_SECONDS:  # read the store off the event loop
+            await run_in_threadpool(hub.fresh)
         token = credentials.credentials.strip() if credentials is not None else ""
         if not token:
             raise ApiRefused(401, "send an API token as 'Authorization: Bearer <token>'")
-        found = api_tokens.holder(hub.store, token)
+        # A token seen in the last few seconds is known without the store; else it is looked up off the event loop.
+        known, found = hub.tokens.cached(token)
+        if not known:
+            found = await run_in_threadpool(hub.tokens.of, hub.store, token)
         if found is None:
             raise ApiRefused(401, "the API token is unknown, revoked or expired")
         if scope not in found.scopes:

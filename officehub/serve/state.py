@@ -10,9 +10,11 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from officehub.config import Project, load_project
+from officehub.serve.batching import Batcher
 from officehub.serve.limits import AttemptLimiter
 from officehub.serve.sessions import Sessions
 from officehub.services import policy_changes, session_keys
+from officehub.services.api_tokens import Holders
 from officehub.services.hub_api import Plans
 from officehub.services.hub_api_match import Matchers
 from officehub.store.hub import HubStore
@@ -41,6 +43,10 @@ class Hub:
     loaded_change: int | None = None
     checked_at: float = 0.0
     _reloading: threading.Lock = field(default_factory=threading.Lock)
+    #: API tokens looked up in the last few seconds (a revocation takes effect here within them).
+    tokens: Holders = field(default_factory=Holders)
+    #: Concurrent lookups by id gathered into one audited transaction each.
+    batcher: Batcher = field(default_factory=Batcher)
 
     def reload(self) -> None:
         """Load the project again (a policy change took effect): new plans and matchers from now on."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +30,8 @@ SCOPES = ("read", "search", "changes", "submit")
 _PREFIX = "ohk_"
 #: ``last_used_at`` is written at most this often per token: not a write per request.
 _TOUCH_EVERY = timedelta(minutes=1)
+#: How long a server process trusts a token it looked up (:class:`Holders`): a revocation reaches it within this.
+HOLDER_TTL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,42 @@ def holder(store: HubStore, token: str, *, now: datetime | None = None) -> ApiTo
             return None
         if found.last_used_at is None or as_utc(found.last_used_at) < now - _TOUCH_EVERY:
             conn.execute(sa.update(table).where(table.c.id == found.id).values(last_used_at=now))
+        return found
+
+
+class Holders:
+    """:func:`holder` remembered for a few seconds, per server process: no transaction per request.
+
+    A token looked up within the last ``ttl`` seconds is not looked up again, so a token
+    revoked (or a client's token issued anew) takes effect in each process within ``ttl``
+    seconds, not at once; an expiry is checked on every use. ``last_used_at`` is written
+    only when a look-up reaches the store (at most once a minute per token).
+    """
+
+    def __init__(self, ttl: float = HOLDER_TTL_SECONDS, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._seen: dict[str, tuple[ApiToken | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, token: str, *, now: datetime | None = None) -> tuple[bool, ApiToken | None]:
+        """(True, what :meth:`of` answers) when ``token`` was looked up within the last ``ttl`` seconds,
+        without reading the store; else (False, None)."""
+        seen = self._seen.get(digest(token))
+        if seen is None or time.monotonic() - seen[1] >= self.ttl:
+            return False, None
+        found = seen[0]
+        return True, found if found is not None and found.usable(now or utc_now()) else None
+
+    def of(self, store: HubStore, token: str, *, now: datetime | None = None) -> ApiToken | None:
+        """The usable token ``token`` is, or None (unknown, revoked or expired), as of at most ``ttl`` seconds ago."""
+        hit, found = self.cached(token, now=now)
+        if hit:
+            return found
+        found = holder(store, token, now=now)
+        with self._lock:
+            if len(self._seen) >= self.size:  # unknown tokens sent at random must not grow it for ever
+                self._seen.clear()
+            self._seen[digest(token)] = (found, time.monotonic())
         return found
 
 

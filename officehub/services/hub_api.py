@@ -13,6 +13,7 @@ value it may not see would tell it whether the hub holds that value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -121,6 +122,39 @@ def by_vendor_id(ctx: RunContext, plans: Plans, client: str, entity: str, system
     return found[0]
 
 
+def get_many(ctx: RunContext, plans: Plans, client: str, entity: str, ids: Sequence[str], *,
+             requests: int | None = None) -> dict[str, dict[str, Any]]:
+    """Records ``ids`` by canonical id, asked for together (by ``requests`` concurrent requests), by id.
+
+    One read, one application of the plan and one audit entry (``api.read``) naming every id
+    released, how many requests the batch answered and how many ids it did not find: the batch
+    is the unit a response is audited in. An id the hub does not hold is absent from the result
+    (its request answers 404); nothing is audited when no record is released.
+    """
+    who = plans.client(client)
+    plan = plans.plan(who, entity)
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return {}
+    found = _released(ctx, plan, who, unique, "api.read",
+                      batch={"requests": requests if requests is not None else len(ids)}, audit_empty=False)
+    return {record["canonical_id"]: record for record in found}
+
+
+def by_vendor_ids(ctx: RunContext, plans: Plans, client: str, entity: str, system: str,
+                  vendor_ids: Sequence[str], *, requests: int | None = None) -> dict[str, dict[str, Any]]:
+    """The records ``system`` holds under ``vendor_ids``, by vendor id, read and audited as one batch
+    (see :func:`get_many`); a vendor id the hub does not know is absent from the result."""
+    who = plans.client(client)
+    plans.plan(who, entity)  # refuse a client without an agreement before reading anything
+    unique = list(dict.fromkeys(vendor_ids))
+    links = xref.links(ctx.conn, system, entity, unique) if unique else {}
+    canonical = {vid: link.canonical_id for vid, link in links.items() if not link.erased}
+    found = get_many(ctx, plans, client, entity, list(canonical.values()),
+                     requests=requests if requests is not None else len(vendor_ids))
+    return {vid: found[cid] for vid, cid in canonical.items() if cid in found}
+
+
 def search(ctx: RunContext, plans: Plans, client: str, entity: str, criteria: dict[str, str],
            limit: int = 20) -> list[dict[str, Any]]:
     """Active records whose fields equal every criterion (see :data:`EXACT_FIELDS`), as the client may see them."""
@@ -171,15 +205,19 @@ def release(ctx: RunContext, plan: PolicyPlan, who: Client, ids: list[str], acti
     return _released(ctx, plan, who, ids, action)
 
 
-def _released(ctx: RunContext, plan: PolicyPlan, who: Client, ids: list[str], action: str) -> list[dict[str, Any]]:
+def _released(ctx: RunContext, plan: PolicyPlan, who: Client, ids: list[str], action: str, *,
+              batch: dict[str, int] | None = None, audit_empty: bool = True) -> list[dict[str, Any]]:
     page = golden.records(ctx.conn, plan.entity, ids)
     policed = plan.apply(page)
     records = _policed_records(plan, page, _merged_into(ctx.conn, plan.entity, page), policed.columns)
     order = {cid: i for i, cid in enumerate(ids)}
     records.sort(key=lambda r: order.get(r["canonical_id"], len(order)))
-    audit.append(ctx.conn, actor=f"client:{who.name}", action=action, subject=f"{plan.entity} → {who.name}",
-                 detail={"records": len(records), "ids": [r["canonical_id"] for r in records][:_AUDITED_IDS],
-                         **release_detail(policed)}, run_id=ctx.run_id)
+    if records or audit_empty:
+        # A batch of requests says how many it answered and how many ids it did not find (counts, no ids).
+        counts = {**batch, "not_found": len(ids) - len(records)} if batch is not None else {}
+        audit.append(ctx.conn, actor=f"client:{who.name}", action=action, subject=f"{plan.entity} → {who.name}",
+                     detail={"records": len(records), "ids": [r["canonical_id"] for r in records][:_AUDITED_IDS],
+                             **counts, **release_detail(policed)}, run_id=ctx.run_id)
     return records
 
 

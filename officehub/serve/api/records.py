@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from officehub.canonical_model.errors import NotFound
 from officehub.serve.api.models import REFUSALS, ChangesPage, Found, Record
 from officehub.serve.deps import HubDep, api_client
+from officehub.serve.state import Hub
 from officehub.services import hub_api
 from officehub.services.api_tokens import ApiToken
 from officehub.services.session import acting
@@ -29,22 +32,40 @@ def _sent(body: dict[str, Any]) -> JSONResponse:
 
 
 @router.get("/{entity}/records/{canonical_id}", response_model=Record, response_model_exclude_none=True)
-def get_record(entity: Entity, canonical_id: Annotated[str, Path(max_length=36)], hub: HubDep,
-               token: Reader) -> JSONResponse:
+async def get_record(entity: Entity, canonical_id: Annotated[str, Path(max_length=36)], request: Request,
+                     token: Reader) -> JSONResponse:
     """One record by the hub's id."""
-    with acting(hub.store, token.actor) as ctx:
-        found = hub_api.get(ctx, hub.plans, token.client, entity, canonical_id)
+    hub: Hub = request.app.state.hub  # made fresh by the token's check, without a thread of its own
+    found = await hub.batcher.ask(("records", token.client, entity), canonical_id, partial(_by_ids, hub, token, entity))
+    if found is None:
+        raise NotFound(f"no {entity} record {canonical_id}")
     return _sent(found)
 
 
 @router.get("/{entity}/systems/{system}/records/{vendor_id}", response_model=Record,
             response_model_exclude_none=True)
-def get_by_vendor_id(entity: Entity, system: Annotated[str, Path(max_length=100)],
-                     vendor_id: Annotated[str, Path(max_length=200)], hub: HubDep, token: Reader) -> JSONResponse:
+async def get_by_vendor_id(entity: Entity, system: Annotated[str, Path(max_length=100)],
+                           vendor_id: Annotated[str, Path(max_length=200)], request: Request,
+                           token: Reader) -> JSONResponse:
     """The record a system holds under its own id."""
-    with acting(hub.store, token.actor) as ctx:
-        found = hub_api.by_vendor_id(ctx, hub.plans, token.client, entity, system, vendor_id)
+    hub: Hub = request.app.state.hub
+    found = await hub.batcher.ask(("vendor", token.client, entity, system), vendor_id,
+                                  partial(_by_vendor_ids, hub, token, entity, system))
+    if found is None:
+        raise NotFound(f"{system} has no {entity} {vendor_id} in the hub", system=system)
     return _sent(found)
+
+
+def _by_ids(hub: Hub, token: ApiToken, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """A batch of lookups by id (:mod:`officehub.serve.batching`): one transaction, one audit entry."""
+    with acting(hub.store, token.actor) as ctx:
+        return hub_api.get_many(ctx, hub.plans, token.client, entity, ids, requests=len(ids))
+
+
+def _by_vendor_ids(hub: Hub, token: ApiToken, entity: str, system: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """A batch of lookups by a system's own id: one transaction, one audit entry."""
+    with acting(hub.store, token.actor) as ctx:
+        return hub_api.by_vendor_ids(ctx, hub.plans, token.client, entity, system, ids, requests=len(ids))
 
 
 @router.get("/{entity}/search", response_model=Found, response_model_exclude_none=True)
