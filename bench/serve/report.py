@@ -73,7 +73,8 @@ def _audit(report: dict[str, Any]) -> list[str]:
         for run in size["runs"]:
             a = run["audit"]
             lines.append(f"- {size['golden_records']:,}, {run['workers']} workers: {a['answered']:,} answers, "
-                         f"{a['entries']:,} api entries ({'each answer audited' if a['every_answer_audited'] else 'ANSWERS WITHOUT AN ENTRY'}); "
+                         f"{a['entries']:,} api entries accounting for {a.get('audited_answers', a['entries']):,} answers "
+                         f"({'each answer audited' if a['every_answer_audited'] else 'ANSWERS WITHOUT AN ENTRY'}); "
                          f"chain of {a['chain_entries']:,} entries {'verifies' if a['chain_ok'] else 'BROKEN: ' + str(a['problem'])}")
     return lines
 

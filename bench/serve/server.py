@@ -61,29 +61,41 @@ def routes(address: str) -> set[str]:
     return set(httpx.get(f"{address}/openapi.json", timeout=10).json()["paths"])
 
 
-def audited(folder: Path) -> int:
-    """The hub API's audit entries (``api.*``) so far."""
+def audited(folder: Path) -> tuple[int, int]:
+    """The hub API's audit entries (``api.*``) so far, and the requests they answered.
+
+    An entry of a batch of lookups says how many requests it answered (``requests``); any
+    other entry answered one.
+    """
     import sqlalchemy as sa
 
     from officehub.store.schema import TABLES
 
     table = TABLES["audit"]
     with _store(folder) as store, store.begin() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).where(table.c.action.like("api.%"))).scalar_one())
+        details = conn.execute(sa.select(table.c.detail).where(table.c.action.like("api.%"))).scalars()
+        entries = answers = 0
+        for detail in details:
+            entries += 1
+            answers += int(detail.get("requests", 1))
+        return entries, answers
 
 
-def audit_check(folder: Path, before: int, answered: int) -> dict[str, Any]:
-    """Whether every answered request left its entry, and whether the whole chain verifies.
+def audit_check(folder: Path, before: tuple[int, int], answered: int) -> dict[str, Any]:
+    """Whether every answered request is in an entry, and whether the whole chain verifies.
 
-    A driver stops counting at its deadline while the server still answers what was in
-    flight, so the trail may hold a few more entries than the driver counted, never fewer.
+    A batch of lookups is one entry naming how many requests it answered. A driver stops
+    counting at its deadline while the server still answers what was in flight, so the
+    trail may account for a few more answers than the driver counted, never fewer.
     """
     from officehub.store import audit
 
-    entries = audited(folder) - before
+    entries, answers = audited(folder)
+    entries, answers = entries - before[0], answers - before[1]
     with _store(folder) as store, store.begin() as conn:
         verified = audit.verify(conn)
-    return {"answered": answered, "entries": entries, "every_answer_audited": entries >= answered,
+    return {"answered": answered, "entries": entries, "audited_answers": answers,
+            "every_answer_audited": answers >= answered,
             "chain_entries": verified.entries, "chain_ok": verified.ok, "problem": verified.problem}
 
 

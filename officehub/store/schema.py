@@ -40,6 +40,10 @@ roles and argon2 password hashes), ``api_token`` (applications' tokens, stored a
 (changes a second person must sign off: policy changes, erasures) and ``hub_secret`` (the key that
 signs session cookies when the configuration names none, shared by every server process).
 
+Revision 10 indexes the fields the hub API's exact search compares, on every golden table that has
+them: ``lower(contact__email)``, ``contact__phone``, ``tax_id__number`` and
+``organisation__registration_number``.
+
 Revision 5 gives each quarantine entry the vendor id of its record (null where the row had
 no readable key), so a pipeline keeps one open entry per vendor record, and indexes it.
 """
@@ -68,7 +72,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 9
+LATEST = 10
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -130,6 +134,8 @@ def _golden_table(metadata: sa.MetaData, lay: EntityLayout, revision: int) -> No
         _source_and_history(metadata, lay)
     if revision >= 3:
         metadata.tables[lay.entity].append_constraint(purge_index(lay.entity))
+    if revision >= 10:
+        exact_search_indexes(metadata.tables[lay.entity])  # each index attaches itself to the table
     for coll in lay.collections:
         sa.Table(
             child_table_name(lay.entity, coll.name), metadata,
@@ -186,6 +192,23 @@ def purge_index(entity: str) -> sa.Index:
     column = sa.column("purge_after")
     return sa.Index(f"ix_{entity}_purge_after", "purge_after",
                     postgresql_where=column.isnot(None), sqlite_where=column.isnot(None))
+
+
+#: Revision 10: the columns the hub API's exact search compares (``hub_api.EXACT_FIELDS``), and the
+#: name each one's index ends in. The e-mail is compared case-insensitively, so its index is on lower().
+EXACT_SEARCH_COLUMNS = {"contact__email": "email_lower", "contact__phone": "phone", "tax_id__number": "tax_id",
+                        "organisation__registration_number": "registration_number"}
+
+
+def exact_search_indexes(table: sa.Table) -> list[sa.Index]:
+    """Revision 10: an index on each exact-search column ``table`` has (the e-mail's on ``lower(e-mail)``),
+    so a search is a look-up at any size instead of a scan of the whole table."""
+    indexes = []
+    for column, suffix in EXACT_SEARCH_COLUMNS.items():
+        if column in table.c:
+            expression = sa.func.lower(table.c[column]) if suffix == "email_lower" else table.c[column]
+            indexes.append(sa.Index(f"ix_{table.name}_{suffix}", expression))
+    return indexes
 
 
 def source_table_name(entity: str) -> str:
