@@ -25,7 +25,8 @@ from typing import Any
 WINDOW_SECONDS = 0.002
 #: Requests in one batch at most (the audit entry names every id of a batch: keep it under its limit).
 MAX_BATCH = 64
-#: Batches of one kind served at once.
+#: Batches of one kind served at once: one, so that what arrives meanwhile gathers for the next (two made
+#: smaller batches and fewer answers a second).
 IN_FLIGHT = 1
 
 Serve = Callable[[list[str]], Mapping[str, Any]]

@@ -80,8 +80,8 @@ def match(ctx: RunContext, plans: Plans, matchers: Matchers, client: str, entity
         record[column] = value.strip() if isinstance(value, str) else value
     found = matches.candidates(ctx.conn, entity, matcher.index_keys(record))
     ids = sorted({cid for cids in found.values() for cid in cids})
-    rows = {cid: row for cid, row in golden.fetch(ctx.conn, entity, "canonical_id", ids).items()
-            if row["status"] == "active"}
+    # Only the columns the matcher reads, of active records: most candidates are ranked out.
+    rows = golden.active_values(ctx.conn, entity, ids, matcher.columns)
     ranked = [r for r in matcher.rank(record, [Candidate(cid, row) for cid, row in rows.items()])
               if r.score >= min_score][:min(limit, MAX_MATCHES)]
     released = release(ctx, plan, who, [r.canonical_id for r in ranked], "api.match")

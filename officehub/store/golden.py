@@ -91,6 +91,19 @@ def fetch(conn: sa.Connection, table_name: str, key: str, ids: Sequence[Any]) ->
     return rows
 
 
+def active_values(conn: sa.Connection, entity: str, canonical_ids: Sequence[str],
+                  columns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``columns`` of the active golden records among ``canonical_ids``, by canonical id (only what the caller
+    reads: a candidate of a search needs a few of a record's columns, not the whole row)."""
+    table = _T[entity]
+    rows: dict[str, dict[str, Any]] = {}
+    for chunk in batches(conn, canonical_ids):
+        stmt = among(conn, sa.select(table.c.canonical_id, *(table.c[c] for c in columns))
+                     .where(table.c.status == "active"), table.c.canonical_id, chunk)
+        rows.update({r["canonical_id"]: r for r in dicts(conn.execute(stmt))})
+    return rows
+
+
 def fetch_children(conn: sa.Connection, entity: str, collection: str, system: str,
                    vendor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Child rows of one repeating group supplied by ``system``, by vendor id."""
