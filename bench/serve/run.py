@@ -12,8 +12,10 @@ scenario at a time, each after a warm-up of its own:
 - **match**: ``GET /api/v1/customer/match?first_name=…&last_name=…&birth_date=…&postal_code=…``
   (fuzzy search for a person typed with a typo or two), when the server has it
 
-Every request is the API client ``shop``'s, under its policy; every answered request must
-leave its ``api.*`` audit entry, and the chain must verify after the run (both reported).
+Every request is the API client ``shop``'s, under its policy; every answered request must be
+accounted for by an ``api.*`` audit entry (lookups a server process gathers into one batch
+share one entry, which says how many requests it answered), and the chain must verify after
+the run (both reported).
 
 The target, at 1,000,000 golden customers: lookups by id ≥ 1,000 requests/s with p99 ≤ 50 ms,
 fuzzy search p99 ≤ 200 ms. Writes ``results/serve/latest.md`` and ``latest.json``.

@@ -6,6 +6,8 @@ agreement in force receives nothing (:class:`ClientRefused`, 403 with the reason
 response is one batch: its audit entry (``api.read``) names the client, the records' ids
 or change numbers, the policy version, plan and agreement, and per field the action taken
 and how many values it touched — the same detail a publish batch records, never a value.
+Lookups by id that a server process gathers are one batch of responses (:func:`get_many`):
+one entry names every id released and how many requests it answered.
 
 A client searches only by fields its plan lets it receive as they are: searching by a
 value it may not see would tell it whether the hub holds that value.

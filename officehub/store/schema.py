@@ -200,14 +200,25 @@ EXACT_SEARCH_COLUMNS = {"contact__email": "email_lower", "contact__phone": "phon
                         "organisation__registration_number": "registration_number"}
 
 
+#: MariaDB and MySQL index a text column by its first characters only (longer than any id or phone number).
+_TEXT_PREFIX = 100
+
+
 def exact_search_indexes(table: sa.Table) -> list[sa.Index]:
     """Revision 10: an index on each exact-search column ``table`` has (the e-mail's on ``lower(e-mail)``),
-    so a search is a look-up at any size instead of a scan of the whole table."""
+    so a search is a look-up at any size instead of a scan of the whole table.
+
+    MariaDB has no index on an expression: there the e-mail search still reads the table.
+    """
     indexes = []
     for column, suffix in EXACT_SEARCH_COLUMNS.items():
-        if column in table.c:
-            expression = sa.func.lower(table.c[column]) if suffix == "email_lower" else table.c[column]
-            indexes.append(sa.Index(f"ix_{table.name}_{suffix}", expression))
+        if column not in table.c:
+            continue
+        name = f"ix_{table.name}_{suffix}"
+        if suffix == "email_lower":
+            indexes.append(sa.Index(name, sa.func.lower(table.c[column])).ddl_if(dialect=("postgresql", "sqlite")))
+        else:
+            indexes.append(sa.Index(name, table.c[column], mysql_length=_TEXT_PREFIX, mariadb_length=_TEXT_PREFIX))
     return indexes
 
 
