@@ -208,7 +208,10 @@ def exact_search_indexes(table: sa.Table) -> list[sa.Index]:
     """Revision 10: an index on each exact-search column ``table`` has (the e-mail's on ``lower(e-mail)``),
     so a search is a look-up at any size instead of a scan of the whole table.
 
-    MariaDB has no index on an expression: there the e-mail search still reads the table.
+    The e-mail's index is made on PostgreSQL only: MariaDB has no index on an expression, and on
+    SQLite the hub replaces lower() with a Unicode-aware one (officehub.store.hub), which a
+    connection without it (the sqlite3 shell) would not match — an index built on it would look
+    inconsistent there. SQLite hubs are one machine's; their e-mail search reads the table.
     """
     indexes = []
     for column, suffix in EXACT_SEARCH_COLUMNS.items():
@@ -216,7 +219,7 @@ def exact_search_indexes(table: sa.Table) -> list[sa.Index]:
             continue
         name = f"ix_{table.name}_{suffix}"
         if suffix == "email_lower":
-            indexes.append(sa.Index(name, sa.func.lower(table.c[column])).ddl_if(dialect=("postgresql", "sqlite")))
+            indexes.append(sa.Index(name, sa.func.lower(table.c[column])).ddl_if(dialect="postgresql"))
         else:
             indexes.append(sa.Index(name, table.c[column], mysql_length=_TEXT_PREFIX, mariadb_length=_TEXT_PREFIX))
     return indexes

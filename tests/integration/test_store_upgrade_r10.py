@@ -82,7 +82,10 @@ def test_a_revision_9_store_gains_the_exact_search_indexes_a_new_store_is_made_w
             count = conn.execute(sa.select(sa.func.count()).select_from(tables["customer"])).scalar_one()
     finally:
         store.close()
-    assert upgraded == {**EXPECTED, "product": set()}
+    # The e-mail's lower() index is PostgreSQL's only (schema.exact_search_indexes says why).
+    expected = EXPECTED if store_url.startswith("postgresql") else {
+        entity: {name for name in names if not name.endswith("_email_lower")} for entity, names in EXPECTED.items()}
+    assert upgraded == {**expected, "product": set()}
     assert count == _ROWS
     new_store = {entity: {index.name for index in hub_metadata().tables[entity].indexes
                           if index.name in EXPECTED[entity] or "email" in str(index.name)} for entity in EXPECTED}
@@ -109,6 +112,8 @@ def test_a_search_by_email_phone_or_number_looks_the_value_up_in_its_index(store
             "ix_customer_email_lower": sa.func.lower(table.c.contact__email) == "person.1234@example.net",
             "ix_customer_phone": table.c.contact__phone == "+380670001234",
             "ix_customer_registration_number": table.c.organisation__registration_number == "00001234"}
+        if store.engine.dialect.name != "postgresql":
+            del searches["ix_customer_email_lower"]
         with store.begin() as conn:
             for index, condition in searches.items():
                 stmt = sa.select(table.c.canonical_id).where(table.c.status == "active", condition)
