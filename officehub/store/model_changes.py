@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from officehub.canonical_model import ENTITIES
-from officehub.store.schema import hub_metadata
+from officehub.store.schema import exact_search_indexes, hub_metadata
 
 #: Kinds of change, and whether applying them destroys stored data.
 ADD_TABLE, ADD_COLUMN, WIDEN_COLUMN = "add table", "add column", "widen column"
@@ -163,11 +163,18 @@ def apply(conn: sa.Connection, changes: list[Change]) -> None:
         if change.kind == ADD_COLUMN:
             column = metadata.tables[change.table].c[change.column]
             operations.add_column(change.table, sa.Column(column.name, column.type, nullable=True))
+            if change.table in ENTITIES:  # a golden table's search field arrives indexed
+                for index in exact_search_indexes(metadata.tables[change.table]):
+                    if change.column in str(index.expressions):
+                        index.create(conn)
         elif change.kind in (WIDEN_COLUMN, NARROW_COLUMN):
             column = metadata.tables[change.table].c[change.column]
             with operations.batch_alter_table(change.table) as batch:
                 batch.alter_column(change.column, type_=column.type)
         elif change.kind == DROP_COLUMN:
+            for index in sa.inspect(conn).get_indexes(change.table):  # an index on it would outlive the column
+                if change.column in (index.get("column_names") or []) and index["name"]:
+                    operations.drop_index(index["name"], table_name=change.table)
             with operations.batch_alter_table(change.table) as batch:
                 batch.drop_column(change.column)
     for change in changes:  # children before their parents
