@@ -11,14 +11,19 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import sqlalchemy as sa
+import yaml
 
 from officehub.config import load_project
 from officehub.engine import open_store
 from officehub.services import accounts, api_tokens
+from officehub.store import audit
 
 #: A password good enough for the services' rule, used for every test account.
 PASSWORD = "correct-horse-battery-staple"
@@ -80,6 +85,29 @@ def serve(folder: Path, *extra: str, env: dict[str, str] | None = None) -> Serve
     raise AssertionError(f"officehub serve did not answer within 60 s:\n{log.read_text()}")
 
 
+def in_hub(folder: Path, query: Callable[[sa.Connection], Any]) -> Any:
+    """``query(conn)`` on the hub store of the project in ``folder``."""
+    store = open_store(load_project(folder))
+    try:
+        with store.begin() as conn:
+            return query(conn)
+    finally:
+        store.close()
+
+
+def audit_entries(folder: Path, action: str) -> list[dict[str, Any]]:
+    """The newest 1,000 audit entries of ``action``, newest first."""
+    return list(in_hub(folder, lambda conn: audit.entries(conn, action, 1000)))
+
+
+def allow_many_sign_ins(folder: Path) -> None:
+    """Lift the per-address sign-in limit: every test signs in from 127.0.0.1 (the limit has tests of its own)."""
+    path = folder / "officehub.yaml"
+    config = yaml.safe_load(path.read_text())
+    config.setdefault("serve", {})["login_attempts_per_minute"] = 10_000
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+
 def add_users(folder: Path, users: dict[str, list[str]]) -> None:
     """Console accounts (login → roles), each with :data:`PASSWORD` and no password change pending."""
     project = load_project(folder)
@@ -99,6 +127,14 @@ def issue_token(folder: Path, client: str, scopes: list[str]) -> str:
         return api_tokens.issue(store, "user:test-setup", client, "tests", scopes)[1]
     finally:
         store.close()
+
+
+def signed_in(served: Served, login: str, password: str = PASSWORD) -> Console:
+    """A console session of ``login``, signed in (and sent to the overview)."""
+    console = Console(served)
+    response = console.login(login, password)
+    assert response.status_code == 303 and response.headers["location"] == "/", response.text
+    return console
 
 
 class Console:

@@ -19,11 +19,20 @@ from officehub.config import load_project
 from officehub.engine import open_store
 from officehub.services import accounts
 from officehub.services.session import acting
-from officehub.store import audit, matches
 from officehub.store import bookkeeping as bk
+from officehub.store import matches
 from tests.conftest import copy_demo_config
 from tests.helpers import sync_all
-from tests.integration.served import PASSWORD, Console, Served, add_users, serve
+from tests.integration.served import (
+    PASSWORD,
+    Console,
+    Served,
+    add_users,
+    allow_many_sign_ins,
+    audit_entries,
+    serve,
+    signed_in,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +46,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from officehub.demo.seed import seed_estate
 
     folder = copy_demo_config(tmp_path_factory.mktemp("console") / "demo")
-    config = yaml.safe_load((folder / "officehub.yaml").read_text())
-    # Every test signs in from 127.0.0.1: the per-address limit is tested on a server of its own.
-    config["serve"]["login_attempts_per_minute"] = 10_000
-    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    allow_many_sign_ins(folder)
     seed_estate(folder / "data")
     results = sync_all(folder)
     assert {r.status for r in results.values()} == {"succeeded"}, {n: r.error for n, r in results.items()}
@@ -55,20 +61,8 @@ def served(estate: Path) -> Iterator[Served]:
     server.stop()
 
 
-def signed_in(served: Served, login: str) -> Console:
-    console = Console(served)
-    response = console.login(login)
-    assert response.status_code == 303 and response.headers["location"] == "/", response.text
-    return console
 
 
-def audit_entries(folder: Path, action: str) -> list[dict]:
-    store = open_store(load_project(folder))
-    try:
-        with store.begin() as conn:
-            return audit.entries(conn, action, 1000)
-    finally:
-        store.close()
 
 
 # -- signing in -----------------------------------------------------------------------------------------

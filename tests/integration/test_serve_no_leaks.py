@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-import yaml
 
 from officehub.config import load_project
 from officehub.engine import open_store
@@ -24,7 +23,7 @@ from officehub.store import bookkeeping as bk
 from tests.helpers import sync_all
 from tests.integration import sentinel_estate
 from tests.integration.sentinel_estate import SENTINELS
-from tests.integration.served import Console, Served, add_users, serve
+from tests.integration.served import Console, Served, add_users, allow_many_sign_ins, serve
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +37,7 @@ MAX_PAGES = 400
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = sentinel_estate.build(tmp_path_factory.mktemp("leaks") / "estate")
-    config = yaml.safe_load((folder / "officehub.yaml").read_text())
-    config["serve"] = {"login_attempts_per_minute": 10_000}
-    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    allow_many_sign_ins(folder)
     sync_all(folder)
     add_users(folder, {role: [role] for role in ROLES})
     return folder

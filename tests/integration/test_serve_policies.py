@@ -9,14 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from officehub.config import load_project
-from officehub.engine import open_store
-from officehub.store import audit
 from tests.conftest import copy_demo_config
 from tests.helpers import sync_all
-from tests.integration.served import Console, Served, add_users, issue_token, serve
+from tests.integration.served import (
+    Console,
+    Served,
+    add_users,
+    allow_many_sign_ins,
+    audit_entries,
+    issue_token,
+    serve,
+    signed_in,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +33,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from officehub.demo.seed import seed_estate
 
     folder = copy_demo_config(tmp_path_factory.mktemp("policies") / "demo")
-    config = yaml.safe_load((folder / "officehub.yaml").read_text())
-    config["serve"]["login_attempts_per_minute"] = 10_000
-    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    allow_many_sign_ins(folder)
     seed_estate(folder / "data", customers=60, employees=20, products=20)
     results = sync_all(folder)
     assert {r.status for r in results.values()} == {"succeeded"}, {n: r.error for n, r in results.items()}
@@ -46,19 +49,8 @@ def served(estate: Path) -> Iterator[Served]:
     server.stop()
 
 
-def signed_in(served: Served, login: str) -> Console:
-    console = Console(served)
-    assert console.login(login).status_code == 303
-    return console
 
 
-def entries(folder: Path, action: str) -> list[dict]:
-    store = open_store(load_project(folder))
-    try:
-        with store.begin() as conn:
-            return audit.entries(conn, action, 100)
-    finally:
-        store.close()
 
 
 def allowing_credit_limits(folder: Path) -> str:
@@ -85,12 +77,12 @@ def test_every_role_sees_the_matrix_of_what_each_destination_receives(served: Se
 def test_a_text_that_is_not_a_valid_policy_is_refused_with_its_lines_and_nothing_is_proposed(
         served: Served, estate: Path) -> None:
     officer = signed_in(served, "officer-a")
-    before = len(entries(estate, "policy.change.propose"))
+    before = len(audit_entries(estate, "policy.change.propose"))
     bad = propose(officer, "policies/webshop.yaml", "name: broken\nrules:\n  - id: x\n    action: teleport\n")
     assert bad.status_code == 400 and "policies/webshop.yaml" in bad.text
     elsewhere = propose(officer, "elsewhere/webshop.yaml", allowing_credit_limits(estate))
     assert elsewhere.status_code == 400 and "would not take effect" in elsewhere.text
-    assert len(entries(estate, "policy.change.propose")) == before
+    assert len(audit_entries(estate, "policy.change.propose")) == before
 
 
 def test_a_change_takes_effect_only_when_a_second_officer_signs_it_off(served: Served, estate: Path) -> None:
@@ -113,15 +105,15 @@ def test_a_change_takes_effect_only_when_a_second_officer_signs_it_off(served: S
 
     preview = b.post(f"/policies/proposals/{proposal}/preview", token_from="/policies")
     assert preview.status_code == 200 and "Would receive" in preview.text
-    assert entries(estate, "policy.preview")[0]["actor"] == "console:officer-b"
+    assert audit_entries(estate, "policy.preview")[0]["actor"] == "console:officer-b"
 
     signed = b.post(f"/policies/proposals/{proposal}/approve", token_from="/policies")
     assert signed.status_code == 303 and "in%20force" in signed.headers["location"]
     assert "action: allow" in (estate / "policies" / "webshop.yaml").read_text().split("financial}")[1][:20]
     assert b"\r\n" not in (estate / "policies" / "webshop.yaml").read_bytes()  # a form's CRLF is not kept
-    approved = entries(estate, "policy.change.approve")[0]
+    approved = audit_entries(estate, "policy.change.approve")[0]
     assert approved["actor"] == "console:officer-b" and approved["detail"]["proposed_by"] == "console:officer-a"
-    assert entries(estate, "policy.change.propose")[0]["actor"] == "console:officer-a"
+    assert audit_entries(estate, "policy.change.propose")[0]["actor"] == "console:officer-a"
 
     with served.api(token) as api:
         after = api.get("/api/v1/customer/changes", params={"limit": 200}).json()["changes"]

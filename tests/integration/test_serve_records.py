@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from officehub.config import load_project
 from officehub.engine import open_store
@@ -23,7 +22,7 @@ from officehub.services.session import acting
 from officehub.store import audit, xref
 from tests.helpers import sync_all
 from tests.integration import identity_estate
-from tests.integration.served import Console, Served, add_users, serve
+from tests.integration.served import Served, add_users, allow_many_sign_ins, in_hub, serve, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +35,7 @@ MATTER = identity_estate.HR[0][5]
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = identity_estate.build(tmp_path_factory.mktemp("records") / "estate")
-    config = yaml.safe_load((folder / "officehub.yaml").read_text())
-    config["serve"] = {"login_attempts_per_minute": 10_000}
-    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    allow_many_sign_ins(folder)
     results = sync_all(folder)
     assert {r.status for r in results.values()} == {"succeeded"}, {n: r.error for n, r in results.items()}
     add_users(folder, ROLES)
@@ -52,20 +49,8 @@ def served(estate: Path) -> Iterator[Served]:
     server.stop()
 
 
-def signed_in(served: Served, login: str) -> Console:
-    console = Console(served)
-    assert console.login(login).status_code == 303
-    return console
 
 
-def in_hub(folder: Path, query: Any) -> Any:
-    """``query(conn)`` on the estate's hub store."""
-    store = open_store(load_project(folder))
-    try:
-        with store.begin() as conn:
-            return query(conn)
-    finally:
-        store.close()
 
 
 def cid(folder: Path, system: str, vendor_id: str, entity: str = "customer") -> str:

@@ -26,10 +26,9 @@ from officehub.config import load_project
 from officehub.engine import open_store
 from officehub.services import accounts
 from officehub.services.accounts import User
-from officehub.store import audit
 from tests.conftest import copy_demo_config
 from tests.integration.oidc_provider import OidcProvider, Person
-from tests.integration.served import Console, Served, add_users, free_port, serve
+from tests.integration.served import Console, Served, add_users, audit_entries, free_port, serve
 
 pytestmark = pytest.mark.slow
 
@@ -141,13 +140,6 @@ def no_account(folder: Path, login: str) -> bool:
     return False
 
 
-def audit_entries(folder: Path, action: str) -> list[dict]:
-    store = open_store(load_project(folder))
-    try:
-        with store.begin() as conn:
-            return audit.entries(conn, action, 1000)
-    finally:
-        store.close()
 
 
 # -- the sign-in page -------------------------------------------------------------------------------------

@@ -12,18 +12,14 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from officehub.config import load_project
-from officehub.engine import open_store
 from officehub.engine.subjects import locate
-from officehub.store import audit, xref
+from officehub.store import xref
 from tests.helpers import sync_all
 from tests.integration import identity_estate
-from tests.integration.served import Console, Served, add_users, serve
+from tests.integration.served import Served, add_users, allow_many_sign_ins, audit_entries, in_hub, serve, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +32,7 @@ MATTER = identity_estate.HR[0][5]
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = identity_estate.build(tmp_path_factory.mktemp("subjects") / "estate")
-    config = yaml.safe_load((folder / "officehub.yaml").read_text())
-    config["serve"] = {"login_attempts_per_minute": 10_000}
-    (folder / "officehub.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    allow_many_sign_ins(folder)
     results = sync_all(folder)
     assert {r.status for r in results.values()} == {"succeeded"}, {n: r.error for n, r in results.items()}
     add_users(folder, ROLES)
@@ -52,21 +46,8 @@ def served(estate: Path) -> Iterator[Served]:
     server.stop()
 
 
-def signed_in(served: Served, login: str) -> Console:
-    console = Console(served)
-    response = console.login(login)
-    assert response.status_code == 303, response.text
-    return console
 
 
-def in_hub(folder: Path, query: Any) -> Any:
-    """``query(conn)`` on the estate's hub store."""
-    store = open_store(load_project(folder))
-    try:
-        with store.begin() as conn:
-            return query(conn)
-    finally:
-        store.close()
 
 
 def cid(folder: Path, system: str, vendor_id: str, entity: str = "customer") -> str:
@@ -77,14 +58,11 @@ def status_of(folder: Path, canonical_id: str) -> str:
     return str(in_hub(folder, lambda conn: locate(conn, canonical_id)[1]["status"]))
 
 
-def entries(folder: Path, action: str) -> list[dict[str, Any]]:
-    """The audit entries of ``action``, newest first."""
-    return list(in_hub(folder, lambda conn: audit.entries(conn, action, 1000)))
 
 
 def proposal_of(folder: Path, canonical_id: str) -> int:
     """The newest erasure proposal of ``canonical_id``, from its audit entry."""
-    [newest, *_] = [e for e in entries(folder, "subject.erase.propose") if e["detail"]["canonical_id"] == canonical_id]
+    [newest, *_] = [e for e in audit_entries(folder, "subject.erase.propose") if e["detail"]["canonical_id"] == canonical_id]
     return int(newest["detail"]["proposal"])
 
 
@@ -121,17 +99,17 @@ def test_the_export_downloads_as_json_and_withholds_special_values_unless_reveal
     data = plain.json()
     assert data["canonical_id"] == taras and MATTER not in plain.text
     assert data["record"]["litigation_hold__matter_ref"] == "<withheld>"
-    [entry] = [e for e in entries(estate, "subject.export") if e["detail"]["to"] == "console download"]
+    [entry] = [e for e in audit_entries(estate, "subject.export") if e["detail"]["to"] == "console download"]
     assert (entry["actor"], entry["subject"]) == ("console:officer", f"employee {taras}")
     assert entry["detail"] == {"to": "console download", "reveal": False}
 
     refused = officer.post(f"/subjects/{taras}/export", {"reveal": "1", "reason": "because"})
     assert refused.status_code == 400 and MATTER not in refused.text and "reason" in problem(refused.text)
-    assert len([e for e in entries(estate, "subject.export") if e["detail"]["to"] == "console download"]) == 1
+    assert len([e for e in audit_entries(estate, "subject.export") if e["detail"]["to"] == "console download"]) == 1
 
     revealed = officer.post(f"/subjects/{taras}/export", {"reveal": "1", "reason": REASON})
     assert revealed.status_code == 200 and revealed.json()["record"]["litigation_hold__matter_ref"] == MATTER
-    newest = next(e for e in entries(estate, "subject.export") if e["detail"]["to"] == "console download")
+    newest = next(e for e in audit_entries(estate, "subject.export") if e["detail"]["to"] == "console download")
     assert newest["actor"] == "console:officer"
     assert newest["detail"] == {"to": "console download", "reveal": True, "reason": REASON}
     assert MATTER not in json.dumps(newest, default=str)
@@ -175,9 +153,9 @@ def test_an_erasure_needs_a_second_officer_and_then_runs_everywhere(estate: Path
     with sqlite3.connect(estate / "data" / "crm.db") as crm:
         assert crm.execute("SELECT count(*) FROM customers WHERE id = 4").fetchone() == (0,)
 
-    [propose] = [e for e in entries(estate, "subject.erase.propose") if e["detail"]["proposal"] == proposal]
-    [approve] = [e for e in entries(estate, "subject.erase.approve") if e["detail"]["proposal"] == proposal]
-    [erase] = [e for e in entries(estate, "subject.erase") if e["subject"] == f"customer {iryna}"]
+    [propose] = [e for e in audit_entries(estate, "subject.erase.propose") if e["detail"]["proposal"] == proposal]
+    [approve] = [e for e in audit_entries(estate, "subject.erase.approve") if e["detail"]["proposal"] == proposal]
+    [erase] = [e for e in audit_entries(estate, "subject.erase") if e["subject"] == f"customer {iryna}"]
     assert (propose["actor"], propose["detail"]["reason"]) == ("console:officer", REASON)
     assert (approve["actor"], approve["detail"]["proposed_by"]) == ("console:second-officer", "console:officer")
     assert approve["detail"]["status"] == "erased" and erase["actor"] == "console:second-officer"
@@ -205,11 +183,11 @@ def test_a_legal_hold_refuses_the_approved_erasure_and_nothing_is_deleted(estate
     assert status_of(estate, taras) == "active"
     with sqlite3.connect(estate / "data" / "hr.db") as hr:
         assert hr.execute("SELECT count(*) FROM staff WHERE emp_id = 'E-1'").fetchone() == (1,)
-    [entry] = [e for e in entries(estate, "subject.erase.refused") if e["subject"] == f"employee {taras}"]
+    [entry] = [e for e in audit_entries(estate, "subject.erase.refused") if e["subject"] == f"employee {taras}"]
     assert entry["actor"] == "console:second-officer"
-    [approve] = [e for e in entries(estate, "subject.erase.approve") if e["detail"]["proposal"] == proposal]
+    [approve] = [e for e in audit_entries(estate, "subject.erase.approve") if e["detail"]["proposal"] == proposal]
     assert approve["detail"]["status"] == "refused (legal hold)" and approve["detail"]["legal_holds"] == 1
-    assert not [e for e in entries(estate, "subject.erase") if e["subject"] == f"employee {taras}"]
+    assert not [e for e in audit_entries(estate, "subject.erase") if e["subject"] == f"employee {taras}"]
 
 
 def test_a_proposal_is_withdrawn_by_its_proposer_or_rejected_by_another(estate: Path, served: Served) -> None:
@@ -226,9 +204,9 @@ def test_a_proposal_is_withdrawn_by_its_proposer_or_rejected_by_another(estate: 
     assert again != first
     assert second.post(f"/subjects/erasures/{again}/reject").status_code == 303
     assert status_of(estate, olena) == "active"
-    [rejected] = [e for e in entries(estate, "subject.erase.reject") if e["detail"]["proposal"] == again]
+    [rejected] = [e for e in audit_entries(estate, "subject.erase.reject") if e["detail"]["proposal"] == again]
     assert rejected["actor"] == "console:second-officer"
-    [withdrawn] = [e for e in entries(estate, "subject.erase.withdraw") if e["detail"]["proposal"] == first]
+    [withdrawn] = [e for e in audit_entries(estate, "subject.erase.withdraw") if e["detail"]["proposal"] == first]
     assert withdrawn["actor"] == "console:officer"
     page = officer.get(f"/subjects/{olena}")
     assert "withdrawn" in page.text and "rejected" in page.text and "Propose the erasure" in page.text

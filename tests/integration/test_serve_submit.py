@@ -9,12 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from officehub.config import load_project
-from officehub.engine import open_store
-from officehub.store import audit
 from tests.conftest import copy_demo_config
 from tests.helpers import sync_all
-from tests.integration.served import Served, issue_token, serve
+from tests.integration.served import Served, audit_entries, issue_token, serve
 
 pytestmark = pytest.mark.slow
 
@@ -51,13 +48,6 @@ def known_customer(folder: Path) -> tuple[str, str]:
         hub.close()
 
 
-def entries(folder: Path, action: str) -> list[dict]:
-    store = open_store(load_project(folder))
-    try:
-        with store.begin() as conn:
-            return audit.entries(conn, action, 100)
-    finally:
-        store.close()
 
 
 def test_submitted_records_are_stored_linked_or_quarantined_like_an_ingest(served: Served, estate: Path,
@@ -80,7 +70,7 @@ def test_submitted_records_are_stored_linked_or_quarantined_like_an_ingest(serve
         fetched = api.get(f"/api/v1/customer/records/{outcome['W-1']['canonical_id']}").json()
         assert fetched["fields"]["address"]["city"] == "Lviv"
         assert fetched["fields"]["contact"]["phone"] == "+380445551212"
-    entry = entries(estate, "api.submit")[0]
+    entry = audit_entries(estate, "api.submit")[0]
     assert entry["actor"] == "client:webshop" and entry["detail"]["records"] == 3
     assert entry["detail"]["quarantined"] == 1 and "not-an-address" not in str(entry)
     assert not list((estate / ".officehub" / "api-inbox" / "webshop").glob("*.jsonl"))
