@@ -72,7 +72,7 @@ def _column(leaf: LeafField) -> sa.Column:
 
 
 #: The newest schema revision this code builds (one per Alembic migration).
-LATEST = 10
+LATEST = 11
 
 
 def golden_state_columns() -> list[sa.Column]:
@@ -386,6 +386,9 @@ def _bookkeeping(metadata: sa.MetaData, revision: int) -> None:
         field_flag_table(metadata)
     if revision >= 9:
         account_tables(metadata)
+    if revision >= 11:
+        drift_tables(metadata)
+        alert_tables(metadata)
 
 
 def run_revision7_columns() -> list[sa.Column]:
@@ -520,6 +523,53 @@ def audit_checkpoint_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("signature", sa.String(100), nullable=False),         # Ed25519, base64
         comment="signed checkpoints of the audit chain's head",
     )
+
+
+def drift_tables(metadata: sa.MetaData) -> list[sa.Table]:
+    """Revision 11: what each source stream offered when last read, and every change seen in it (schema drift)."""
+    now = sa.func.current_timestamp()
+    return [
+        sa.Table(
+            "stream_schema", metadata,
+            sa.Column("system", sa.String(100), primary_key=True),
+            sa.Column("stream", sa.String(200), primary_key=True),
+            sa.Column("columns", sa.JSON, nullable=False, comment="[{name, type}] as discovered"),
+            sa.Column("fingerprint", HASH, nullable=False),
+            sa.Column("run_id", sa.Integer),
+            sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+        ),
+        sa.Table(
+            "schema_change", metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("system", sa.String(100), nullable=False),
+            sa.Column("stream", sa.String(200), nullable=False),
+            sa.Column("pipeline", sa.String(200)),
+            sa.Column("run_id", sa.Integer, index=True),
+            sa.Column("kind", sa.String(20), nullable=False, comment="added | removed | renamed | retyped"),
+            sa.Column("column_name", sa.String(200), nullable=False),
+            sa.Column("detail", sa.JSON, nullable=False, comment="types, the old name; never a value"),
+            sa.Column("handling", sa.String(20), nullable=False, comment="evolve | freeze | quarantine"),
+            sa.Column("special_category", sa.String(50), comment="the class a new column looks like, if any"),
+            sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+        ),
+    ]
+
+
+def alert_tables(metadata: sa.MetaData) -> list[sa.Table]:
+    """Revision 11: open and past incidents of the alert rules, so each incident is sent once."""
+    return [
+        sa.Table(
+            "alert_incident", metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("rule", sa.String(100), nullable=False),
+            sa.Column("subject", sa.String(400), nullable=False, comment="what it is about: a pipeline, agreement, site"),
+            sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("closed_at", sa.DateTime(timezone=True)),
+            sa.Column("sent_at", sa.DateTime(timezone=True)),
+            sa.Column("detail", sa.JSON, nullable=False, comment="ids, counts, reasons; never a value"),
+            sa.Index("ix_alert_incident_open", "rule", "subject", "closed_at"),
+        ),
+    ]
 
 
 @model_cache
