@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import gc
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from officehub.config import Project, load_project
@@ -30,18 +31,9 @@ from officehub.serve.console import (
     users,
 )
 from officehub.serve.limits import BodyLimit
-from officehub.serve.sessions import COOKIE
+from officehub.serve.page_headers import PageHeaders
 from officehub.serve.state import STATIC, Hub
 from officehub.store.hub import HubStore
-
-#: Sent with every console page: scripts, styles and forms of this server only, never inside a frame.
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
 def open_project(project_dir: Path, *, debug: bool = False) -> Hub:
@@ -64,6 +56,11 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # What the process holds once started (libraries, the project, compiled plans) lives as long as the
+        # process: frozen out of the cycle collector's passes, whose oldest-generation walks over it were the
+        # slowest answers of a busy server (as for a sync: officehub.engine.memory.settled_heap).
+        gc.collect()
+        gc.freeze()
         yield
         hub.store.close()
 
@@ -75,19 +72,8 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
     app.state.hub = hub
     hide_queries()
     errors.install(app)
+    app.add_middleware(PageHeaders, sessions=hub.sessions)
     app.add_middleware(BodyLimit, max_bytes=hub.project.config.serve.max_body_bytes)
-
-    @app.middleware("http")
-    async def session_cookie(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        session = getattr(request.state, "send_session", None)
-        if session is not None:
-            response.set_cookie(COOKIE, hub.sessions.sign(session), max_age=hub.sessions.max_age, httponly=True,
-                                samesite="lax", secure=request.url.scheme == "https", path="/")
-        if not errors.is_api(request):
-            for name, value in _PAGE_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
 
     @app.get("/api/v1/health", response_model=Health, tags=["health"])
     def health() -> Health:

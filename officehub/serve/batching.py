@@ -9,6 +9,11 @@ naming every id of the batch, one commit. Each request then gets its own record,
 (its own 404). Nothing is handed to a request before the batch's transaction committed; when
 the batch fails, every request of it fails with the same error.
 
+Audit entries of other reads (searches, fuzzy searches, the changes feed) are gathered the same
+way (:class:`AuditWriter`): each request reads in its own transaction and keeps its entry; the
+entries that arrive together are appended in one transaction, one wait for the chain's head and
+one commit for all, and each request answers once its entry is committed.
+
 While a batch of a kind is being served, at most :data:`IN_FLIGHT` per kind, new requests of
 that kind gather for the next one, so under load batches grow by themselves and the window
 only matters when the server is quiet.
@@ -19,7 +24,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from officehub.services.session import Reading, reading
+from officehub.store import audit
+from officehub.store.hub import HubStore
+
+T = TypeVar("T")
 
 #: How long the first request of a batch waits for others to join it.
 WINDOW_SECONDS = 0.002
@@ -29,7 +40,7 @@ MAX_BATCH = 64
 #: smaller batches and fewer answers a second).
 IN_FLIGHT = 1
 
-Serve = Callable[[list[str]], Mapping[str, Any]]
+Serve = Callable[[list[Any]], Mapping[Any, Any]]
 
 
 @dataclass
@@ -37,7 +48,7 @@ class _Kind:
     """The requests of one kind waiting for a batch, and the batches of it being served."""
 
     serve: Serve
-    waiting: list[tuple[str, asyncio.Future[Any]]] = field(default_factory=list)
+    waiting: list[tuple[Hashable, asyncio.Future[Any]]] = field(default_factory=list)
     running: int = 0
     timer: asyncio.TimerHandle | None = None
 
@@ -51,7 +62,7 @@ class Batcher:
         self._kinds: dict[tuple[int, Hashable], _Kind] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def ask(self, kind: Hashable, item: str, serve: Serve) -> Any:
+    async def ask(self, kind: Hashable, item: Hashable, serve: Serve) -> Any:
         """The answer to ``item``, from ``serve`` called (in a worker thread) with the items of ``kind``
         waiting with it; None when its answer has no entry for ``item``.
 
@@ -101,7 +112,7 @@ class Batcher:
         task.add_done_callback(self._tasks.discard)
 
     async def _serve(self, loop: asyncio.AbstractEventLoop, key: tuple[int, Hashable], kind: _Kind,
-                     batch: list[tuple[str, asyncio.Future[Any]]]) -> None:
+                     batch: list[tuple[Hashable, asyncio.Future[Any]]]) -> None:
         try:
             answers = await asyncio.to_thread(kind.serve, [item for item, _ in batch])
         except Exception as exc:  # noqa: BLE001 - the batch's failure is each of its requests' failure
@@ -115,3 +126,30 @@ class Batcher:
         finally:
             kind.running -= 1
             self._next(loop, key, kind)
+
+
+class AuditWriter:
+    """Appends the audit entries of concurrent reads together (see the module's docstring)."""
+
+    def __init__(self, batcher: Batcher, append: Callable[[list[audit.Entry]], None]) -> None:
+        self.batcher, self._append = batcher, append
+
+    async def write(self, entries: list[audit.Entry]) -> None:
+        """Return once ``entries`` are committed to the audit trail (with whatever else was waiting)."""
+        await asyncio.gather(*(self.batcher.ask("audit", entry, self._serve) for entry in entries))
+
+    def _serve(self, entries: list[audit.Entry]) -> Mapping[Any, Any]:
+        self._append(entries)
+        return {}
+
+
+async def audited_read(hub_store: HubStore, writer: AuditWriter, actor: str, read: Callable[[Reading], T]) -> T:
+    """``read`` in a read transaction as ``actor`` (in a worker thread), its audit entries then appended through
+    ``writer``; its result only once they are committed."""
+    def run() -> tuple[T, list[audit.Entry]]:
+        with reading(hub_store, actor) as ctx:
+            return read(ctx), ctx.entries
+
+    result, entries = await asyncio.to_thread(run)
+    await writer.write(entries)
+    return result

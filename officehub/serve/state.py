@@ -5,15 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
 from officehub.config import Project, load_project
-from officehub.serve.batching import Batcher
+from officehub.serve.batching import AuditWriter, Batcher
 from officehub.serve.limits import AttemptLimiter
 from officehub.serve.sessions import Sessions
-from officehub.services import policy_changes, session_keys
+from officehub.services import audit_trail, policy_changes, session_keys
 from officehub.services.api_tokens import Holders
 from officehub.services.hub_api import Plans
 from officehub.services.hub_api_match import Matchers
@@ -47,6 +48,11 @@ class Hub:
     tokens: Holders = field(default_factory=Holders)
     #: Concurrent lookups by id gathered into one audited transaction each.
     batcher: Batcher = field(default_factory=Batcher)
+    #: The audit entries of concurrent reads, appended together.
+    audits: AuditWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audits = AuditWriter(self.batcher, partial(audit_trail.append_entries, self.store))
 
     def reload(self) -> None:
         """Load the project again (a policy change took effect): new plans and matchers from now on."""

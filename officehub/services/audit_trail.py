@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +13,8 @@ from officehub.store.audit import Verification
 from officehub.store.audit_anchor import AuditKeys, Checkpoint
 from officehub.store.hub import HubStore
 
-__all__ = ["NO_SIGNING_KEY", "AuditKeys", "Checkpoint", "SigningKey", "Verification", "checkpoint", "entries",
-           "new_signing_key", "trusting", "verify"]
+__all__ = ["NO_SIGNING_KEY", "AuditKeys", "Checkpoint", "SigningKey", "Verification", "append_entries",
+           "checkpoint", "entries", "new_signing_key", "trusting", "verify"]
 
 #: Why a hub cannot sign its audit trail, and how to make it able to.
 NO_SIGNING_KEY = "no audit signing key is configured (hub.audit_key; 'officehub audit keygen PATH' makes one)"
@@ -32,6 +32,14 @@ class SigningKey:
 def entries(ctx: RunContext, *, action: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The newest entries (of ``action`` only, when given), newest first."""
     return audit.entries(ctx.conn, action, limit)
+
+
+def append_entries(store: HubStore, entries: Sequence[audit.Entry]) -> None:
+    """Append ``entries`` (of reads that kept theirs, :class:`officehub.services.session.Reading`) in one
+    transaction: one wait for the chain's head and one commit for all of them."""
+    if entries:
+        with store.begin() as conn:
+            audit.append_many(conn, entries)
 
 
 def trusting(keys: AuditKeys, public_keys: Iterable[str]) -> AuditKeys:

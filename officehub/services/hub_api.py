@@ -33,6 +33,7 @@ from officehub.engine.context import RunContext
 from officehub.engine.publish import policy_context, release_detail
 from officehub.identity import normalise_phone
 from officehub.policies import Destination, PolicyPlan, compile_plan
+from officehub.services.session import record as audited
 from officehub.store import audit, golden, xref
 from officehub.store.schema import TABLES
 
@@ -196,9 +197,9 @@ def changes(ctx: RunContext, plans: Plans, client: str, entity: str, after: int,
     seqs = page.column("change_seq").to_pylist()
     policed = plan.apply(page)
     records = _policed_records(plan, page, _merged_into(ctx.conn, entity, page), policed.columns)
-    audit.append(ctx.conn, actor=f"client:{who.name}", action="api.changes", subject=f"{entity} → {who.name}",
-                 detail={"records": len(records), "changes": [seqs[0], seqs[-1]] if seqs else [],
-                         **release_detail(policed)}, run_id=ctx.run_id)
+    audited(ctx, audit.Entry(f"client:{who.name}", "api.changes", f"{entity} → {who.name}",
+                             {"records": len(records), "changes": [seqs[0], seqs[-1]] if seqs else [],
+                              **release_detail(policed)}, ctx.run_id))
     return {"changes": records, "next": seqs[-1] if seqs else max(after, 0), "more": read.num_rows > wanted}
 
 
@@ -217,16 +218,16 @@ def _released(ctx: RunContext, plan: PolicyPlan, who: Client, ids: list[str], ac
     if records or audit_empty:
         # A batch of requests says how many it answered and how many ids it did not find (counts, no ids).
         counts = {**batch, "not_found": len(ids) - len(records)} if batch is not None else {}
-        audit.append(ctx.conn, actor=f"client:{who.name}", action=action, subject=f"{plan.entity} → {who.name}",
-                     detail={"records": len(records), "ids": [r["canonical_id"] for r in records][:_AUDITED_IDS],
-                             **counts, **release_detail(policed)}, run_id=ctx.run_id)
+        audited(ctx, audit.Entry(f"client:{who.name}", action, f"{plan.entity} → {who.name}",
+                                 {"records": len(records), "ids": [r["canonical_id"] for r in records][:_AUDITED_IDS],
+                                  **counts, **release_detail(policed)}, ctx.run_id))
     return records
 
 
 def _audit_empty(ctx: RunContext, plan: PolicyPlan, who: Client, action: str) -> list[dict[str, Any]]:
-    audit.append(ctx.conn, actor=f"client:{who.name}", action=action, subject=f"{plan.entity} → {who.name}",
-                 detail={"records": 0, "ids": [], "policy_version": plan.policy_version, "plan": plan.fingerprint,
-                         "agreement": plan.agreement.id if plan.agreement else None}, run_id=ctx.run_id)
+    audited(ctx, audit.Entry(f"client:{who.name}", action, f"{plan.entity} → {who.name}",
+                             {"records": 0, "ids": [], "policy_version": plan.policy_version, "plan": plan.fingerprint,
+                              "agreement": plan.agreement.id if plan.agreement else None}, ctx.run_id))
     return []
 
 

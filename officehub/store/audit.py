@@ -44,6 +44,45 @@ def entry_hash(prev_hash: str, at: datetime, run_id: int | None, actor: str, act
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """An entry to append later (:func:`append_many`): what an operation did, decided before it is written.
+
+    Compared by identity: two operations that did the same thing are still two entries.
+    """
+
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+    run_id: int | None = None
+
+
+def append_many(conn: sa.Connection, entries: Iterable[Entry]) -> list[str]:
+    """Append ``entries`` in order, chained to the newest entry and to each other, in one wait for the
+    chain's head (see :func:`append`); their hashes. Many operations' entries then cost one lock and one
+    commit together where each alone would queue for both."""
+    table = TABLES["audit"]
+    pending = list(entries)
+    if not pending:
+        return []
+    _hold_head(conn)
+    prev = conn.execute(sa.select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar() or GENESIS
+    at = _moment()
+    rows = []
+    for entry in pending:
+        digest = entry_hash(prev, at, entry.run_id, entry.actor, entry.action, entry.subject, entry.detail)
+        rows.append({"at": at, "run_id": entry.run_id, "actor": entry.actor, "action": entry.action,
+                     "subject": entry.subject, "detail": entry.detail, "prev_hash": prev, "hash": digest})
+        prev = digest
+    try:
+        conn.execute(sa.insert(table), rows)
+    except sa.exc.IntegrityError:
+        raise RetriableError("the audit trail could not record this operation (its head moved); "
+                             "nothing was done, try again") from None
+    return [row["hash"] for row in rows]
+
+
 def append(conn: sa.Connection, *, actor: str, action: str, subject: str, detail: dict[str, Any],
            run_id: int | None = None) -> str:
     """Append an entry chained to the newest one; returns its hash.
@@ -53,19 +92,7 @@ def append(conn: sa.Connection, *, actor: str, action: str, subject: str, detail
     An append that cannot chain raises RetriableError and its transaction rolls back: what
     it would have recorded is never done unrecorded.
     """
-    table = TABLES["audit"]
-    _hold_head(conn)
-    prev = conn.execute(sa.select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar() or GENESIS
-    at = _moment()
-    digest = entry_hash(prev, at, run_id, actor, action, subject, detail)
-    try:
-        conn.execute(sa.insert(table).values(at=at, run_id=run_id, actor=actor, action=action, subject=subject,
-                                             detail=detail, prev_hash=prev, hash=digest))
-    except sa.exc.IntegrityError:
-        # The unique hash refuses a second entry with this content on the same head.
-        raise RetriableError("the audit trail could not record this operation (its head moved); "
-                             "nothing was done, try again") from None
-    return digest
+    return append_many(conn, [Entry(actor, action, subject, detail, run_id)])[0]
 
 
 #: The advisory lock appends queue on (PostgreSQL): any constant that no other lock of the hub uses.

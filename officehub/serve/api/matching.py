@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from officehub.serve.api.models import REFUSALS, Record
+from officehub.serve.batching import audited_read
 from officehub.serve.deps import HubDep, api_client
 from officehub.services import hub_api_match
 from officehub.services.api_tokens import ApiToken
-from officehub.services.session import acting
 
 router = APIRouter(prefix="/api/v1", tags=["records"], responses=REFUSALS)
 
@@ -43,15 +43,16 @@ class MatchFound(BaseModel):
 
 
 @router.get("/{entity}/match", response_model=MatchFound, response_model_exclude_none=True)
-def match(entity: Entity, hub: HubDep, token: Searcher, first_name: Text = None, last_name: Text = None,
-          birth_date: date | None = None, email: Text = None, phone: Text = None, street: Text = None,
-          postal_code: Text = None, city: Text = None, country: Text = None, legal_name: Text = None,
-          registration_number: Text = None, limit: Annotated[int, Query(ge=1, le=hub_api_match.MAX_MATCHES)] = 10,
-          min_score: Annotated[float, Query(ge=0, le=1)] = 0.5) -> dict[str, Any]:
+async def match(entity: Entity, hub: HubDep, token: Searcher, first_name: Text = None, last_name: Text = None,
+                birth_date: date | None = None, email: Text = None, phone: Text = None, street: Text = None,
+                postal_code: Text = None, city: Text = None, country: Text = None, legal_name: Text = None,
+                registration_number: Text = None,
+                limit: Annotated[int, Query(ge=1, le=hub_api_match.MAX_MATCHES)] = 10,
+                min_score: Annotated[float, Query(ge=0, le=1)] = 0.5) -> dict[str, Any]:
     """Records that may be what the parameters describe (typos, initials and other spellings found too), best first."""
     query = {"first_name": first_name, "last_name": last_name, "birth_date": birth_date, "email": email,
              "phone": phone, "street": street, "postal_code": postal_code, "city": city, "country": country,
              "legal_name": legal_name, "registration_number": registration_number}
-    with acting(hub.store, token.actor) as ctx:
-        return {"records": hub_api_match.match(ctx, hub.plans, hub.matchers, token.client, entity, query,
-                                               limit=limit, min_score=min_score)}
+    found = await audited_read(hub.store, hub.audits, token.actor, lambda ctx: hub_api_match.match(
+        ctx, hub.plans, hub.matchers, token.client, entity, query, limit=limit, min_score=min_score))
+    return {"records": found}

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from officehub.canonical_model.errors import NotFound
 from officehub.serve.api.models import REFUSALS, ChangesPage, Found, Record
+from officehub.serve.batching import audited_read
 from officehub.serve.deps import HubDep, api_client
 from officehub.serve.state import Hub
 from officehub.services import hub_api
@@ -69,21 +70,21 @@ def _by_vendor_ids(hub: Hub, token: ApiToken, entity: str, system: str, ids: lis
 
 
 @router.get("/{entity}/search", response_model=Found, response_model_exclude_none=True)
-def search(entity: Entity, hub: HubDep, token: Searcher, email: Text = None, phone: Text = None,
-           tax_id: Text = None, registration_number: Text = None,
-           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JSONResponse:
+async def search(entity: Entity, hub: HubDep, token: Searcher, email: Text = None, phone: Text = None,
+                 tax_id: Text = None, registration_number: Text = None,
+                 limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JSONResponse:
     """Active records whose e-mail, phone, tax number or registration number equal those given (all of them)."""
     criteria = {"email": email, "phone": phone, "tax_id": tax_id, "registration_number": registration_number}
-    with acting(hub.store, token.actor) as ctx:
-        found = hub_api.search(ctx, hub.plans, token.client, entity, {k: v for k, v in criteria.items() if v}, limit)
+    found = await audited_read(hub.store, hub.audits, token.actor, lambda ctx: hub_api.search(
+        ctx, hub.plans, token.client, entity, {k: v for k, v in criteria.items() if v}, limit))
     return _sent({"records": found})
 
 
 @router.get("/{entity}/changes", response_model=ChangesPage, response_model_exclude_none=True)
-def changes(entity: Entity, hub: HubDep, token: Follower,
-            after: Annotated[int, Query(ge=0, le=2**62, description="the last change number already seen")] = 0,
-            limit: Annotated[int, Query(ge=1, le=hub_api.MAX_PAGE)] = 500) -> JSONResponse:
+async def changes(entity: Entity, hub: HubDep, token: Follower,
+                  after: Annotated[int, Query(ge=0, le=2**62, description="the last change number already seen")] = 0,
+                  limit: Annotated[int, Query(ge=1, le=hub_api.MAX_PAGE)] = 500) -> JSONResponse:
     """Records changed after change number ``after``, oldest first: keep a local copy up to date."""
-    with acting(hub.store, token.actor) as ctx:
-        page = hub_api.changes(ctx, hub.plans, token.client, entity, after, limit)
+    page = await audited_read(hub.store, hub.audits, token.actor,
+                              lambda ctx: hub_api.changes(ctx, hub.plans, token.client, entity, after, limit))
     return _sent(page)
