@@ -17,7 +17,7 @@ from officehub.config import Project
 from officehub.engine.context import RunContext
 from officehub.identity import Candidate, Matcher
 from officehub.services.hub_api import ClientRefused, Plans, release
-from officehub.store import golden, matches
+from officehub.store import golden
 
 #: Search parameters and the fields they describe.
 MATCH_FIELDS = {
@@ -78,10 +78,8 @@ def match(ctx: RunContext, plans: Plans, matchers: Matchers, client: str, entity
             raise ClientRefused(f"API client '{client}' may not search by {name}: its policy does not let it "
                                 f"receive {path} as it is")
         record[column] = value.strip() if isinstance(value, str) else value
-    found = matches.candidates(ctx.conn, entity, matcher.index_keys(record))
-    ids = sorted({cid for cids in found.values() for cid in cids})
     # Only the columns the matcher reads, of active records: most candidates are ranked out.
-    rows = golden.active_values(ctx.conn, entity, ids, matcher.columns)
+    rows = golden.sharing_keys(ctx.conn, entity, matcher.index_keys(record), matcher.columns)
     ranked = [r for r in matcher.rank(record, [Candidate(cid, row) for cid, row in rows.items()])
               if r.score >= min_score][:min(limit, MAX_MATCHES)]
     released = release(ctx, plan, who, [r.canonical_id for r in ranked], "api.match")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -102,6 +102,25 @@ def active_values(conn: sa.Connection, entity: str, canonical_ids: Sequence[str]
                      .where(table.c.status == "active"), table.c.canonical_id, chunk)
         rows.update({r["canonical_id"]: r for r in dicts(conn.execute(stmt))})
     return rows
+
+
+def sharing_keys(conn: sa.Connection, entity: str, pairs: Iterable[tuple[str, str]],
+                 columns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``columns`` of the active golden records that share any (key, normalised value) pair, by canonical id.
+
+    A search's candidates in one statement (the match-key index joined to the golden table)
+    where :func:`officehub.store.matches.candidates` then :func:`active_values` take two, each
+    with its own round trip and statement building: a search asks for a few pairs, not a batch's.
+    """
+    wanted = list(dict.fromkeys((k, v[:400]) for k, v in pairs))
+    if not wanted:
+        return {}
+    table, keys = _T[entity], _T["match_key"]
+    stmt = (sa.select(table.c.canonical_id, *(table.c[c] for c in columns))
+            .join(keys, keys.c.canonical_id == table.c.canonical_id)
+            .where(keys.c.entity == entity, table.c.status == "active",
+                   sa.or_(*(sa.and_(keys.c.key == k, keys.c.value == v) for k, v in wanted))))
+    return {r["canonical_id"]: r for r in dicts(conn.execute(stmt))}
 
 
 def fetch_children(conn: sa.Connection, entity: str, collection: str, system: str,
