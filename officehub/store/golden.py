@@ -91,26 +91,12 @@ def fetch(conn: sa.Connection, table_name: str, key: str, ids: Sequence[Any]) ->
     return rows
 
 
-def active_values(conn: sa.Connection, entity: str, canonical_ids: Sequence[str],
-                  columns: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``columns`` of the active golden records among ``canonical_ids``, by canonical id (only what the caller
-    reads: a candidate of a search needs a few of a record's columns, not the whole row)."""
-    table = _T[entity]
-    rows: dict[str, dict[str, Any]] = {}
-    for chunk in batches(conn, canonical_ids):
-        stmt = among(conn, sa.select(table.c.canonical_id, *(table.c[c] for c in columns))
-                     .where(table.c.status == "active"), table.c.canonical_id, chunk)
-        rows.update({r["canonical_id"]: r for r in dicts(conn.execute(stmt))})
-    return rows
-
-
 def sharing_keys(conn: sa.Connection, entity: str, pairs: Iterable[tuple[str, str]],
                  columns: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``columns`` of the active golden records that share any (key, normalised value) pair, by canonical id.
 
-    A search's candidates in one statement (the match-key index joined to the golden table)
-    where :func:`officehub.store.matches.candidates` then :func:`active_values` take two, each
-    with its own round trip and statement building: a search asks for a few pairs, not a batch's.
+    A search's candidates in one statement, the match-key index joined to the golden table, and
+    only the columns its caller compares (most candidates are ranked out).
     """
     wanted = list(dict.fromkeys((k, v[:400]) for k, v in pairs))
     if not wanted:
