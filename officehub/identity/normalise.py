@@ -34,6 +34,8 @@ def as_text(value: Any) -> str | None:
 
 @lru_cache(maxsize=1 << 16)
 def _text(value: str) -> str | None:
+    if value.isascii():  # most values: nothing to fold, transliterate or strip but case and punctuation
+        return _NON_WORD.sub(" ", value.lower()).strip() or None
     folded = unicodedata.normalize("NFC", value).casefold().translate(_TRANSLITERATION)
     stripped = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", stripped).strip() or None
@@ -74,6 +76,8 @@ def normalise_id(value: Any) -> str | None:
 
 def normalise_date(value: Any) -> str | None:
     """An ISO date (YYYY-MM-DD); a string that is not one is compared as given."""
+    if type(value) is date:  # the common case: a golden record's date column
+        return value.isoformat()
     if isinstance(value, datetime):
         return value.date().isoformat()
     text = as_text(value)
