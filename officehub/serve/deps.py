@@ -54,10 +54,15 @@ class ApiRefused(Exception):
         self.status = status
 
 
-def hub_of(request: Request) -> Hub:
-    """The process's served project (reloaded when another process approved a policy change)."""
+async def hub_of(request: Request) -> Hub:
+    """The process's served project (reloaded when another process approved a policy change).
+
+    Asynchronous so that a request does not take a worker thread just to be told its hub: the
+    store is looked at (off the event loop) only every few seconds.
+    """
     hub: Hub = request.app.state.hub
-    hub.fresh()
+    if time.monotonic() - hub.checked_at >= RELOAD_CHECK_SECONDS:
+        await run_in_threadpool(hub.fresh)
     return hub
 
 

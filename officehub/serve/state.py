@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from officehub.config import Project, load_project
-from officehub.serve.batching import AuditWriter, Batcher
+from officehub.serve.batching import AuditWriter, Batcher, ReadTurns
 from officehub.serve.limits import AttemptLimiter
 from officehub.serve.sessions import Sessions
 from officehub.services import audit_trail, policy_changes, session_keys
@@ -50,6 +50,8 @@ class Hub:
     batcher: Batcher = field(default_factory=Batcher)
     #: The audit entries of concurrent reads, appended together.
     audits: AuditWriter = field(init=False)
+    #: Reads that compute much (searches, the changes feed) taken in turns.
+    turns: ReadTurns = field(default_factory=ReadTurns)
 
     def __post_init__(self) -> None:
         self.audits = AuditWriter(self.batcher, partial(audit_trail.append_entries, self.store))

@@ -54,7 +54,7 @@ async def match(entity: Entity, hub: HubDep, token: Searcher, first_name: Text =
     query = {"first_name": first_name, "last_name": last_name, "birth_date": birth_date, "email": email,
              "phone": phone, "street": street, "postal_code": postal_code, "city": city, "country": country,
              "legal_name": legal_name, "registration_number": registration_number}
-    found = await audited_read(hub.store, hub.audits, token.actor, lambda ctx: hub_api_match.match(
+    found = await audited_read(hub.store, hub.audits, hub.turns, token.actor, lambda ctx: hub_api_match.match(
         ctx, hub.plans, hub.matchers, token.client, entity, query, limit=limit, min_score=min_score))
     # Built in the published shape by the service: the response model documents it without validating it again.
     return JSONResponse({"records": found})

@@ -75,7 +75,7 @@ async def search(entity: Entity, hub: HubDep, token: Searcher, email: Text = Non
                  limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JSONResponse:
     """Active records whose e-mail, phone, tax number or registration number equal those given (all of them)."""
     criteria = {"email": email, "phone": phone, "tax_id": tax_id, "registration_number": registration_number}
-    found = await audited_read(hub.store, hub.audits, token.actor, lambda ctx: hub_api.search(
+    found = await audited_read(hub.store, hub.audits, hub.turns, token.actor, lambda ctx: hub_api.search(
         ctx, hub.plans, token.client, entity, {k: v for k, v in criteria.items() if v}, limit))
     return _sent({"records": found})
 
@@ -85,6 +85,6 @@ async def changes(entity: Entity, hub: HubDep, token: Follower,
                   after: Annotated[int, Query(ge=0, le=2**62, description="the last change number already seen")] = 0,
                   limit: Annotated[int, Query(ge=1, le=hub_api.MAX_PAGE)] = 500) -> JSONResponse:
     """Records changed after change number ``after``, oldest first: keep a local copy up to date."""
-    page = await audited_read(hub.store, hub.audits, token.actor,
+    page = await audited_read(hub.store, hub.audits, hub.turns, token.actor,
                               lambda ctx: hub_api.changes(ctx, hub.plans, token.client, entity, after, limit))
     return _sent(page)
