@@ -22,6 +22,7 @@ import typer
 
 from officehub.canonical_model.errors import OfficehubError
 from officehub.cli import (
+    commands_alerts,
     commands_audit,
     commands_data,
     commands_identity,
@@ -68,6 +69,7 @@ commands_matching.register(app)
 commands_subject.register(app)
 commands_site.register(app)
 commands_serve.register(app)
+commands_alerts.register(app)
 
 
 def _report(exc: BaseException) -> int:

@@ -35,6 +35,10 @@ def run_and_report(project: Project, names: list[str], as_json: bool) -> int:
     for r in results:  # on stderr in both modes, so scripts' logs show it too
         if r.error:
             errors.print(f"[red]error[/] pipeline {r.pipeline}: {r.error}", highlight=False, soft_wrap=True)
+    # So that a failed run alerts at once; the runs' outcome decides the exit code, the check reports its own.
+    from officehub.cli.commands_alerts import check_after_runs
+
+    check_after_runs(project)
     failed = [r for r in results if r.status != "succeeded"]
     return max((r.exit_code for r in failed), default=0) if failed else 0
 

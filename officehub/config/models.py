@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from officehub.config.alert_settings import AlertSettings
 from officehub.config.serve_settings import ServeSettings
 from officehub.config.site_settings import SiteSettings
 from officehub.connectors import SecretRef, WriteMode
@@ -113,6 +114,7 @@ class ProjectConfig(BaseModel):
     policies: list[str] = []
     sites: SiteSettings = SiteSettings()
     serve: ServeSettings = ServeSettings()
+    alerts: AlertSettings = AlertSettings()
     #: The project's own entities and extensions of the built-ins (checked by officehub.config.model_files).
     entities: dict[str, Any] = {}
     extend: dict[str, Any] = {}

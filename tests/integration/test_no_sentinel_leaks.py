@@ -34,7 +34,7 @@ EXIT_INTERNAL = 70
 REASON = "sentinel scan ticket SC-1"
 #: Bookkeeping tables that hold ids, counts, reasons and positions, never values (column None: every column).
 SCANNED_TABLES = {"run": None, "audit": None, "audit_checkpoint": None, "match_review": None, "link_log": None,
-                  "checkpoint": None, "quarantine": ("reason", "position")}
+                  "checkpoint": None, "quarantine": ("reason", "position"), "alert_incident": None}
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,17 @@ def _with_client(folder: Path) -> None:
     """An API client for the token commands (the estate has none)."""
     config = (folder / "officehub.yaml").read_text()
     (folder / "officehub.yaml").write_text(config + "serve:\n  clients:\n    app: {entities: [employee]}\n")
+
+
+def _with_alerts(folder: Path) -> None:
+    """Alert rules over the estate's runs, agreements and audit trail, sent to a webhook nobody listens on."""
+    config = (folder / "officehub.yaml").read_text()
+    (folder / "officehub.yaml").write_text(config + (
+        "alerts:\n  channels:\n    ops: {type: webhook, url: 'http://127.0.0.1:9/alerts'}\n  rules:\n"
+        "    - {id: failed, kind: run_failed, channels: [ops]}\n"
+        "    - {id: quarantine, kind: quarantine_fraction, threshold: 0, channels: [ops]}\n"
+        "    - {id: agreements, kind: agreement_ending, days: 3650, channels: [ops]}\n"
+        "    - {id: audit, kind: audit_verify, channels: [ops]}\n"))
 
 
 def recipes(i: Ids) -> dict[str, list[Call]]:
@@ -162,6 +173,11 @@ def recipes(i: Ids) -> dict[str, list[Call]]:
         "site revoke": [fails("site", "revoke", "nosuch", setup=(SITE,))],
         "site status": [ok("site", "status", setup=(SITE,)), fails("site", "status")],
         "site exchange": [fails("site", "exchange", "nosuch", setup=(SITE,))],
+        "alerts check": [ok("alerts", "check", codes=(75,), prepare=_with_alerts),
+                         fails("alerts", "check", "-p", "{dir}/nowhere")],
+        "alerts list": [ok("alerts", "list", setup=(("sync", "--all"),), prepare=_with_alerts),
+                        fails("alerts", "list", "--limit", "0")],
+        "alerts test": [Call(("alerts", "test", "ops"), (), (), _with_alerts), fails("alerts", "test", "nosuch")],
         "serve": [fails("serve", "--workers", "2")],  # a running server is scanned by test_serve_no_leaks
         "user add": [ok(*CLERK), ok(*CLERK, "--or-reset", setup=(CLERK,)), fails("user", "add", "x", "-r", "nosuch")],
         "user list": [ok("user", "list", "--json", setup=(CLERK,)), fails("user", "list", "-p", "{dir}/nowhere")],
