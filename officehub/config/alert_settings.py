@@ -159,8 +159,11 @@ class AlertSettings(BaseModel):
     @field_validator("rules")
     @classmethod
     def _rules_known(cls, rules: list[Rule], info: ValidationInfo) -> list[Rule]:
-        # Reported at ``alerts.rules``: the channels were validated first (fields in order).
-        channels = info.data.get("channels") or {}
+        # Reported at ``alerts.rules``: the channels were validated first (fields in order). When they
+        # failed, that is the error to fix; naming their channels unknown here too would mislead.
+        if "channels" not in info.data:
+            return rules
+        channels = info.data["channels"]
         ids = [rule.id for rule in rules]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
