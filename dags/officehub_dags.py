@@ -103,8 +103,35 @@ def build_exchange_dag(spec: orchestrate.ExchangeSpec, config: str) -> DAG:
     return dag
 
 
+def build_alerts_dag(spec: orchestrate.AlertsSpec, config: str) -> DAG:
+    """The DAG that checks the alert rules on their cron and sends what is owed; a channel that failed
+    makes the task retry (the messages stay owed until a check sends them)."""
+    # Imported here: only a project with alert rules needs the services.
+    from officehub.services.alerts import check_project
+
+    with DAG(
+        dag_id=spec.dag_id,
+        description="check the alert rules and send each new or cleared incident",
+        schedule=spec.schedule,
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,
+        tags=["officehub", "alerts"],
+    ) as dag:
+        PythonOperator(
+            task_id="alerts",
+            python_callable=check_project,
+            op_kwargs={"config_path": config},
+            **({"queue": spec.queue} if spec.queue else {}),
+            **{**TASK_ARGS, "execution_timeout": timedelta(minutes=10)},
+        )
+    return dag
+
+
 _CONFIG = config_path()
 for _spec in orchestrate.pipeline_specs(_CONFIG):
     globals()[_spec.dag_id] = build_dag(_spec, _CONFIG)
 for _exchange in orchestrate.exchange_specs(_CONFIG):
     globals()[_exchange.dag_id] = build_exchange_dag(_exchange, _CONFIG)
+if (_alerts := orchestrate.alerts_spec(_CONFIG)) is not None:
+    globals()[_alerts.dag_id] = build_alerts_dag(_alerts, _CONFIG)

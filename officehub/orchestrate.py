@@ -147,6 +147,24 @@ def exchange(config_path: str | Path, peer: str) -> dict[str, int | str | float 
     return result
 
 
+@dataclass(frozen=True)
+class AlertsSpec:
+    """The scheduled check of the project's alert rules; plain values, no Airflow types."""
+
+    dag_id: str
+    schedule: str
+    queue: str | None
+
+
+def alerts_spec(config_path: str | Path) -> AlertsSpec | None:
+    """The alerts DAG (``officehub.services.alerts.check_project`` on a cron), when any rule is configured."""
+    project = load_project(config_path)
+    alerts = project.config.alerts
+    if not alerts.configured:
+        return None
+    return AlertsSpec(dag_id=f"{project.name}.alerts", schedule=alerts.schedule, queue=project.config.sites.name)
+
+
 def pool_specs(config_path: str | Path) -> list[PoolSpec]:
     """One pool per configured system (but ``api`` ones, whose runs are not scheduled), sized by its
     ``max_connections``."""

@@ -147,6 +147,8 @@ class AlertSettings(BaseModel):
     channels: dict[str, Channel] = {}
     rules: list[Rule] = []
     send_resolved: bool = Field(True, description="also send a message when an incident's condition clears")
+    schedule: str = Field("*/5 * * * *", description=(
+        "when the Airflow deployment checks alerts (cron); 'officehub sync' also checks after its runs"))
 
     @field_validator("channels")
     @classmethod

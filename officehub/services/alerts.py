@@ -8,12 +8,14 @@ the other channels are not held up. Each delivery is audited as ``alert.sent`` w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from officehub.canonical_model.errors import NotFound, OfficehubError
-from officehub.config import Project
+from officehub.canonical_model.errors import NotFound, OfficehubError, RetriableError
+from officehub.config import Project, load_project
 from officehub.config.alert_settings import Rule
 from officehub.engine.context import RunContext, as_utc, utc_now
 from officehub.services import alert_channels
@@ -23,8 +25,9 @@ from officehub.store import alerts as store
 from officehub.store import audit
 from officehub.store.hub import HubStore
 
-__all__ = ["ChannelFailure", "CheckReport", "check", "incidents", "send_test"]
+__all__ = ["ChannelFailure", "CheckReport", "check", "check_project", "incidents", "send_test"]
 
+log = logging.getLogger(__name__)
 #: Closing messages still owed are sent for incidents closed this recently (turning ``send_resolved``
 #: on does not announce every incident that ever closed).
 RESOLVED_WITHIN = timedelta(days=7)
@@ -140,6 +143,26 @@ def _message(project: Project, rule: Rule, incident: dict[str, Any], message: st
             "subject": incident["subject"], "text": text, "opened_at": _iso(incident["opened_at"]),
             "closed_at": _iso(incident["closed_at"]), "figures": detail["figures"]}
     return text, body
+
+
+def check_project(config_path: str | Path) -> dict[str, Any]:
+    """Check the alerts of the project at ``config_path`` as a scheduled task does: the report's figures, or
+    RetriableError when a channel or a rule failed (the messages it owes are sent at the next check)."""
+    # Imported here: listing incidents must not load the sync engine.
+    from officehub.engine import open_store
+
+    project = load_project(config_path)
+    hub = open_store(project)
+    try:
+        report = check(project, hub, "officehub (alerts)")
+    finally:
+        hub.close()
+    log.info("officehub alerts: opened=%d closed=%d sent=%d open=%d", len(report.opened), len(report.closed),
+             len(report.delivered), report.open_incidents)
+    if not report.ok:
+        problems = [f"channel {f['channel']}: {f['problem']}" for f in report.failures] + report.problems
+        raise RetriableError(f"alerts not all sent: {'; '.join(problems)}")
+    return report.as_dict()
 
 
 def send_test(project: Project, name: str) -> None:
