@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from officehub.canonical_model.errors import RetriableError
 from officehub.serve.app import create_app
 from officehub.serve.batching import Batcher
-from officehub.services import api_tokens
+from officehub.services import api_tokens, audit_trail
 from officehub.store.schema import TABLES
 from tests.integration import api_estates
 from tests.integration.api_estates import SCOPES, SETUP, audit_entries, last_audit_id, store_of
@@ -110,6 +110,58 @@ def test_a_batch_whose_audit_entry_fails_fails_each_request_and_releases_nothing
     assert len({r.text for r in responses}) == 1
     assert all(r["canonical_id"] not in resp.text for r in rows for resp in responses)
     assert not audit_entries(estate, after=before, actions=("api.read",))
+
+
+def _unique_emails(estate: Path, count: int) -> dict[str, str]:
+    """``count`` e-mail addresses each held by one active customer: address → canonical id."""
+    table = TABLES["customer"]
+    with store_of(estate) as store, store.begin() as conn:
+        rows = conn.execute(sa.select(table.c.canonical_id, table.c.contact__email).where(
+            table.c.status == "active", table.c.contact__email.isnot(None))).all()
+    holders: dict[str, list[str]] = {}
+    for cid, email in rows:
+        holders.setdefault(email.lower(), []).append(cid)
+    return dict(sorted((email, ids[0]) for email, ids in holders.items() if len(ids) == 1)[:count])
+
+
+def test_searches_sent_together_keep_an_entry_each_appended_in_one_transaction(
+        app: Any, estate: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    emails = _unique_emails(estate, 4)
+    token = api_estates.token(estate, "webshop", SCOPES)
+    app.state.hub.audits.batcher = Batcher(window=0.3)  # every search sent together joins one append
+    appended: list[int] = []
+    append_many = audit_trail.audit.append_many
+
+    def counted(conn: Any, entries: Any) -> list[str]:
+        appended.append(len(entries))
+        return append_many(conn, entries)
+
+    monkeypatch.setattr(audit_trail.audit, "append_many", counted)
+    before = last_audit_id(estate)
+    responses = _get_together(app, token, [f"/api/v1/customer/search?email={e.upper()}" for e in emails])
+    assert [r.status_code for r in responses] == [200] * 4
+    assert [[rec["canonical_id"] for rec in r.json()["records"]] for r in responses] == [[c] for c in emails.values()]
+    assert appended == [4]  # one append of four entries, not four transactions queueing for the chain's head
+    entries = audit_entries(estate, after=before, actions=("api.search",))
+    assert sorted(e["detail"]["ids"][0] for e in entries) == sorted(emails.values())
+    assert all(e["detail"]["records"] == 1 and e["detail"]["agreement"] for e in entries)
+
+
+def test_a_search_whose_audit_entry_cannot_be_appended_answers_503_and_releases_nothing(
+        app: Any, estate: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    emails = _unique_emails(estate, 2)
+    token = api_estates.token(estate, "webshop", SCOPES)
+    before = last_audit_id(estate)
+
+    def refused(*_: Any, **__: Any) -> list[str]:
+        raise RetriableError("the audit trail could not record this operation (its head moved); nothing was done, "
+                             "try again")
+
+    monkeypatch.setattr(audit_trail.audit, "append_many", refused)
+    responses = _get_together(app, token, [f"/api/v1/customer/search?email={e}" for e in emails])
+    assert [r.status_code for r in responses] == [503, 503]
+    assert all(cid not in r.text and email not in r.text for email, cid in emails.items() for r in responses)
+    assert not audit_entries(estate, after=before, actions=("api.search",))
 
 
 def test_a_revoked_token_is_refused_once_the_time_a_process_remembers_it_has_passed(estate: Path) -> None:
