@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo serve test lint bench check clean
+.PHONY: demo serve test lint fuzz bench check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,14 @@ serve: $(VENV)/.installed-serve
 		--role admin --role compliance --role steward --role operator
 	$(BIN)/officehub -p examples/demo serve --port $(or $(PORT),8080)
 
-## test: the linters, then the whole test suite (needs the PostgreSQL and MariaDB servers the README names)
+## test: the linters, the whole test suite (needs the PostgreSQL and MariaDB servers the README names), then the fuzz campaign
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: the parsers that read outside bytes, FUZZ_SECONDS (default 25) each; findings land in tests/fuzz/regressions/
+fuzz: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.fuzz
 
 ## lint: ruff, the import layering (dags → officehub → {connectors, policies} → canonical_model), mypy --strict
 lint: $(VENV)/.installed-dev

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from officehub.canonical_model import layout
+from officehub.config.globs import glob_project
 from officehub.config.models import ProjectConfig
 from officehub.config.yaml_source import Positions, YamlError, load_yaml
 from officehub.policies import PolicyDocument, PolicySet, Rule, template
 
 
 def policy_paths(patterns: list[str], base_dir: Path) -> list[Path]:
-    """The policy files a project's globs name, in a stable order."""
-    return [path for pattern in patterns for path in sorted(base_dir.glob(pattern))]
+    """The policy files a project's globs name, in a stable order (a pattern the loader refused names none)."""
+    found: list[Path] = []
+    for pattern in patterns:
+        with suppress(ValueError):
+            found += glob_project(base_dir, pattern)
+    return found
 
 
 def _check_document(doc: PolicyDocument, root: tuple, config: ProjectConfig | None, add) -> None:  # type: ignore[no-untyped-def]

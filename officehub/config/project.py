@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from officehub.canonical_model import ENTITIES, Sensitivity
 from officehub.canonical_model.errors import FatalError
 from officehub.config.capabilities import check_capabilities
+from officehub.config.globs import glob_project
 from officehub.config.model_files import install_project_model, merge_extension
 from officehub.config.models import PipelineConfig, ProjectConfig, SystemConfig
 from officehub.config.policy_files import load_policies, policy_paths
@@ -169,8 +170,15 @@ def _read(base_dir: Path, collector: _Collector, positions: Positions) -> dict[s
     merged = load_yaml(main, positions, CONFIG_FILE) or {}
     if not isinstance(merged, dict):
         raise ConfigError([ConfigIssue(CONFIG_FILE, 1, "officehub.yaml must be a mapping of sections")])
-    for pattern in merged.get("include") or []:
-        files = sorted(base_dir.glob(str(pattern)))
+    includes = merged.get("include") or []
+    if not isinstance(includes, list):
+        includes = []  # the model's validation reports it
+    for pattern in includes:
+        try:
+            files = glob_project(base_dir, str(pattern))
+        except ValueError as exc:
+            collector.add(("include",), f"include {exc}")
+            continue
         if not files:
             collector.add(("include",), f"include '{pattern}' matches no file")
         for path in files:
@@ -213,8 +221,11 @@ def _check_references(config: ProjectConfig, collector: _Collector, base_dir: Pa
         if pipeline.mapping not in config.mappings and pipeline.mapping not in collector.invalid:
             collector.add(("pipelines", name, "mapping"), f"pipelines.{name}: unknown mapping '{pipeline.mapping}'")
     for index, pattern in enumerate(config.policies):
-        if not list(base_dir.glob(pattern)):
-            collector.add(("policies", index), f"policy file '{pattern}' not found")
+        try:
+            if not glob_project(base_dir, pattern):
+                collector.add(("policies", index), f"policy file '{pattern}' not found")
+        except ValueError as exc:
+            collector.add(("policies", index), f"policy file {exc}")
     _check_api_clients(config, collector)
 
 

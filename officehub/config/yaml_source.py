@@ -126,8 +126,17 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
     measure(root, 1)
 
 
+def _construct(loader: SafeConstructor, node: yaml.Node, file: str) -> Any:
+    """A scalar's value; YamlError if its implicit type cannot hold it (a 30 February, a zone past 24 hours)."""
+    try:
+        return loader.construct_object(node)
+    except (ValueError, OverflowError):
+        kind = str(node.tag).rsplit(":", 1)[-1]
+        raise YamlError(file, node.start_mark.line + 1, f"a value is not a valid {kind}") from None
+
+
 def _key(loader: SafeConstructor, key_node: yaml.Node, file: str) -> Any:
-    key = loader.construct_object(key_node)
+    key = _construct(loader, key_node, file)
     try:
         hash(key)
     except TypeError:
@@ -157,7 +166,7 @@ def _walk(loader: SafeConstructor, node: yaml.Node, path: Path_, file: str, posi
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_walk(loader, item, path + (i,), file, positions) for i, item in enumerate(node.value)]
-    return loader.construct_object(node)
+    return _construct(loader, node, file)
 
 
 def load_yaml(path: Path, positions: Positions, display: str, root: Path_ = ()) -> Any:

@@ -147,7 +147,7 @@ def read_header(data: bytes) -> Header:
         raise BundleRejected("truncated: header runs past the end")
     try:
         return Header.model_validate(json.loads(data[_PREFIX.size:_PREFIX.size + length]))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested past what Python decodes
         raise BundleRejected("header is not valid (corrupted)") from None
 
 

@@ -25,6 +25,15 @@ def read_jsonl(handle: BinaryIO, file: str, spec: FileStream) -> Iterator[Parsed
 
 def _object(text: str, file: str, line_no: int) -> Parsed:
     try:
+        return _parsed(text, file, line_no)
+    except RecursionError:
+        # Decoding and the checks below go one call deeper per level: a line nested past
+        # Python's recursion limit is rejected on its own instead of ending the read.
+        return reject(file, line_no, "the JSON is nested too deeply to read", {"line": text})
+
+
+def _parsed(text: str, file: str, line_no: int) -> Parsed:
+    try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         # The decoder's own message is position-only, but its position is all we need.

@@ -129,7 +129,7 @@ class RestConnector(Connector):
         raise_for_status(Where(self.name, stream, f"GET {self._spec(stream).path}"), response)
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python can decode
             raise FatalError(f"GET {self._spec(stream).path} answered with something that is not JSON",
                              system=self.name, stream=stream) from None
 

@@ -61,7 +61,12 @@ class RecordReader:
             pending.rejects.append(RejectedRow(f"page {page} item {index}", "the record is not a JSON object",
                                                {"record": jsonable(record)}))
             return
-        row = flatten(record, self.separator)
+        try:
+            row = flatten(record, self.separator)
+        except RecursionError:  # flattening goes one call deeper per nested object
+            pending.rejects.append(RejectedRow(f"page {page} item {index}", "the record is nested too deeply to read",
+                                               {"record": "(not kept: nested too deeply)"}))
+            return
         key = tuple(row.get(k) for k in self.key)
         value = row.get(self.cursor_field) if self.cursor_field else None
         if not progress.admit(value, key):

@@ -59,9 +59,9 @@ def unflatten(row: dict[str, Any], separator: str) -> dict[str, Any]:
 def _column(values: list[Any]) -> pa.Array:
     try:
         array = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # A field whose JSON type varies between records (1 here, "1" there) becomes text,
-        # which every mapping transform accepts.
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        # A field whose JSON type varies between records (1 here, "1" there), or a whole number
+        # past 64 bits (a 20-digit vendor id), becomes text, which every mapping transform accepts.
         array = pa.array([None if v is None else _text(v) for v in values], pa.string())
     return array.cast(pa.string()) if pa.types.is_null(array.type) else array
 
