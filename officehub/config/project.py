@@ -295,6 +295,9 @@ def _validate(raw: dict[str, Any], collector: _Collector) -> ProjectConfig:
             items = {}
         sections[section] = {}
         for name, value in items.items():
+            if not isinstance(name, str):  # `null:` or `12:` as a name: the model's fallback below could not hold it
+                collector.add((section, name), f"{section}: a name must be text, not {type(name).__name__}")
+                continue
             try:
                 sections[section][name] = model.model_validate(value)
             except ValidationError as exc:

@@ -19,7 +19,8 @@ from officehub.config import load_project
 from tests.fuzz.outcomes import MARKER, ValueInMessage
 
 #: A line that writes a secret's value straight into the file.
-_SECRET_LINE = re.compile(rf"(?im)^\s*[\w-]*(password|secret|token|key)[\w-]*\s*:[^\n]*{MARKER}")
+#: (A bare ``key`` is a mapping's key column, a name: not a secret.)
+_SECRET_LINE = re.compile(rf"(?im)^\s*[\w-]*(password|passphrase|secret|token|api_key|private_key)[\w-]*\s*:[^\n]*{MARKER}")
 
 
 class ProjectFile:

@@ -74,3 +74,9 @@ def test_a_vendor_id_past_64_bits_is_read_as_text() -> None:
     finally:
         pages.close()
     assert [r["id"] for r in rows] == ["18446744073709551617", "7"]
+
+
+@pytest.mark.parametrize("name", ["null", "12", "~"])
+def test_a_name_that_is_not_text_is_a_configuration_problem(tmp_path: Path, name: str) -> None:
+    problems = _problems(tmp_path, f"systems:\n  {name}:\n    type: sql\n    url: sqlite:///hr.db\n")
+    assert any("systems: a name must be text" in p for p in problems)
