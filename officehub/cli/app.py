@@ -27,7 +27,6 @@ from officehub.cli import (
     commands_data,
     commands_identity,
     commands_matching,
-    commands_metrics,
     commands_policy,
     commands_project,
     commands_serve,
@@ -71,7 +70,6 @@ commands_subject.register(app)
 commands_site.register(app)
 commands_serve.register(app)
 commands_alerts.register(app)
-commands_metrics.register(app)
 
 
 def _report(exc: BaseException) -> int:

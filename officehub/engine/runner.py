@@ -12,7 +12,6 @@ from officehub.config import Project
 from officehub.engine.ingest import Ingest
 from officehub.engine.ingest_children import ingest_step
 from officehub.engine.memory import give_back_free_memory, keep_memory_flat, settled_heap
-from officehub.engine.observers import run_finished
 from officehub.engine.publish import Publish
 from officehub.store import audit_anchor
 from officehub.store import bookkeeping as bk
@@ -88,14 +87,12 @@ def run_pipeline(project: Project, store: HubStore, name: str, progress: Progres
         result.exit_code = EXIT_INTERNAL
         result.seconds = time.perf_counter() - started
         _finish(store, result)
-        run_finished(project, store, result)
         if raise_internal or not isinstance(exc, Exception):
             raise
         log.debug("pipeline %s: internal error", name, exc_info=True)
         return result
     result.seconds = time.perf_counter() - started
     _finish(store, result)
-    run_finished(project, store, result)
     return result
 
 
