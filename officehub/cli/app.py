@@ -25,6 +25,7 @@ from officehub.cli import (
     commands_alerts,
     commands_audit,
     commands_data,
+    commands_drift,
     commands_identity,
     commands_matching,
     commands_policy,
@@ -62,6 +63,7 @@ def _main(project: Annotated[Path, typer.Option("--project", "-p", envvar="OFFIC
 
 commands_project.register(app)
 commands_data.register(app)
+commands_drift.register(app)
 commands_policy.register(app)
 commands_audit.register(app)
 commands_identity.register(app)

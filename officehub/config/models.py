@@ -97,6 +97,9 @@ class PipelineConfig(BaseModel):
         "encoding or layout quarantines everything; such a run must not look like a success)"))
     site: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]*$",
                              description="the site whose workers run it (its Celery queue on Airflow)")
+    schema_changes: Literal["evolve", "freeze", "quarantine"] = Field("evolve", description=(
+        "ingest: when the source's columns change since the last run — 'evolve' carries on and reports, 'freeze' "
+        "fails the run before anything is stored, 'quarantine' sends the rows of the new shape to the quarantine"))
     description: str | None = None
 
 

@@ -186,6 +186,10 @@ class Connector(ABC):
     def discover(self) -> list[StreamInfo]:
         """The streams this system offers, with their fields."""
 
+    def discover_stream(self, stream: str) -> StreamInfo | None:
+        """``stream`` as :meth:`discover` lists it (None if it does not); a connector may find one stream cheaper."""
+        return next((info for info in self.discover() if info.name == stream), None)
+
     @abstractmethod
     def read(self, stream: str, cursor: Cursor | None, options: ReadOptions) -> Iterator[ReadBatch]:
         """Batches of ``stream`` after ``cursor``, each with the cursor to resume after it."""

@@ -23,6 +23,7 @@ from officehub.connectors import ReadBatch, ReadOptions
 from officehub.connectors.jsonable import jsonable
 from officehub.engine import references
 from officehub.engine.context import RunContext
+from officehub.engine.drift import guarded
 from officehub.engine.echo import echo_columns
 from officehub.engine.golden_writer import GoldenWriter, Written
 from officehub.engine.ingest_batch import BatchOutcome, BatchRows, ChangeTimes, RecordTarget
@@ -139,6 +140,7 @@ class Ingest:
                 total.records_deleted += self._purge_due(self.context(conn, run_id))
         self._in_place = self._in_place_possible and cursor is not None
         with self.project.connector(self.spec.system) as source:
+            source = guarded(source, self, run_id)
             batches = (self.prepare(rb) for rb in source.read(self.spec.stream, cursor, self.options))
             for prepared in prefetched(batches):
                 total.add(self.store_batch(prepared, run_id, total, seen=snapshot))

@@ -11,5 +11,5 @@ render what they return; none of them builds SQL or writes an audit entry of its
 Nothing is imported here: ``from officehub.services import records`` loads one module.
 """
 
-__all__ = ["audit_trail", "links", "policies", "quarantine", "reasons", "records", "reviews", "runs", "session",
+__all__ = ["audit_trail", "drift", "links", "policies", "quarantine", "reasons", "records", "reviews", "runs", "session",
            "subjects", "tokens"]

@@ -117,6 +117,8 @@ def recipes(i: Ids) -> dict[str, list[Call]]:
         "store upgrade": [ok("store", "upgrade"), fails("store", "upgrade", "-p", "{dir}/nowhere")],
         "sync": [ok("sync", "--all"), fails("sync", "nosuch")],
         "runs": [ok("runs"), fails("runs", "--limit", "0")],
+        "drift": [ok("drift"), ok("drift", "--system", "hr", "--stream", "staff", "--since", "1"),
+                  fails("drift", "--since", "0")],  # a drifted source: test_schema_drift_sentinel
         "quarantine list": [ok("quarantine", "list", "--all"), fails("quarantine", "list", "--limit", "0")],
         "quarantine show": [ok("quarantine", "show", str(i.quarantined)), fails("quarantine", "show", "9999")],
         "quarantine replay": [ok("quarantine", "replay"), fails("quarantine", "replay", "-p", "{dir}/nowhere")],

@@ -168,6 +168,10 @@ class RestConnector(Connector):
     def discover(self) -> list[StreamInfo]:
         return [self._stream_info(name) for name in sorted(self.config.streams)]
 
+    def discover_stream(self, stream: str) -> StreamInfo | None:
+        """One configured stream, from its first page alone."""
+        return self._stream_info(stream) if stream in self.config.streams else None
+
     def _stream_info(self, stream: str) -> StreamInfo:
         """Fields and types inferred from the first page, plus the configured key and cursor."""
         spec = self._spec(stream)

@@ -127,6 +127,19 @@ class SqlConnector(Connector):
         except DBAPIError as exc:
             raise translate(exc, self.name, None, self.config.url) from None
 
+    def discover_stream(self, stream: str) -> StreamInfo | None:
+        """One table or view, reflected alone (a database may hold thousands)."""
+        self._require_database()
+        try:
+            inspector = sa.inspect(self.engine)
+            schema = self.config.schema_name
+            if inspector.has_table(stream, schema=schema):
+                views = set(inspector.get_view_names(schema=schema))
+                return self._stream_info(inspector, stream, "view" if stream in views else "table")
+            return None
+        except DBAPIError as exc:
+            raise translate(exc, self.name, stream, self.config.url) from None
+
     def _stream_info(self, inspector: sa.Inspector, name: str, kind: str) -> StreamInfo:
         schema = self.config.schema_name
         columns = inspector.get_columns(name, schema=schema)
