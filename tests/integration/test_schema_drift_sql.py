@@ -53,7 +53,7 @@ def test_evolve_carries_on_and_reports_added_dropped_retyped_and_renamed_columns
     execute(url, *_retype(url, "grade", "VARCHAR(10)"))
     assert run(folder)["staff_in"].status == "succeeded"
     execute(url, "ALTER TABLE staff DROP COLUMN grade",
-            f"ALTER TABLE staff RENAME COLUMN dept TO department")
+            "ALTER TABLE staff RENAME COLUMN dept TO department")
     assert run(folder)["staff_in"].status == "succeeded"
     assert change_facts(folder)[1:] == [("retyped", "grade", "evolve", None), ("renamed", "department", "evolve", None),
                                         ("removed", "grade", "evolve", None)]
@@ -100,7 +100,7 @@ def test_quarantine_keeps_rows_of_the_new_shape_aside_with_their_position(url: s
     folder = build(tmp_path / "estate", url, handling="quarantine")
     assert run(folder)["staff_in"].status == "succeeded"
     golden_before = _hub(folder)["employee"]
-    execute(url, f"ALTER TABLE staff RENAME COLUMN last TO surname", "UPDATE staff SET surname = 'Renamed'")
+    execute(url, "ALTER TABLE staff RENAME COLUMN last TO surname", "UPDATE staff SET surname = 'Renamed'")
 
     result = run(folder)["staff_in"]
 

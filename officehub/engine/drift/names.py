@@ -6,17 +6,27 @@ import re
 
 from anyascii import anyascii
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^0-9a-z]+")
 #: Two romanisations of Ukrainian meet here (national "sudymist", "likarnianyi"; anyascii
 #: "sudimist'", "likarnyaniy"), and English "y" folds the same way, so one stem list fits all.
 _FOLDS = (("kh", "h"), ("ya", "a"), ("ia", "a"), ("yu", "u"), ("iu", "u"), ("y", "i"), ("'", ""))
 
 
+def _uncamel(text: str) -> str:
+    """``sickLeave`` → ``sick Leave``, ``ICDCode`` → ``ICD Code``, in any script (before transliteration,
+    which would make ``Я`` the two letters ``Ya``)."""
+    out = []
+    for i, ch in enumerate(text):
+        prev, nxt = text[i - 1] if i else "", text[i + 1] if i + 1 < len(text) else ""
+        if ch.isupper() and ((prev.islower() or prev.isdigit()) or (prev.isupper() and nxt.islower())):
+            out.append(" ")
+        out.append(ch)
+    return "".join(out)
+
+
 def words(text: str) -> list[str]:
     """The words of a column name or a short text, in lower-case ASCII (``sickLeave`` → sick, leave)."""
-    spaced = _CAMEL.sub(" ", anyascii(text))
-    return [w for w in _SEPARATORS.split(spaced.lower()) if w]
+    return [w for w in _SEPARATORS.split(anyascii(_uncamel(text).lower())) if w]
 
 
 def folded(text: str) -> str:

@@ -18,7 +18,7 @@ MEDICAL, CRIMINAL, LEGAL = "medical", "criminal", "legal"
 _STEMS: dict[str, tuple[str, ...]] = {
     MEDICAL: ("diagnos", "diagnoz", "icd", "mkh", "mkb", "sick leave", "sick note", "sickness", "illness",
               "disabilit", "disabled", "medical", "health", "clinical", "patient", "treatment", "prescription",
-              "діагноз", "лікарнян", "інвалідн", "хвороб", "медичн", "здоров", "лікуванн", "захворюванн",
+              "діагноз", "мкх", "мкб", "лікарнян", "інвалідн", "хвороб", "медичн", "здоров", "лікуванн", "захворюванн",
               "diahnoz", "likarnian", "invalidn", "hvorob", "medichn", "zdorov", "likuvann", "zahvoruvann"),
     CRIMINAL: ("conviction", "convicted", "offence", "offense", "criminal", "crime", "felon", "sentence",
                "arrest", "судиміст", "правопорушенн", "злочин", "кримінальн", "вирок",
