@@ -264,6 +264,16 @@ class _Contract:
             assert harness.stream in streams, f"discover lists {sorted(streams)}, not {harness.stream!r}"
             assert set(harness.columns.values()) <= {f.name for f in streams[harness.stream].fields}
 
+    def test_one_stream_is_discovered_as_discover_lists_it(self, harness: ContractHarness) -> None:
+        # Each ingest run discovers its stream alone to tell schema drift; it must agree with discover.
+        if not harness.capabilities.reads:
+            return
+        harness.seed(contacts(range(1, 4)))
+        with harness.connector() as connector:
+            listed = {s.name: s for s in connector.discover()}
+            assert connector.discover_stream(harness.stream) == listed[harness.stream]
+            assert connector.discover_stream("no such stream") is None
+
     def test_failures_are_retriable_or_fatal_and_never_show_a_secret(self, harness: ContractHarness) -> None:
         cases = harness.error_cases()
         assert cases, "error_cases() must show at least one way the system fails"

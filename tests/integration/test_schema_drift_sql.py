@@ -111,3 +111,14 @@ def test_quarantine_keeps_rows_of_the_new_shape_aside_with_their_position(url: s
     assert len(reasons) == 3 and all(position and status == "open" for position, _, status in reasons)
     assert {r for _, r, _ in reasons} == {"schema drift: renamed last → surname (schema_changes: quarantine)"}
     assert change_facts(folder) == [("renamed", "surname", "quarantine", None)]
+
+
+def test_an_unknown_handling_is_a_one_line_configuration_error_naming_file_and_key(tmp_path: Path):
+    folder = build(tmp_path / "estate", f"sqlite:///{tmp_path / 'hr.db'}", handling="frozen")
+
+    done = run_cli("-p", str(folder), "check")
+
+    assert done.returncode == 2
+    [line] = [s for s in done.stderr.splitlines() if s.startswith("error")]
+    assert line.startswith("error officehub.yaml:") and "pipelines.staff_in.schema_changes" in line
+    assert "'evolve', 'freeze' or 'quarantine'" in line
