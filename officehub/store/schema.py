@@ -536,7 +536,8 @@ def drift_tables(metadata: sa.MetaData) -> list[sa.Table]:
             sa.Column("columns", sa.JSON, nullable=False, comment="[{name, type}] as discovered"),
             sa.Column("fingerprint", HASH, nullable=False),
             sa.Column("run_id", sa.Integer),
-            sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+            # when this record last changed (a run that finds the same columns leaves it as it is)
+            sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
         ),
         sa.Table(
             "schema_change", metadata,

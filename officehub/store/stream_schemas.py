@@ -42,7 +42,7 @@ def save(conn: sa.Connection, system: str, stream: str, columns: Sequence[dict[s
          run_id: int | None) -> None:
     """Record ``columns`` as what the stream offers now."""
     table = TABLES["stream_schema"]
-    values = {"columns": list(columns), "fingerprint": digest, "run_id": run_id, "seen_at": sa.func.current_timestamp()}
+    values = {"columns": list(columns), "fingerprint": digest, "run_id": run_id, "changed_at": sa.func.current_timestamp()}
     done = conn.execute(sa.update(table).where(table.c.system == system, table.c.stream == stream).values(**values))
     if done.rowcount == 0:
         conn.execute(sa.insert(table).values(system=system, stream=stream, **values))
