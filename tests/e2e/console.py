@@ -89,14 +89,18 @@ class Person:
         return (within or self.driver).find_element("xpath", f'.//button[normalize-space()="{words}"]')
 
     def _loads(self, action) -> Person:
-        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        page = self.driver.find_element("tag name", "html")
+        # A mark on the current document's window object: a new page has none. Waiting for the old
+        # <html> element to go stale instead asks the browser about a node of a document that may
+        # already be gone, which some Chromium versions answer with an error rather than "stale".
+        self.driver.execute_script("window.__officehubPage = true")
         action()
-        WebDriverWait(self.driver, WAIT_S).until(ec.staleness_of(page))
-        WebDriverWait(self.driver, WAIT_S).until(
-            lambda d: d.execute_script("return document.readyState") == "complete")
+        # A script sent while the page is being replaced may meet no document at all: ask again.
+        WebDriverWait(self.driver, WAIT_S, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script("return window.__officehubPage !== true"
+                                       " && document.readyState === 'complete'"))
         return self
 
     # -- filling in -------------------------------------------------------------------------------------
