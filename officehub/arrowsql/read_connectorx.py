@@ -18,7 +18,11 @@ from officehub.arrowsql.read_arrow import PageFetcher, UnfitStream
 _CX_DECIMAL = pa.decimal128(38, 10)
 #: The only Python types a page query's values may have before being rendered as SQL literals.
 _LITERAL_TYPES = (int, float, Decimal, str, datetime, date, time)
-_CONNECTION_WORDS = ("connection", "connect", "timed out")
+#: Words of connectorx's messages that mean the connection or server went away: a connection killed while
+#: rows stream in reads "CodecError { IO error: `bytes remaining on stream' }", a dropped socket
+#: "IoError { server disconnected }", MariaDB's KILL "Connection was killed" (1927), a shutdown 1053.
+_CONNECTION_WORDS = ("connection", "connect", "timed out", "io error", "ioerror", "bytes remaining", "broken pipe",
+                     "gone away", "was killed", "interrupted", "shutdown")
 
 
 def literal_sql(stmt: sa.Select, dialect: sa.Dialect) -> str:

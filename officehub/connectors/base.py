@@ -163,6 +163,10 @@ class Connector(ABC):
     #: What the connector can do; every connector declares it. None (a plugin written before
     #: capabilities existed) leaves its pipelines unchecked until the first run.
     capabilities: ClassVar[Capabilities | None] = None
+    #: Whether the engine may ask ``read`` for the next batch before the previous one is committed
+    #: to the hub store (it prepares the next batch in a thread meanwhile). False for a connector
+    #: that acts on a batch once the next is asked for, as the site connector acknowledges a bundle.
+    read_ahead: ClassVar[bool] = True
 
     @classmethod
     def stream_capabilities(cls, config: ConnectorConfig, stream: str) -> Capabilities | None:

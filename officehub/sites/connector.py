@@ -94,6 +94,9 @@ class SiteConnector(Connector):
     # are not carried yet (ADR 0005). The cursor is the last bundle applied, not a field.
     capabilities = Capabilities(write_modes={WriteMode.APPEND, WriteMode.UPSERT}, deletes=False,
                                 incremental=True, cursor_field=False)
+    # A bundle is acknowledged and leaves the inbox when the next is asked for: asked ahead of the
+    # commit, a kill in between would acknowledge bundles the hub store never got (lost for good).
+    read_ahead = False
 
     @cached_property
     def paths(self) -> SitePaths:

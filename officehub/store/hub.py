@@ -122,6 +122,21 @@ class HubStore:
             raise RetriableError(f"hub store at {where} unavailable ({type(exc.orig).__name__})") from None
 
     @contextmanager
+    def outages_retriable(self) -> Iterator[None]:
+        """Inside the block, the hub store's server going away (restarted, connection lost, disk full) is a
+        RetriableError naming the store, not an internal error: what was committed stays, and the next run
+        resumes from it. Connectors translate their own systems' errors before they get here."""
+        try:
+            yield
+        except DBAPIError as exc:
+            from officehub.arrowsql.driver_errors import is_retriable
+
+            if exc.orig is None or not is_retriable(exc.orig):
+                raise
+            raise RetriableError(f"hub store at {display_url(self.engine.url)} unavailable mid-run "
+                                 f"({type(exc.orig).__name__}); what was committed stays, run again") from None
+
+    @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         """A transaction: committed when the block ends, rolled back if it raises."""
         with self.engine.begin() as conn:

@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import canonical_names, folder_files, named, named_files, sync_all, table_rows
+from tests.integration.fault_points import BOOKKEEPING, VOLATILE
 
 CUSTOMERS = 15_000  # ~75 batches of 200: a wide window to land the kill in
-# content_hash is left out too: it is computed from the values compared here, and a child row's
-# hash covers its parent's canonical id, which is new in each hub store.
-VOLATILE = ("updated_at", "created_at", "run_id", "resolved_run_id", "id", "changed_at", "seen_run", "deleted_at",
-            "purge_after", "content_hash", "sole_changed_at", "sole_seen_run")
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +60,7 @@ def _state(folder: Path) -> tuple[dict[str, list[tuple]], dict[str, list[tuple]]
     hub = f"sqlite:///{folder / '.officehub' / 'hub.db'}"
     names = canonical_names(hub)
     tables = table_rows(hub, ignore=VOLATILE)
-    for bookkeeping in ("run", "checkpoint", "audit", "audit_checkpoint", "alembic_version", "hub_model"):
+    for bookkeeping in BOOKKEEPING:
         tables.pop(bookkeeping)
     return (named(tables, names), named(table_rows(f"sqlite:///{folder / 'out' / 'reporting.db'}"), names),
             named_files(folder_files(folder / "out" / "payroll"), names))

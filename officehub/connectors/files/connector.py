@@ -9,12 +9,13 @@ replaces its own file.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
-from officehub.canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError, RetriableError
 from officehub.connectors.base import Capabilities, Connector, Cursor, ReadBatch, ReadOptions, StreamInfo, WriteMode
 from officehub.connectors.files.config import FilesConfig, FileStream
 from officehub.connectors.files.local import LocalFile, atomic_write, count_lines, list_files
@@ -87,5 +88,14 @@ class FilesConnector(Connector):
         self.check()
         self.folder.mkdir(parents=True, exist_ok=True)
         payload = render(batch, spec, self.name, stream)
-        atomic_write(self.folder / spec.file_name(stream, batch_id), payload, self.config.mode)
+        name = spec.file_name(stream, batch_id)
+        try:
+            atomic_write(self.folder / name, payload, self.config.mode)
+        except OSError as exc:
+            # A full disk or quota frees up; the next run writes the same file name again.
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise RetriableError(f"no space left on the drop folder's disk ({errno.errorcode[exc.errno]}); "
+                                     "nothing of this file was left", system=self.name, stream=stream,
+                                     position=name) from None
+            raise
         return batch.num_rows
