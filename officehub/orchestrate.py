@@ -17,7 +17,7 @@ from pathlib import Path
 
 from officehub.canonical_model.errors import FatalError, OfficehubError, RetriableError
 from officehub.config import Project, load_project
-from officehub.engine import open_store, run_pipeline
+from officehub.engine import lineage, open_store, run_pipeline
 from officehub.engine.references import references_of
 from officehub.engine.replay import replay, waiting_for_references
 from officehub.mapping import InboundMapping
@@ -193,7 +193,8 @@ def run(config_path: str | Path, pipeline: str) -> dict[str, int | str | float]:
     refers = bool(_referenced_entities(project, pipeline))
     store = open_store(project)
     try:
-        result = run_pipeline(project, store, pipeline)
+        with lineage.under_parent(_airflow_task_run()):
+            result = run_pipeline(project, store, pipeline)
         stored_late = _replay_waiting(project, store, pipeline) if refers and result.status == "succeeded" else 0
     finally:
         store.close()
@@ -207,6 +208,20 @@ def run(config_path: str | Path, pipeline: str) -> dict[str, int | str | float]:
     if result.status != "succeeded":
         raise _error_for(result.exit_code, f"pipeline {pipeline} (run {result.run_id}) failed: {result.error}")
     return figures
+
+
+def _airflow_task_run() -> lineage.ParentRun | None:
+    """The Airflow task this run is part of, named as Airflow's OpenLineage provider names its run (the same
+    deterministic run id), so a lineage backend shows the pipeline's run under the task's; None outside a task."""
+    try:
+        from airflow.providers.openlineage.plugins import macros
+        from airflow.sdk import get_current_context
+
+        task = get_current_context()["ti"]
+        return lineage.ParentRun(macros.lineage_job_namespace(), macros.lineage_job_name(task),
+                                 macros.lineage_run_id(task))
+    except Exception:  # noqa: BLE001 - not in a task, or no provider: the events go without a parent
+        return None
 
 
 def _replay_waiting(project: Project, store: HubStore, pipeline: str) -> int:

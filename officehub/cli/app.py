@@ -28,6 +28,7 @@ from officehub.cli import (
     commands_drift,
     commands_identity,
     commands_matching,
+    commands_metrics,
     commands_policy,
     commands_project,
     commands_serve,
@@ -72,6 +73,7 @@ commands_subject.register(app)
 commands_site.register(app)
 commands_serve.register(app)
 commands_alerts.register(app)
+commands_metrics.register(app)
 
 
 def _report(exc: BaseException) -> int:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from officehub.config.alert_settings import AlertSettings
+from officehub.config.lineage_settings import LineageSettings, TelemetrySettings
+from officehub.config.metrics_settings import MetricsSettings
 from officehub.config.serve_settings import ServeSettings
 from officehub.config.site_settings import SiteSettings
 from officehub.connectors import SecretRef, WriteMode
@@ -36,6 +38,8 @@ class HubSettings(BaseModel):
     audit_verify_keys: list[str] = Field([], description=(
         "further Ed25519 public keys (base64) whose checkpoints are trusted: earlier signing keys, or, on a "
         "verifier that must not sign, the signer's public key"))
+    metrics: MetricsSettings | None = Field(None, description=(
+        "after each pipeline run, write the hub's metrics to a textfile and/or push them to a Pushgateway"))
 
     @field_validator("audit_verify_keys")
     @classmethod
@@ -118,6 +122,8 @@ class ProjectConfig(BaseModel):
     sites: SiteSettings = SiteSettings()
     serve: ServeSettings = ServeSettings()
     alerts: AlertSettings = AlertSettings()
+    lineage: LineageSettings = LineageSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     #: The project's own entities and extensions of the built-ins (checked by officehub.config.model_files).
     entities: dict[str, Any] = {}
     extend: dict[str, Any] = {}

@@ -75,6 +75,9 @@ class ServeSettings(BaseModel):
     login_attempts_per_minute: int = Field(10, ge=1, description="sign-in attempts per client address and minute")
     oidc: OidcSettings | None = None
     clients: dict[str, ApiClient] = Field({}, description="applications using the hub API, by destination name")
+    metrics_token: SecretRef | None = Field(None, description=(
+        "a bearer token GET /metrics asks for, by reference; without it the metrics are open to whoever "
+        "reaches the server's address (they carry counts and names, never a value)"))
 
     @field_validator("clients")
     @classmethod

@@ -21,7 +21,7 @@ from officehub.canonical_model.errors import FatalError
 from officehub.config import PipelineConfig, Project
 from officehub.connectors import ReadBatch, ReadOptions
 from officehub.connectors.jsonable import jsonable
-from officehub.engine import references
+from officehub.engine import references, tracing
 from officehub.engine.context import RunContext
 from officehub.engine.drift import guarded
 from officehub.engine.echo import echo_columns
@@ -69,6 +69,10 @@ class Prepared:
         return _raw_rows(self.batch, [self.mapped.rows[i]])[0]
 
 
+def _rows_read(rb: ReadBatch) -> int:
+    return int(rb.num_rows)
+
+
 def _through(raw: Callable[[int], dict[str, Any]], kept: list[int]) -> Callable[[int], dict[str, Any]]:
     """``raw`` of a batch that lost rows: row ``i`` of the smaller batch was row ``kept[i]``."""
     return lambda i: raw(kept[i])
@@ -111,6 +115,7 @@ class Ingest:
         self.entity_columns = golden.entity_columns(self.spec.entity)
         self.target = RecordTarget(self.spec.system, self.spec.entity, self.writer, self.echo, self.entity_columns)
         self.references = references.references_of(self.mapping)
+        tracing.traced_part(self.mapping, "checks", "apply", "validate", lambda _columns, rows: rows)
         self._grown_tables = {"xref": ("system", "entity", "vendor_id", "canonical_id"), **self._looked_up_tables()}
 
     def _looked_up_tables(self) -> dict[str, tuple[str, ...]]:
@@ -141,8 +146,9 @@ class Ingest:
         self._in_place = self._in_place_possible and cursor is not None
         with self.project.connector(self.spec.system) as source:
             source = guarded(source, self, run_id)
-            batches = (self.prepare(rb) for rb in source.read(self.spec.stream, cursor, self.options))
-            for prepared in prefetched(batches):
+            read = tracing.batches("read", source.read(self.spec.stream, cursor, self.options), _rows_read)
+            batches = (self.prepare(rb) for rb in read)
+            for prepared in prefetched(batches) if source.read_ahead else batches:
                 total.add(self.store_batch(prepared, run_id, total, seen=snapshot))
                 progress(total)
         if snapshot:
@@ -204,7 +210,9 @@ class Ingest:
             keep = pc.invert(mask)
             positions_all = [p for p, k in zip(positions_all, keep.to_pylist()) if k]
             batch = batch.filter(keep)
-        mapped = self.mapping.apply(batch)
+        with tracing.stage("map", batch.num_rows) as stage:
+            mapped = self.mapping.apply(batch)
+            stage.rows_out(len(mapped.rows))
         failed = list(mapped.errors)
         # The vendor id ties a bad row to its record: one open entry per record, closed once it arrives valid.
         failed_ids = self.mapping.vendor_ids(batch.take(pa.array(failed, pa.int64()))) if failed else []
@@ -222,7 +230,7 @@ class Ingest:
         """Store one prepared batch with its quarantine and cursor, in one transaction."""
         mapped, bad, deleted_ids = prepared.mapped, prepared.bad, prepared.deleted_ids
         self._source_times = prepared.source_times
-        with self.store.begin() as conn:
+        with tracing.stage("store", len(prepared.mapped.vendor_ids)) as stage, self.store.begin() as conn:
             ctx = self.context(conn, run_id)
             deleted_before = self._deleted
             outcome = self.store_mapped(ctx, mapped, prepared.positions, bad, prepared.raw,
@@ -246,6 +254,7 @@ class Ingest:
             after = bk.RunMetrics(**vars(total))
             after.add(metrics)
             bk.record_progress(conn, run_id, after)
+            stage.rows_out(outcome.written)
         self.store.grew(self._grown_tables, outcome.added)
         return metrics
 

@@ -9,6 +9,7 @@ network I/O. Order is kept; at most ``depth`` prepared batches wait, so memory s
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterator
@@ -56,7 +57,9 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             if close is not None:
                 close()
 
-    worker = threading.Thread(target=produce, name="officehub-prefetch", daemon=True)
+    # The producer sees the consumer's context variables (the run being traced, officehub.engine.tracing).
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(produce,), name="officehub-prefetch",
+                              daemon=True)
     worker.start()
     try:
         while True:

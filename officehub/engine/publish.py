@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from officehub.canonical_model.errors import FatalError
 from officehub.config import PipelineConfig, Project
 from officehub.connectors import Connector, RejectedRecords, WriteMode
-from officehub.engine import references
+from officehub.engine import references, tracing
 from officehub.engine.context import RunContext
 from officehub.engine.echo import echo_columns, echo_hash
 from officehub.engine.golden_writer import GONE
@@ -48,6 +48,10 @@ def policy_context(project: Project) -> CompileContext:
 
 
 Progress = Callable[[bk.RunMetrics], None]
+
+
+def _rows(table: pa.Table) -> int:
+    return int(table.num_rows)
 
 
 def release_detail(policed: PolicedBatch) -> dict[str, Any]:
@@ -134,7 +138,8 @@ class Publish:
         with self.project.connector(self.spec.system) as destination:
             # The next batch of changes is read (and, where that needs nothing from the hub
             # store, put through the policy) while this one is written to the destination.
-            for staged in prefetched(self._staged(changes) for changes in self._changes(after)):
+            changes_read = tracing.batches("read", self._changes(after), _rows)
+            for staged in prefetched(self._staged(changes) for changes in changes_read):
                 live, gone, first, last = staged.live, staged.gone, staged.first, staged.last
                 batch_id = redo.batch_id(first, last) if redo else f"{first:012d}-{last:012d}"
                 known: dict[str, str] = {}
@@ -155,9 +160,11 @@ class Publish:
                     self._audit(self.context(conn, run_id), first, last, policed, gone.num_rows)
                 if redo:
                     redo = self._clear_earlier(destination, redo, live, batch_id).sent(live.num_rows)
-                written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
-                refused = dangling + refused
-                deleted = self.delete_records(destination, gone, batch_id)
+                with tracing.stage("write", vendor.num_rows + gone.num_rows) as stage:
+                    written, refused = self._write(destination, vendor, batch_id) if vendor.num_rows else (0, [])
+                    refused = dangling + refused
+                    deleted = self.delete_records(destination, gone, batch_id)
+                    stage.rows_out(written + deleted)
                 total.add(bk.RunMetrics(records_read=staged.read, records_written=written,
                                         records_unchanged=staged.read - live.num_rows - gone.num_rows,
                                         records_quarantined=len(refused), fields_redacted=policed.values_withheld,
@@ -254,8 +261,13 @@ class Publish:
 
     def _policed(self, staged: _Staged, live: pa.Table) -> _Staged:
         """``staged`` with ``live`` put through the plan (only what the mapping asks for) and the mapping."""
-        policed = self.plan.apply(live.select(self.columns))
-        return replace(staged, live=live, policed=policed, vendor=self.mapping.apply(policed, self.empty))
+        with tracing.stage("policy", live.num_rows) as stage:
+            policed = self.plan.apply(live.select(self.columns))
+            stage.rows_out(policed.num_rows)
+        with tracing.stage("map", policed.num_rows) as stage:
+            vendor = self.mapping.apply(policed, self.empty)
+            stage.rows_out(vendor.num_rows)
+        return replace(staged, live=live, policed=policed, vendor=vendor)
 
     def _changes(self, after: int) -> Iterator[pa.Table]:
         """Golden-record changes after change number ``after``, a batch at a time, oldest first.

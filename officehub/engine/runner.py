@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from officehub.canonical_model.errors import OfficehubError
+from officehub.canonical_model.errors import OfficehubError, RetriableError
 from officehub.config import Project
+from officehub.engine import lineage, tracing
 from officehub.engine.ingest import Ingest
 from officehub.engine.ingest_children import ingest_step
 from officehub.engine.memory import give_back_free_memory, keep_memory_flat, settled_heap
+from officehub.engine.observers import run_finished
 from officehub.engine.publish import Publish
 from officehub.store import audit_anchor
 from officehub.store import bookkeeping as bk
@@ -71,14 +73,21 @@ def run_pipeline(project: Project, store: HubStore, name: str, progress: Progres
     their traceback logged at debug level only, since its text may quote a value.
     """
     kind = project.config.pipelines[name].kind
-    with store.begin() as conn:
-        run_id = bk.start_run(conn, name, kind)
+    try:
+        with store.outages_retriable(), store.begin() as conn:
+            run_id = bk.start_run(conn, name, kind)
+    except RetriableError as exc:  # the hub store is down: no run could start, nor be recorded
+        return RunResult(name, kind, 0, "failed", 0.0, error=exc.describe(), exit_code=exc.exit_code)
+    reports = (lineage.started(project, name, run_id, store.engine.url),
+               tracing.run_started(project, name, kind, run_id))
     started = time.perf_counter()
     result = RunResult(name, kind, run_id, "succeeded", 0.0)
     try:
         # Compiling is part of the run: an expired agreement or a missing key fails it, on record.
-        step = build_step(project, store, name)
-        result.metrics = step.run(run_id, progress(name, lambda: _estimate(step)))
+        with store.outages_retriable():
+            step = build_step(project, store, name)
+            reports[0].compiled(step)
+            result.metrics = step.run(run_id, progress(name, lambda: _estimate(step)))
         _fail_above_quarantine_limit(project, store, result)
     except OfficehubError as exc:
         result.status, result.error, result.exit_code = "failed", exc.describe(), exc.exit_code
@@ -87,13 +96,23 @@ def run_pipeline(project: Project, store: HubStore, name: str, progress: Progres
         result.exit_code = EXIT_INTERNAL
         result.seconds = time.perf_counter() - started
         _finish(store, result)
+        run_finished(project, store, result)
+        _report_end(reports, result)
         if raise_internal or not isinstance(exc, Exception):
             raise
         log.debug("pipeline %s: internal error", name, exc_info=True)
         return result
     result.seconds = time.perf_counter() - started
     _finish(store, result)
+    run_finished(project, store, result)
+    _report_end(reports, result)
     return result
+
+
+def _report_end(reports: tuple[lineage.RunLineage, tracing.RunTrace], result: RunResult) -> None:
+    """End the run's lineage (COMPLETE or FAIL) and trace; neither can fail the run."""
+    reports[1].end(result)
+    reports[0].finish(result)
 
 
 def _fail_above_quarantine_limit(project: Project, store: HubStore, result: RunResult) -> None:
@@ -119,13 +138,21 @@ def _estimate(step: Ingest | Publish) -> int | None:
 
 
 def _finish(store: HubStore, result: RunResult) -> None:
-    with store.begin() as conn:
-        if result.status == "failed":
-            # Figures of committed batches are already stored; keep them.
-            bk.finish_run(conn, result.run_id, "failed", result.error)
-        else:
-            bk.record_progress(conn, result.run_id, result.metrics)
-            bk.finish_run(conn, result.run_id, "succeeded")
+    try:
+        with store.outages_retriable(), store.begin() as conn:
+            if result.status == "failed":
+                # Figures of committed batches are already stored; keep them.
+                bk.finish_run(conn, result.run_id, "failed", result.error)
+            else:
+                bk.record_progress(conn, result.run_id, result.metrics)
+                bk.finish_run(conn, result.run_id, "succeeded")
+    except RetriableError as exc:
+        # The hub store went away as the run ended: the run stays marked running until the
+        # pipeline's next run marks it interrupted; an outcome not recorded is not a success.
+        log.warning("pipeline %s: run %d could not be recorded as %s: %s", result.pipeline, result.run_id,
+                    result.status, exc.describe())
+        if result.status != "failed":
+            result.status, result.error, result.exit_code = "failed", exc.describe(), exc.exit_code
 
 
 def sync(project: Project, names: Iterable[str], progress: ProgressFactory = _no_progress,
@@ -141,8 +168,11 @@ def sync(project: Project, names: Iterable[str], progress: ProgressFactory = _no
                 # One pipeline's bug must not keep the others from running: it fails on its own.
                 results.append(run_pipeline(project, store, name, progress, raise_internal=False))
                 give_back_free_memory()
-        with store.begin() as conn:  # whatever the runs audited is signed before sync returns
-            audit_anchor.checkpoint(conn, project.audit_keys)
+        try:
+            with store.outages_retriable(), store.begin() as conn:  # whatever the runs audited is signed now
+                audit_anchor.checkpoint(conn, project.audit_keys)
+        except RetriableError as exc:  # the runs' own outcomes say what happened; the next sync signs
+            log.warning("the audit trail could not be checkpointed: %s", exc.describe())
         return results
     finally:
         if own_store:

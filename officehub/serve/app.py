@@ -31,6 +31,7 @@ from officehub.serve.console import (
     users,
 )
 from officehub.serve.limits import BodyLimit
+from officehub.serve.metrics import router as metrics_router
 from officehub.serve.page_headers import PageHeaders
 from officehub.serve.state import STATIC, Hub
 from officehub.store.hub import HubStore
@@ -97,6 +98,7 @@ def create_app(project: Path | Project | Hub, *, debug: bool = False) -> FastAPI
     app.include_router(api_records.router)
     app.include_router(api_matching.router)
     app.include_router(api_submit.router)
+    app.include_router(metrics_router)
     for module in (auth, sso, operations, quarantine, reviews, records, policies, subjects, audit, sites, users):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

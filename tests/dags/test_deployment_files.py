@@ -33,7 +33,7 @@ def test_compose_runs_every_component_with_health_checks_and_env_file_secrets():
     for name, service in services.items():
         if name != "init":
             assert "healthcheck" in service, name
-    airflow = [s for n, s in services.items() if n not in ("postgres", "redis")]
+    airflow = [s for n, s in services.items() if n not in ("postgres", "redis", "prometheus")]
     assert all(s["env_file"] == ["officehub.env"] for s in airflow)
     assert all(s["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor" for s in airflow)
     assert not re.search(r"PASSWORD: [^$]", (DOCKER / "compose.yaml").read_text()), "no literal secret"

@@ -181,6 +181,9 @@ def recipes(i: Ids) -> dict[str, list[Call]]:
                         fails("alerts", "list", "--limit", "0")],
         "alerts test": [Call(("alerts", "test", "ops"), (), (), _with_alerts), fails("alerts", "test", "nosuch")],
         "serve": [fails("serve", "--workers", "2")],  # a running server is scanned by test_serve_no_leaks
+        "metrics": [ok("metrics"), ok("metrics", "--textfile", "{dir}/out/officehub.prom"),
+                    fails("metrics", "--textfile", "{dir}/out/officehub.txt"),
+                    fails("metrics", "--push", "http://127.0.0.1:9")],  # served /metrics: test_metrics_served
         "user add": [ok(*CLERK), ok(*CLERK, "--or-reset", setup=(CLERK,)), fails("user", "add", "x", "-r", "nosuch")],
         "user list": [ok("user", "list", "--json", setup=(CLERK,)), fails("user", "list", "-p", "{dir}/nowhere")],
         "user disable": [ok("user", "disable", "clerk", setup=(CLERK,)), fails("user", "disable", "nobody")],
