@@ -21,7 +21,7 @@ import yaml
 
 from tests.conftest import service_unavailable
 from tests.helpers import run_cli
-from tests.integration.fault_points import RunProgress, cli, hub_state, output_state
+from tests.integration.fault_points import RunProgress, bytes_under, cli, hub_state, output_state
 from tests.integration.sshd import free_port
 
 pytestmark = pytest.mark.slow
@@ -168,6 +168,47 @@ def test_a_mariadb_source_connection_killed_mid_read(mariadb_url: str, tmp_path:
     sole = sum(1 for row in hub_state(hub).get("employee", []) if "hr" in row)
     assert tuple(golden) == (rows, rows), "every row once, none twice"
     assert links + sole >= rows
+
+
+def test_the_peers_sshd_killed_mid_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """kyiv uploads its bundles to lviv over SFTP; lviv's sshd and every connection it serves are
+    SIGKILLed half-way through the first bundle and stay down: the exchange reconnects as often as the
+    link allows, then fails retriable naming the link. With sshd back, the next exchange and lviv's
+    import end with every record exactly once."""
+    import signal
+
+    from tests.integration.sshd import running_sshd
+    from tests.integration.test_sites_exchange import expected, make_pair
+
+    with running_sshd(tmp_path / "sshd") as sshd:
+        pair = make_pair(tmp_path / "pair", f"sqlite:///{tmp_path / 'pair' / 'lviv' / 'hub.db'}", sshd, monkeypatch)
+        pair.set_publish_batch(10_000)
+        pair.customers_csv(range(1, 30_001))
+        pair.sync_kyiv()
+        pair.set_link(retries=2, retry_backoff_s=0.2)
+        first = min(p.stat().st_size for p in pair.outbox().glob("*.ohb"))
+        uploaded = bytes_under(pair.inbox())
+        proc = subprocess.Popen(cli(pair.kyiv, "site", "exchange", "lviv"), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for(uploaded, first // 2, proc)
+            sshd.signal_all(signal.SIGKILL)
+            sshd.process.wait()
+            sshd.process = None
+            out, err = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+        line = _assert_retriable(subprocess.CompletedProcess(proc.args, proc.returncode, out, err), "lviv")
+        print(f"\npeer's sshd killed mid-upload: {line.strip()}")
+        assert "gave up after 3 attempt(s)" in line
+
+        sshd.start()
+        sent = pair.exchange()
+        assert sent.uploaded >= 1
+        assert pair.sync_lviv().status == "succeeded"
+        assert pair.lviv_customers() == expected(range(1, 30_001))
+        pair.exchange()  # fetches lviv's acknowledgements
+        assert not list(pair.outbox().glob("*.ohb")), "every bundle acknowledged and cleared"
 
 
 @pytest.fixture
