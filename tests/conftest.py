@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# The leak scan checks every test's output; pytester lets its own test run a suite inside a suite.
+pytest_plugins = ("tests.leak_scan", "pytester")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -42,6 +45,10 @@ def copy_demo_config(target: Path) -> Path:
         dest = target / source.relative_to(DEMO)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)
+        if source.suffix == ".key":
+            from tests.leak_scan import register_secret  # imported once pytest has loaded it as a plugin
+
+            register_secret(source.read_text(), "pseudonymisation key" if "demo" in source.name else "audit key")
     return target
 
 

@@ -13,12 +13,15 @@ import sqlalchemy as sa
 
 from officehub.config import load_project
 from officehub.engine import sync
+from tests.leak_scan import note_output
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``officehub ARGS`` in a subprocess; returns the completed process."""
-    return subprocess.run([sys.executable, "-m", "officehub", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "officehub", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=300)
+    note_output("officehub " + " ".join([a for a in args if not a.startswith(("-", "/"))][:2]), done.stdout + done.stderr)
+    return done
 
 
 def sync_all(folder: Path):

@@ -40,6 +40,7 @@ from officehub.sites.keys import init_site, public_card
 from officehub.sites.peers import add_peer, revoke_peer
 from officehub.sites.settings import SitePaths, site_paths
 from tests.conftest import ROOT
+from tests.leak_scan import register_secret
 
 STREAM = ContractHarness.stream
 OUT = ContractHarness.out_stream
@@ -107,7 +108,7 @@ class SqlHarness(HubHarness):
 
     def server_cases(self, refused_user: str, password: str) -> list[ErrorCase]:
         """A server that is down (retriable) and one that refuses the login (fatal, the password unseen)."""
-        (self.base_dir / "db.password").write_text(password)
+        (self.base_dir / "db.password").write_text(register_secret(password, "database password"))
         url = sa.make_url(self.url)
         down = url.set(port=closed_port()).render_as_string(hide_password=False)
         refused = url.set(username=refused_user).render_as_string(hide_password=False)
@@ -260,7 +261,7 @@ class SftpHarness(FilesHarness):
                 "folder": str(self.folder), "streams": FILE_STREAMS, "connect_timeout_s": 5}
 
     def error_cases(self) -> list[ErrorCase]:
-        password = "sftp-Sup3rSecret-password"
+        password = register_secret("sftp-Sup3rSecret-password", "SSH password")
         (self.base_dir / "sftp.password").write_text(password)
         by_password = {k: v for k, v in self.settings().items() if k != "private_key"}
         return [
@@ -312,7 +313,7 @@ class RestHarness(HubHarness):
                       key=lambda r: int(r["id"]))
 
     def error_cases(self) -> list[ErrorCase]:
-        wrong = "crm-Wr0ngSecret-apikey"
+        wrong = register_secret("crm-Wr0ngSecret-apikey", "api key")
         (self.base_dir / "wrong.key").write_text(wrong)
         down = self.api.url.rsplit(":", 1)[0] + f":{closed_port()}"
         return [
@@ -329,7 +330,7 @@ class RestHarness(HubHarness):
 
 #: The two sites of the site harness: this hub, and the peer its connector reaches.
 HERE, PEER = "kyiv", "lviv"
-PASSPHRASE = "site passphrase for the contract tests"
+PASSPHRASE = register_secret("site passphrase for the contract tests", "site passphrase")
 
 
 class SiteHarness(ContractHarness):

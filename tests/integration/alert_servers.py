@@ -17,6 +17,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tests.leak_scan import register_secret
+
 
 @dataclass
 class Webhook:
@@ -97,6 +99,7 @@ def free_port() -> int:
 @contextmanager
 def smtp_server(user: str = "alerts", password: str = "mail-pass-0123") -> Iterator[Mailbox]:
     """An aiosmtpd server on 127.0.0.1 that takes a login of ``user`` with ``password`` (no TLS on loopback)."""
+    register_secret(password, "SMTP password")
     box = Mailbox(port=free_port())
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:

@@ -35,6 +35,7 @@ from officehub.store.schema import TABLES
 from tests.conftest import copy_demo_config
 from tests.helpers import sync_all
 from tests.integration import sentinel_estate
+from tests.leak_scan import register_secret
 
 SETUP = "user:test-setup"
 #: The scopes of the read endpoints.
@@ -173,7 +174,7 @@ def tokens(folder: Path, wanted: list[tuple[str, tuple[str, ...], str]]) -> list
                     table = TABLES["api_token"]
                     conn.execute(sa.update(table).where(table.c.id == issued.id)
                                  .values(expires_at=utc_now() - timedelta(minutes=1)))
-            made.append(secret)
+            made.append(register_secret(secret, "api token"))
     return made
 
 

@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.leak_scan import register_secret
+
 
 def b64url(data: bytes) -> str:
     """Base64url without padding, as JOSE writes it."""
@@ -63,7 +65,7 @@ class OidcProvider:
     CODE_SECONDS = 60
 
     def __init__(self, client_id: str, client_secret: str, *, port: int = 0) -> None:
-        self.client_id, self.client_secret = client_id, client_secret
+        self.client_id, self.client_secret = client_id, register_secret(client_secret, "OIDC client secret")
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = secrets.token_hex(8)
         self.person: Person | None = None

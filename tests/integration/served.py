@@ -24,9 +24,10 @@ from officehub.config import load_project
 from officehub.engine import open_store
 from officehub.services import accounts, api_tokens
 from officehub.store import audit
+from tests.leak_scan import note_output, register_secret
 
 #: A password good enough for the services' rule, used for every test account.
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = register_secret("correct-horse-battery-staple", "password")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -53,7 +54,9 @@ class Served:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        return self.log.read_text(errors="replace")
+        logged = self.log.read_text(errors="replace")
+        note_output("officehub serve", logged)
+        return logged
 
     def api(self, token: str | None = None) -> httpx.Client:
         """An HTTP client for the hub API, with ``token`` as its bearer token."""
@@ -124,7 +127,7 @@ def issue_token(folder: Path, client: str, scopes: list[str]) -> str:
     project = load_project(folder)
     store = open_store(project)
     try:
-        return api_tokens.issue(store, "user:test-setup", client, "tests", scopes)[1]
+        return register_secret(api_tokens.issue(store, "user:test-setup", client, "tests", scopes)[1], "api token")
     finally:
         store.close()
 

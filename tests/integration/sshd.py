@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.leak_scan import register_secret
+
 _SSHD_CANDIDATES = ("sshd", "/usr/sbin/sshd", "/usr/local/sbin/sshd")
 _PRIVSEP_DIR = Path("/run/sshd")  # compiled into Debian/Ubuntu OpenSSH; needed when started as root
 START_TIMEOUT_S = 10
@@ -48,6 +50,9 @@ def keygen(path: Path, passphrase: str = "") -> Path:
     """A new ed25519 key pair at ``path`` (and ``path.pub``)."""
     subprocess.run([_binary("ssh-keygen"), "-q", "-t", "ed25519", "-N", passphrase, "-C", "officehub-test",
                     "-f", str(path)], check=True, capture_output=True)
+    # A private key shows in output by its base64 lines; each one is a leak.
+    for line in path.read_text().splitlines()[1:-1]:
+        register_secret(line, "SSH private key")
     return path
 
 
@@ -195,7 +200,7 @@ def throwaway_user() -> Iterator[tuple[str, str, Path]]:
     """(name, password, home) of a system user that exists only for the block; root only."""
     if os.geteuid() != 0 or not shutil.which("useradd"):
         pytest.skip("password login needs a throwaway system user, which only root (with useradd) can create")
-    name, password = f"ohsftp{secrets.token_hex(3)}", secrets.token_urlsafe(18)
+    name, password = f"ohsftp{secrets.token_hex(3)}", register_secret(secrets.token_urlsafe(18), "SSH password")
     home = Path(tempfile.mkdtemp(prefix="officehub-sftp-home-"))
     # nologin: the account can use SFTP (internal-sftp runs inside sshd) but never get a shell.
     subprocess.run(["useradd", "--user-group", "--no-create-home", "--home-dir", str(home),

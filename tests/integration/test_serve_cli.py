@@ -14,6 +14,7 @@ from officehub.services import accounts, api_tokens
 from officehub.store import audit
 from tests.conftest import copy_demo_config
 from tests.helpers import run_cli
+from tests.leak_scan import register_secret
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +30,12 @@ def cli(project: Path, *args: str) -> dict | list | str:
     return json.loads(done.stdout) if "--json" in args else done.stdout
 
 
+@pytest.mark.shows_secret("one-time password", reason="`user add` prints the new account's one-time password to "
+                                                     "the admin who made it, once")
 def test_users_are_added_listed_disabled_and_given_new_passwords_each_audited_under_the_os_user(
         project: Path) -> None:
     added = cli(project, "user", "add", "clerk", "-r", "viewer", "-r", "steward", "--name", "A Clerk", "--json")
-    made = added["one_time_password"]
+    made = register_secret(added["one_time_password"], "one-time password")
     assert added["roles"] == ["steward", "viewer"][::-1] and added["must_change_password"] is True
     listed = cli(project, "user", "list", "--json")
     assert [u["login"] for u in listed] == ["clerk"] and made not in json.dumps(listed)
@@ -56,10 +59,11 @@ def test_users_are_added_listed_disabled_and_given_new_passwords_each_audited_un
     assert made not in json.dumps(trail, default=str)
 
 
+@pytest.mark.shows_secret("api token", reason="`user token issue` prints the token once, at issue")
 def test_api_tokens_are_shown_once_kept_as_digests_and_revoked(project: Path) -> None:
     issued = cli(project, "user", "token", "issue", "webshop", "--name", "shop-prod", "-s", "read", "-s", "search",
                  "--days", "30", "--json")
-    token = issued["token"]
+    token = register_secret(issued["token"], "api token")
     listed = cli(project, "user", "token", "list", "--json")
     assert listed[0]["prefix"] == token[:12] and token not in json.dumps(listed)
     store = open_store(load_project(project))

@@ -31,9 +31,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-CRM_KEY = "crm-Sup3rSecret-apikey"
+from tests.leak_scan import register_secret
+
+CRM_KEY = register_secret("crm-Sup3rSecret-apikey", "api key")
 CLIENT_ID = "officehub-sync"
-CLIENT_SECRET = "hd-Sup3rSecret-client"
+CLIENT_SECRET = register_secret("hd-Sup3rSecret-client", "client secret")
 BASE_TIME = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 CRM = "/crm/api/v2"
@@ -282,7 +284,7 @@ class VendorApi:
         expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         if form.get("grant_type") != "client_credentials" or handler.headers.get("Authorization") != expected:
             return Answer(401, {"error": "invalid_client"})
-        token = "tok-" + secrets.token_hex(16)
+        token = register_secret("tok-" + secrets.token_hex(16), "api token")
         with self.lock:
             self.tokens[token] = time.monotonic() + self.token_lifetime_s
         return Answer(200, {"access_token": token, "token_type": "bearer", "expires_in": self.token_lifetime_s})
