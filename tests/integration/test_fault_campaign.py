@@ -2,7 +2,7 @@
 and site exchanges, on SQLite and PostgreSQL hub stores; after each kill a rerun must end exactly
 where an uninterrupted run ends.
 
-FAULT_POINTS (default 30, what `make test` runs) sets how many kill points in all, FAULT_SEED (default fixed) which ones.
+FAULT_POINTS (default 50, what `make test` runs) sets how many kill points in all, FAULT_SEED (default fixed) which ones.
 A point is a number of progress units (see :mod:`tests.integration.fault_points`) drawn at random
 below what the uninterrupted reference run reached, so the points spread over the whole run. A
 failure prints the seed and every point that ended differently.
@@ -41,7 +41,7 @@ from tests.integration.test_sites_exchange import SitePair, make_pair
 
 pytestmark = pytest.mark.slow
 
-POINTS = int(os.environ.get("FAULT_POINTS", "30"))
+POINTS = int(os.environ.get("FAULT_POINTS", "50"))
 SEED = int(os.environ.get("FAULT_SEED", "20261204"))
 SIZES = {"customers": 200, "employees": 40, "products": 60}  # a small estate: a point costs ~2 s
 CAMPAIGN = [(store, kind) for kind in ("ingest", "publish", "site") for store in ("sqlite", "postgresql")]
