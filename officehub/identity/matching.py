@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from officehub.canonical_model import layout
+from officehub.identity import search_scores
 from officehub.identity.fellegi_sunter import Prepared, ScoringModel, block_form, probability
 from officehub.identity.match_model import MatchModel
 from officehub.identity.normalise import (
@@ -242,14 +243,17 @@ class Matcher:
             raise ValueError("candidates_by_record must have one entry per record")
         return [self.decide(r, system, cands) for r, cands in zip(records, candidates_by_record, strict=True)]
 
-    def rank(self, record: Mapping[str, Any], candidates: Iterable[Candidate]) -> list[Ranked]:
-        """Every candidate sharing a key or a block with ``record``, best first (a search, not a decision).
+    def rank(self, record: Mapping[str, Any], candidates: Iterable[Candidate], *, min_score: float = 0.0,
+             limit: int | None = None) -> list[Ranked]:
+        """The candidates sharing a key or a block with ``record`` and scoring at least ``min_score``, best
+        first, the first ``limit`` of them (a search, not a decision).
 
         A shared key scores 1.0; otherwise the model's probability (probabilistic rules) or
         the fuzzy rules' weighted similarity, on blocked candidates only, as in :meth:`decide`.
         """
         prepared_record = self._prepare(record)
         out: list[Ranked] = []
+        blocked: list[tuple[str, _Prepared]] = []
         for cid, cand in ((c.canonical_id, self._prepare_candidate(c.values)) for c in
                           {c.canonical_id: c for c in candidates}.values()):
             keys = [name for name, value in prepared_record.keys.items() if cand.keys.get(name) == value]
@@ -262,9 +266,20 @@ class Matcher:
                 explained = self.scoring.explain(prepared_record.forms, cand.forms)  # type: ignore[arg-type]
                 out.append(Ranked(cid, probability(weight), "probabilistic",
                                   {f.comparison: round(f.weight, 2) for f in explained.fields if f.level is not None}))
-            elif (scored := self._score(prepared_record, cand)) is not None:
-                out.append(Ranked(cid, scored[0], "fuzzy", {n: round(v, 3) for n, v in scored[1].items()}))
-        return sorted(out, key=lambda r: (-r.score, r.canonical_id))
+            else:
+                blocked.append((cid, cand))
+        out = [r for r in out if r.score >= min_score]
+        if blocked:
+            # The fuzzy rules' scores of every blocked candidate at once (the numbers _score gives one by one);
+            # the fields that explain a score are looked up only for the candidates kept.
+            fields = [(f.name, f.method, f.weight) for f in self._fields]
+            found = search_scores.scores(fields, self._total_weight, prepared_record.fields,
+                                         [cand.fields for _, cand in blocked], _field_score)
+            kept = sorted(((-s, cid, i) for i, ((cid, _), s) in enumerate(zip(blocked, found.score))
+                           if s is not None and s >= min_score))[:limit]
+            out += [Ranked(cid, -negated, "fuzzy", {n: round(v, 3) for n, v in found.fields(i).items()})
+                    for negated, cid, i in kept]
+        return sorted(out, key=lambda r: (-r.score, r.canonical_id))[:limit]
 
     # -- preparation ---------------------------------------------------------------------------
 
@@ -296,7 +311,7 @@ class Matcher:
     def _prepare_candidate(self, values: Mapping[str, Any]) -> _Prepared:
         """:meth:`_prepare`, remembered by the candidate's values: the same golden records recur."""
         try:
-            row = tuple(values.get(c) for c in self.columns)
+            row = tuple(map(values.get, self.columns))
             prepared = self._cache.get(row)
         except TypeError:  # an unhashable value: nothing to remember it by
             return self._prepare(values)

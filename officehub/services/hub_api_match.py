@@ -80,8 +80,8 @@ def match(ctx: RunContext, plans: Plans, matchers: Matchers, client: str, entity
         record[column] = value.strip() if isinstance(value, str) else value
     # Only the columns the matcher reads, of active records: most candidates are ranked out.
     rows = golden.sharing_keys(ctx.conn, entity, matcher.index_keys(record), matcher.columns)
-    ranked = [r for r in matcher.rank(record, [Candidate(cid, row) for cid, row in rows.items()])
-              if r.score >= min_score][:min(limit, MAX_MATCHES)]
+    ranked = matcher.rank(record, [Candidate(cid, row) for cid, row in rows.items()], min_score=min_score,
+                          limit=min(limit, MAX_MATCHES))
     released = release(ctx, plan, who, [r.canonical_id for r in ranked], "api.match")
     scores = {r.canonical_id: r for r in ranked}
     return [{**rec, "match": {"score": round(scores[rec["canonical_id"]].score, 4),
