@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 #: Closing messages still owed are sent for incidents closed this recently (turning ``send_resolved``
 #: on does not announce every incident that ever closed).
 RESOLVED_WITHIN = timedelta(days=7)
+#: How long a check waits for another check of the same hub to finish (each channel's send is bounded
+#: by its timeout, at most 60 s).
+TURN_WAIT = timedelta(minutes=5)
 
 
 @dataclass
@@ -56,7 +59,19 @@ class CheckReport:
 
 
 def check(project: Project, hub: HubStore, actor: str, today: date | None = None) -> CheckReport:
-    """Judge every rule, open and close incidents, and send every message owed."""
+    """Judge every rule, open and close incidents, and send every message owed.
+
+    Checks of one hub take turns: a check that finds another one running waits for it (up to
+    :data:`TURN_WAIT`), then finds sent what that one sent. RetriableError if the wait runs out.
+    """
+    with store.checking_turn(hub.engine, TURN_WAIT.total_seconds()) as mine:
+        if not mine:
+            raise RetriableError(f"another alert check of this hub has been running for over "
+                                 f"{TURN_WAIT.total_seconds():.0f} s; nothing was sent by this one")
+        return _check(project, hub, actor, today)
+
+
+def _check(project: Project, hub: HubStore, actor: str, today: date | None) -> CheckReport:
     report = CheckReport()
     with hub.begin() as conn:
         _update_incidents(RunContext(conn, actor), project, today or utc_now().date(), report)

@@ -8,7 +8,12 @@ already had each message, so a retry sends only to those that did not.
 
 from __future__ import annotations
 
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +23,59 @@ from officehub.store.schema import TABLES
 _T = TABLES
 #: Runs that ended (a running or interrupted run says nothing about the pipeline's health yet).
 FINISHED = ("succeeded", "failed")
+#: The advisory lock alert checks take turns on (PostgreSQL; MySQL names it): no other lock of the hub uses it.
+CHECK_LOCK = 0x0FF1CE_A1E7
+_POLL_S = 0.1
+
+
+@contextmanager
+def checking_turn(engine: sa.Engine, wait_s: float) -> Iterator[bool]:
+    """One alert check at a time per hub store: yields True once this one has the turn, False if another
+    check kept it ``wait_s`` seconds. Two checks at once (a sync's and the scheduled one) would both find
+    the same messages owed and send them twice; the second waits and then finds them sent.
+
+    PostgreSQL and MySQL/MariaDB: a session lock on a connection of its own, so checks on other machines
+    wait too; SQLite (one machine): a lock on a file beside the database.
+    """
+    deadline = time.monotonic() + wait_s
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield True
+            return
+        with open(Path(f"{database}.alerts.lock"), "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        yield False
+                        return
+                    time.sleep(_POLL_S)
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    take, give = ((sa.text("SELECT pg_try_advisory_lock(:key)"), sa.text("SELECT pg_advisory_unlock(:key)"))
+                  if dialect == "postgresql" else
+                  (sa.text("SELECT GET_LOCK(CONCAT('officehub.alerts.', :key), 0)"),
+                   sa.text("SELECT RELEASE_LOCK(CONCAT('officehub.alerts.', :key))")))
+    with engine.connect() as conn:
+        while not conn.execute(take, {"key": CHECK_LOCK}).scalar():
+            conn.rollback()  # no transaction stays open while waiting
+            if time.monotonic() >= deadline:
+                yield False
+                return
+            time.sleep(_POLL_S)
+        conn.commit()
+        try:
+            yield True
+        finally:
+            conn.execute(give, {"key": CHECK_LOCK})
+            conn.commit()
 
 
 def open_incidents(conn: sa.Connection) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Webhook:
     headers: list[dict[str, str]] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    delay_s: float = 0.0  # how long it takes to answer (a slow receiver)
 
     def of(self, state: str) -> list[dict[str, Any]]:
         """The bodies of messages in ``state`` (opened, resolved, test)."""
@@ -43,6 +45,7 @@ def webhook_server() -> Iterator[Webhook]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(hook.delay_s)
             status = hook.statuses.pop(0) if hook.statuses else 204
             if status < 300:
                 hook.raw.append(body)

@@ -186,3 +186,26 @@ def test_a_wrong_alerts_section_is_a_one_line_error_naming_file_line_and_key(tmp
     [line, summary] = done.stderr.strip().splitlines()
     assert line.startswith("error officehub.yaml:") and expected in line
     assert summary == "1 problem(s) in the configuration."
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_two_checks_at_once_send_each_message_once(tmp_path: Path, hook: Webhook, mailbox: Mailbox,
+                                                   secrets: dict[str, str], store: str,
+                                                   request: pytest.FixtureRequest):
+    """A sync's check and the scheduled one at the same moment, the webhook slow to answer: the second
+    check waits for the first's turn, then finds the message sent."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = request.getfixturevalue("postgres_url") if store == "postgresql" else "sqlite:///.officehub/hub.db"
+    folder = estate.build(tmp_path / "estate", url, {
+        "channels": _channels(hook, mailbox), "rules": [{"id": "failed", "kind": "run_failed", "channels": ["ops"]}]})
+    estate.write_staff(folder, "001", 30, bad=30)
+    estate.run(folder, "staff_in")
+    hook.delay_s = 1.0
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: estate.check(folder), range(2)))
+
+    assert len(hook.bodies) == 1, "one message, however many checks ran at once"
+    assert sorted(len(r.delivered) for r in reports) == [0, 1]
+    assert all(r.ok and r.open_incidents == 1 for r in reports)
