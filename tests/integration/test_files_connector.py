@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from officehub.canonical_model.errors import FatalError
+from officehub.canonical_model.errors import FatalError, RetriableError
 from officehub.connectors import ReadOptions, WriteMode
 from officehub.connectors.files import FilesConfig, FilesConnector
 from officehub.connectors.formats import FileStream, parse
@@ -295,7 +295,8 @@ def test_a_cut_write_leaves_the_old_file_or_nothing_and_the_retry_one_whole_file
 
     monkeypatch.setattr(os, "fsync", disk_full)
     for batch_id in ("1", "2"):
-        with pytest.raises(OSError):
+        # A full disk frees up: retriable, naming the stream and the file, never a value.
+        with pytest.raises(RetriableError, match=rf"stream 's' s_{batch_id}\.csv: no space left"):
             connector.write("s", second, WriteMode.APPEND, key=(), batch_id=batch_id)
     assert sorted(p.name for p in (tmp_path / "drop").iterdir()) == ["s_1.csv"]
     assert (tmp_path / "drop" / "s_1.csv").read_bytes() == b'"id"\n"1"\n'
