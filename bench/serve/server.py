@@ -31,7 +31,7 @@ def running(folder: Path, workers: int, *, timeout: float = 120) -> Iterator[tup
                                     str(workers), "--port", str(port)], stdout=handle, stderr=subprocess.STDOUT)
         try:
             address = f"http://127.0.0.1:{port}"
-            _wait(address, process, log, timeout)
+            _wait(address, process, log, timeout, workers)
             yield address, log
         finally:
             process.terminate()
@@ -42,13 +42,20 @@ def running(folder: Path, workers: int, *, timeout: float = 120) -> Iterator[tup
                 process.wait()
 
 
-def _wait(address: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+#: What each uvicorn worker logs once it serves.
+READY = "Application startup complete."
+
+
+def _wait(address: str, process: subprocess.Popen[bytes], log: Path, timeout: float, workers: int) -> None:
+    """Until every worker serves: a driver that connects while one is still starting puts all its
+    connections on the others for the whole run."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"officehub serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{address}/api/v1/health", timeout=2).status_code == 200:
+            if (httpx.get(f"{address}/api/v1/health", timeout=2).status_code == 200
+                    and log.read_text().count(READY) >= workers):
                 return
         except httpx.TransportError:
             pass

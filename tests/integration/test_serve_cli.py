@@ -84,3 +84,56 @@ def test_api_tokens_are_shown_once_kept_as_digests_and_revoked(project: Path) ->
 def test_serve_refuses_several_workers_on_a_sqlite_hub_store(project: Path) -> None:
     done = run_cli("-p", str(project), "serve", "--workers", "2")
     assert done.returncode == 2 and "PostgreSQL" in done.stderr and "Traceback" not in done.stderr
+
+
+def _pg_project(project: Path, url: str) -> Path:
+    config = project / "officehub.yaml"
+    config.write_text(config.read_text().replace("sqlite:///.officehub/hub.db", url))
+    return project
+
+
+def test_several_workers_each_take_a_share_of_the_connections(project: Path, postgres_url: str) -> None:
+    """32 keep-alive connections opened at once to a server of two workers, once both serve: each worker
+    holds a share of them (a pool of connections does not end up on one process of the two)."""
+    import http.client
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.integration.sshd import free_port
+
+    folder, port = _pg_project(project, postgres_url), free_port()
+    log = folder / "serve.log"
+    with log.open("w") as handle:
+        server = subprocess.Popen([sys.executable, "-m", "officehub", "-p", str(folder), "serve", "--workers", "2",
+                                   "--port", str(port)], stdout=handle, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Application startup complete.") < 2:  # both workers serve
+            assert server.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "the workers did not start within 60 s"
+            time.sleep(0.2)
+        # All at once, as a load balancer's pool or a driver opens them: a burst waiting to be accepted.
+        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(32)]
+        with ThreadPoolExecutor(32) as pool:
+            list(pool.map(lambda c: c.connect(), connections))
+        for c in connections:
+            c.request("GET", "/api/v1/health")
+            assert c.getresponse().read() and True
+        listed = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                                capture_output=True, text=True, check=True).stdout
+        per_worker: dict[str, int] = {}
+        for line in listed.splitlines():
+            for pid in line.split("pid=")[1:]:
+                per_worker[pid.split(",")[0]] = per_worker.get(pid.split(",")[0], 0) + 1
+        for c in connections:
+            c.close()
+        assert len(per_worker) == 2 and min(per_worker.values()) >= 6, per_worker
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
