@@ -47,7 +47,7 @@ def scores(fields: Sequence[tuple[str, str, float]], total_weight: float, left: 
     columns: list[tuple[str, list[float]]] = []
     for name, method, field_weight in fields:
         mine = left.get(name)
-        if mine is None or not count:
+        if mine is None:
             continue
         theirs = [r[name] for r in rights]
         if method == "name":
@@ -81,7 +81,7 @@ def _names(mine: tuple[str, ...], theirs: list[tuple[str, ...] | None], scalar: 
         # An initial on their side is 0.9 when it fits the name, else 0, as in the one-by-one comparison.
         for token, j in column.items():
             if len(token) == 1:
-                sims[:, j] = [1.0 if m == token else 0.9 if m[0] == token else 0.0 for m in mine]
+                sims[:, j] = [0.9 if m[0] == token else 0.0 for m in mine]  # (mine are whole names)
         first = np.array([column[theirs[i][0]] for i in pairs])  # type: ignore[index]
         second = np.array([column[theirs[i][1]] for i in pairs])  # type: ignore[index]
         found[pairs] = np.maximum(sims[0, first] + sims[1, second], sims[0, second] + sims[1, first]) / 2

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import run_cli
 from tests.integration import metrics_estate as estate
-from tests.integration.pushgateway import pushgateway
+from tests.integration.http_receiver import receiver
 from tests.integration.served import free_port
 
 PUSH_TOKEN = "pushgateway-token-8813"
@@ -52,11 +52,11 @@ def test_each_run_replaces_the_textfile_and_the_command_writes_one(tmp_path: Pat
 
 def test_each_run_pushes_to_the_pushgateway_and_the_command_pushes_on_demand(tmp_path: Path, store_url: str):
     env = {**os.environ, "PUSH_TOKEN": PUSH_TOKEN}
-    with pushgateway() as gateway:
+    with receiver(accepts=lambda path: path.startswith("/metrics/job/")) as gateway:  # a Pushgateway
         folder = estate.build(tmp_path / "estate", store_url, hub={"metrics": {
             "pushgateway": gateway.url, "job": "officehub-sync", "pushgateway_token": {"env": "PUSH_TOKEN"}}})
         synced = run_cli("-p", str(folder), "sync", "--all", env=env)
-        pushed_by_runs = list(gateway.pushes)
+        pushed_by_runs = list(gateway.posts)
         on_demand = run_cli("-p", str(folder), "metrics", "--push", gateway.url, "--job", "nightly", env=env)
 
     assert synced.returncode == 0 and on_demand.returncode == 0, synced.stderr + on_demand.stderr
@@ -64,13 +64,13 @@ def test_each_run_pushes_to_the_pushgateway_and_the_command_pushes_on_demand(tmp
     assert len(pushed_by_runs) == 8
     assert {(p.method, p.path) for p in pushed_by_runs} == {("PUT", "/metrics/job/officehub-sync/hub/sentinel")}
     assert all(p.headers["authorization"] == f"Bearer {PUSH_TOKEN}" for p in pushed_by_runs)
-    assert estate.by_label(estate.samples(pushed_by_runs[0].body), "officehub_pipeline_runs_total", "pipeline") \
+    assert estate.by_label(estate.samples(pushed_by_runs[0].text()), "officehub_pipeline_runs_total", "pipeline") \
         == {"hr_employees_in": 1.0}
-    estate.assert_figures_match(pushed_by_runs[-1].body, folder)
-    last = gateway.pushes[-1]
+    estate.assert_figures_match(pushed_by_runs[-1].text(), folder)
+    last = gateway.posts[-1]
     assert (last.method, last.path) == ("PUT", "/metrics/job/nightly/hub/sentinel")
-    estate.assert_figures_match(last.body, folder)
-    assert estate.leaks("".join(p.body for p in gateway.pushes) + synced.stdout + synced.stderr) == []
+    estate.assert_figures_match(last.text(), folder)
+    assert estate.leaks("".join(p.text() for p in gateway.posts) + synced.stdout + synced.stderr) == []
     assert PUSH_TOKEN not in synced.stdout + synced.stderr + on_demand.stderr
 
 
