@@ -16,6 +16,7 @@ from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import ProjectOption
 from officehub.cli.output import errors
 from officehub.cli.session import hub_session
+from officehub.connectors.urls import display_url
 
 
 def metrics(textfile: Annotated[Path | None, typer.Option(
@@ -42,7 +43,7 @@ def metrics(textfile: Annotated[Path | None, typer.Option(
             errors.print(f"metrics written to {written}", highlight=False)
         if push is not None:
             metrics_export.push(loaded, store, push, job)
-            errors.print(f"metrics pushed to {push.split('?')[0]} as job {job}", highlight=False)
+            errors.print(f"metrics pushed to {display_url(push)} as job {job}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

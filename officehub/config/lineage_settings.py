@@ -9,20 +9,15 @@ officehub.yaml wins where both are given. Neither configured: nothing is sent an
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from officehub.connectors.secrets import SecretRef
-
-_HTTP = re.compile(r"^https?://[^\s/]+")
+from officehub.connectors.urls import http_address
 
 
 def _http_url(url: str | None) -> str | None:
     # A URL that carries a password would end up in logs and in the events' producer fields.
-    if url is not None and (not _HTTP.match(url) or "@" in url.split("/")[2]):
-        raise ValueError("an http:// or https:// address without a user or password in it")
-    return url
+    return http_address(url, "the address")
 
 
 class LineageSettings(BaseModel):

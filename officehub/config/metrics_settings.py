@@ -7,12 +7,12 @@ the figures are written as a node-exporter textfile or pushed to a Prometheus Pu
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from officehub.connectors.secrets import SecretRef
+from officehub.connectors.urls import http_address
 
 
 class MetricsSettings(BaseModel):
@@ -40,9 +40,7 @@ class MetricsSettings(BaseModel):
     @field_validator("pushgateway")
     @classmethod
     def _http(cls, url: str | None) -> str | None:
-        if url is not None and not re.match(r"^https?://[^\s/]+", url):
-            raise ValueError("the pushgateway is an http:// or https:// address")
-        return url
+        return http_address(url, "the pushgateway")
 
     @model_validator(mode="after")
     def _somewhere(self) -> MetricsSettings:

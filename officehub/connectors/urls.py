@@ -74,6 +74,19 @@ def http_url_problem(url: str) -> str | None:
     return None
 
 
+def http_address(url: str | None, what: str) -> str | None:
+    """``url`` if it is an http(s) address carrying no credential; ValueError naming ``what`` otherwise
+    (for the validators of addresses officehub sends to: a URL with a password ends up in logs)."""
+    if url is None:
+        return None
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise ValueError(f"{what} is an http:// or https:// address")
+    if http_url_problem(url):
+        raise ValueError(f"{what} is an http:// or https:// address without a user or password (or a secret "
+                         "option) in it; give a credential by reference")
+    return url
+
+
 def display_url(url: str | sa.URL) -> str:
     """``url`` as it may be shown: scheme, host, port and database only (no user, password or query)."""
     try:

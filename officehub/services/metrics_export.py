@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from officehub.canonical_model.errors import FatalError, OfficehubError, RetriableError
 from officehub.config import Project
 from officehub.config.metrics_settings import MetricsSettings
+from officehub.connectors.urls import display_url
 from officehub.store.hub import HubStore
 
 if TYPE_CHECKING:
@@ -58,8 +59,8 @@ def push(project: Project, store: HubStore, url: str, job: str, *, token: str | 
         push_to_gateway(url, job=job, registry=hub_registry, grouping_key={"hub": project.name},
                         timeout=timeout_s, handler=_bearer_handler(token))
     except OSError as exc:  # refused, unreachable, timed out, or an HTTP error status (urllib's errors are OSErrors)
-        # The address without its query: a proxy's token could ride there.
-        raise RetriableError(f"cannot push metrics to the Pushgateway {url.split('?')[0]}: "
+        # The address without user, password or query: a proxy's credential could ride there.
+        raise RetriableError(f"cannot push metrics to the Pushgateway {display_url(url)}: "
                              f"{getattr(exc, 'reason', None) or type(exc).__name__}") from None
 
 

@@ -34,6 +34,7 @@ def test_a_textfile_pushgateway_and_token_are_read(tmp_path: Path):
 @pytest.mark.parametrize(("section", "expected"), [
     ("    textfile: out/officehub.txt\n", "the textfile must end in .prom"),
     ("    pushgateway: pushgateway:9091\n", "the pushgateway is an http:// or https:// address"),
+    ("    pushgateway: https://ops:s3cret@pushgateway:9091\n", "without a user or password"),
     ("    job: officehub\n", "hub.metrics needs a textfile, a pushgateway, or both"),
     ("    textfile: out/officehub.prom\n    pushgateway_token: s3cret\n", "pushgateway_token"),
 ])
