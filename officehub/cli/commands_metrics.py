@@ -16,7 +16,6 @@ from officehub.canonical_model.errors import FatalError
 from officehub.cli.options import ProjectOption
 from officehub.cli.output import errors
 from officehub.cli.session import hub_session
-from officehub.connectors.urls import display_url
 
 
 def metrics(textfile: Annotated[Path | None, typer.Option(
@@ -30,6 +29,7 @@ def metrics(textfile: Annotated[Path | None, typer.Option(
 
     With neither --textfile nor --push they are printed on stdout.
     """
+    from officehub.connectors.urls import display_url
     from officehub.services import metrics_export
 
     if textfile is not None and textfile.suffix != ".prom":
